@@ -1,0 +1,175 @@
+//! Where the database is. Order: PostgreSQL's own defaults (`PGHOST`, `PGUSER`, … as psql uses
+//! them), then `database_url` in the config file, then `MES_DATABASE_URL`. The URL holds a
+//! password, so it is kept inside `PgConnectOptions` and only a redacted target is ever shown.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgConnectOptions;
+
+pub const DATABASE_URL_VAR: &str = "MES_DATABASE_URL";
+pub const CONFIG_FILE_NAME: &str = "config.toml";
+
+/// Where the database URL came from, for the log and the status line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfigSource {
+    Environment,
+    ConfigFile,
+    PostgresDefaults,
+}
+
+/// What may be shown of a connection: user, host, port and database, never the password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct DatabaseTarget {
+    pub display: String,
+    pub source: ConfigSource,
+}
+
+impl fmt::Display for DatabaseTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display)
+    }
+}
+
+/// Connection settings. `Debug` is written by hand so the password can never be printed.
+#[derive(Clone)]
+pub struct DatabaseConfig {
+    options: PgConnectOptions,
+    target: DatabaseTarget,
+}
+
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseConfig").field("target", &self.target.display).finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    // The URL itself is not echoed: it may hold a password.
+    #[error("{source_name} is not a valid PostgreSQL URL (expected postgres://user:password@host:port/database)")]
+    BadUrl { source_name: String },
+    #[error("cannot read the config file {path}: {reason}")]
+    Unreadable { path: PathBuf, reason: String },
+    #[error("the config file {path} is not valid TOML: {reason}")]
+    BadFile { path: PathBuf, reason: String },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    database_url: Option<String>,
+}
+
+impl DatabaseConfig {
+    /// Resolves the settings from the environment value (if any) and the config file (if it
+    /// exists). A missing file is normal; an unreadable or malformed one is an error.
+    pub fn resolve(env_url: Option<String>, config_file: Option<&Path>) -> Result<Self, ConfigError> {
+        if let Some(url) = env_url.filter(|u| !u.trim().is_empty()) {
+            return Self::from_url(url.trim(), ConfigSource::Environment, DATABASE_URL_VAR);
+        }
+        if let Some(path) = config_file {
+            if let Some(url) = read_config_file(path)?.database_url {
+                let name = format!("database_url in {}", path.display());
+                return Self::from_url(url.trim(), ConfigSource::ConfigFile, &name);
+            }
+        }
+        let options = PgConnectOptions::new();
+        Ok(Self::with_options(options, ConfigSource::PostgresDefaults))
+    }
+
+    /// Reads `MES_DATABASE_URL` from the process environment, then the file.
+    pub fn from_env(config_file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::resolve(std::env::var(DATABASE_URL_VAR).ok(), config_file)
+    }
+
+    pub fn from_url(url: &str, source: ConfigSource, source_name: &str) -> Result<Self, ConfigError> {
+        let options = PgConnectOptions::from_str(url).map_err(|_| ConfigError::BadUrl {
+            source_name: source_name.to_owned(),
+        })?;
+        Ok(Self::with_options(options, source))
+    }
+
+    pub fn with_options(options: PgConnectOptions, source: ConfigSource) -> Self {
+        let options = options.application_name("mes-machine-manager");
+        let target = DatabaseTarget {
+            display: format!(
+                "{}@{}:{}/{}",
+                options.get_username(),
+                options.get_host(),
+                options.get_port(),
+                options.get_database().unwrap_or(options.get_username())
+            ),
+            source,
+        };
+        Self { options, target }
+    }
+
+    pub fn options(&self) -> &PgConnectOptions {
+        &self.options
+    }
+
+    pub fn target(&self) -> &DatabaseTarget {
+        &self.target
+    }
+}
+
+fn read_config_file(path: &Path) -> Result<ConfigFile, ConfigError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ConfigFile::default()),
+        Err(e) => {
+            return Err(ConfigError::Unreadable {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })
+        }
+    };
+    toml::from_str(&text).map_err(|e| ConfigError::BadFile {
+        path: path.to_owned(),
+        // toml's message quotes the offending line, which could be the URL: keep only the first line.
+        reason: e.message().lines().next().unwrap_or("syntax error").to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_wins_and_password_is_never_shown() {
+        let config = DatabaseConfig::resolve(
+            Some("postgres://alice:s3cret-pw@db.plant:6543/mes".into()),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.target().display, "alice@db.plant:6543/mes");
+        assert_eq!(config.target().source, ConfigSource::Environment);
+        assert!(!format!("{config:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn bad_url_error_does_not_echo_it() {
+        let err = DatabaseConfig::resolve(Some("mysql://bob:hunter22@x".into()), None).unwrap_err();
+        assert!(!err.to_string().contains("hunter22"), "{err}");
+    }
+
+    #[test]
+    fn config_file_is_used_when_no_environment() {
+        let dir = std::env::temp_dir().join(format!("mes-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_default();
+        let path = dir.join(CONFIG_FILE_NAME);
+        std::fs::write(&path, "database_url = \"postgres://carol:pw@filehost/plant\"\n")
+            .unwrap_or_default();
+        let config = DatabaseConfig::resolve(None, Some(&path)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.target().display, "carol@filehost:5432/plant");
+        assert_eq!(config.target().source, ConfigSource::ConfigFile);
+        std::fs::write(&path, "database_url = [\"secretpw\"\n").unwrap_or_default();
+        let err = DatabaseConfig::resolve(None, Some(&path)).unwrap_err();
+        assert!(!err.to_string().contains("secretpw"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,31 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::OperationalStatus;
+
+/// A machine as stored. `id` is the tutorial's serial key (other tools use it); `uid` is the
+/// identity the app uses, which a client can choose before the row exists (offline entry).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct Machine {
+    pub id: i32,
+    pub uid: Uuid,
+    pub machine_name: String,
+    pub machine_type: String,
+    pub operational_status: OperationalStatus,
+    /// OEE in percent, 0 to 100.
+    pub efficiency: f64,
+    /// UTC instant (RFC 3339); the UI shows it in local time.
+    pub last_maintenance: DateTime<Utc>,
+    /// Optimistic-concurrency token: send it back with an update or delete.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// How many machines have a status (for "12 Running · 3 Down").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct StatusCount {
+    pub status: OperationalStatus,
+    pub count: i64,
+}

@@ -1,0 +1,20 @@
+//! Validated domain types. Raw input is parsed once, at the edge; a value of these types is valid
+//! by construction, so nothing invalid reaches SQL.
+
+mod efficiency;
+mod input;
+mod instant;
+mod machine;
+mod query;
+mod status;
+mod text;
+
+pub use efficiency::Efficiency;
+pub use input::{
+    CreateMachine, DeleteMachine, MachineInput, SetMachineStatus, UpdateMachine, ValidMachine,
+};
+pub use instant::{parse_utc_instant, FUTURE_TOLERANCE};
+pub use machine::{Machine, StatusCount};
+pub use query::{ListQuery, MachinePage, SortColumn, SortDirection, ValidListQuery};
+pub use status::OperationalStatus;
+pub use text::{MachineName, MachineType, MAX_TEXT_CHARS};

@@ -1,0 +1,250 @@
+use std::time::Duration;
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::Postgres;
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+use crate::config::{DatabaseConfig, DatabaseTarget};
+use crate::domain::{
+    CreateMachine, DeleteMachine, ListQuery, Machine, MachinePage, OperationalStatus,
+    SetMachineStatus, StatusCount, UpdateMachine,
+};
+use crate::error::{from_sqlx, RegistryError};
+use crate::{repo, MIGRATOR};
+
+/// How long to wait for a connection before telling the operator the database is away.
+/// A desktop app needs few: the page and its total run side by side, writes one at a time.
+const MAX_CONNECTIONS: u32 = 8;
+
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The machine registry: a lazily connecting pool, the schema migrated once, and the operations
+/// the app offers. Every operation validates its input first, so bad input is refused (and
+/// nothing changes) even while the database is unreachable.
+pub struct Registry {
+    pool: PgPool,
+    target: DatabaseTarget,
+    schema: OnceCell<()>,
+}
+
+/// What the app can say about its database right now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum DatabaseHealth {
+    Online { target: DatabaseTarget },
+    Unavailable { target: DatabaseTarget, reason: String },
+    NeedsAttention { target: DatabaseTarget, report: String },
+}
+
+impl Registry {
+    /// Builds the pool without connecting: the app starts (and shows its window) even when the
+    /// database is away, and connects when it comes back.
+    pub fn connect_lazy(config: &DatabaseConfig) -> Self {
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .min_connections(0)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            // No ping before each use: it would double every round trip. A connection that died
+            // meanwhile fails its query instead, and `with_retry` tries once more on a fresh one.
+            .test_before_acquire(false)
+            .connect_lazy_with(config.options().clone());
+        Self {
+            pool,
+            target: config.target().clone(),
+            schema: OnceCell::new(),
+        }
+    }
+
+    /// Wraps an existing pool whose schema is already migrated (tests, benchmarks).
+    pub fn from_pool(pool: PgPool, target: DatabaseTarget) -> Self {
+        Self {
+            pool,
+            target,
+            schema: OnceCell::new(),
+        }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub fn target(&self) -> &DatabaseTarget {
+        &self.target
+    }
+
+    /// Runs the migrations once per process; later calls return at once. A failure is not
+    /// remembered, so the next operation tries again (the database may have come back).
+    #[tracing::instrument(skip(self), err)]
+    pub async fn ensure_schema(&self) -> Result<(), RegistryError> {
+        self.schema
+            .get_or_try_init(|| async {
+                MIGRATOR.run(&self.pool).await.map_err(migrate_error)?;
+                tracing::info!(target = %self.target, "database schema is up to date");
+                Ok(())
+            })
+            .await
+            .copied()
+    }
+
+    pub async fn health(&self) -> DatabaseHealth {
+        let target = self.target.clone();
+        let result = match self.ensure_schema().await {
+            Ok(()) => sqlx::query("SELECT 1")
+                .execute(&self.pool)
+                .await
+                .map(drop)
+                .map_err(from_sqlx),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => DatabaseHealth::Online { target },
+            Err(RegistryError::SchemaRefused(report)) => {
+                DatabaseHealth::NeedsAttention { target, report }
+            }
+            Err(RegistryError::Unavailable(reason)) => DatabaseHealth::Unavailable { target, reason },
+            Err(other) => {
+                tracing::error!(error = %other, "health check failed");
+                DatabaseHealth::Unavailable {
+                    target,
+                    reason: "the database answered with an unexpected error (see the log)".into(),
+                }
+            }
+        }
+    }
+
+    #[tracing::instrument(skip(self), err)]
+    pub async fn get_machine(&self, uid: Uuid) -> Result<Machine, RegistryError> {
+        self.with_retry(|mut db| async move { repo::get_machine(&mut *db, uid).await })
+            .await
+    }
+
+    #[tracing::instrument(skip(self), err)]
+    pub async fn list_machines(&self, query: &ListQuery) -> Result<MachinePage, RegistryError> {
+        let query = query.validate().map_err(RegistryError::Validation)?;
+        self.ensure_schema().await?;
+        // The page and the total run side by side on two connections: the total scans every
+        // match, the page only an index range, so together they take about as long as the total.
+        let (machines, total) = tokio::try_join!(
+            repo::list_machines(&self.pool, &query),
+            repo::count_machines(&self.pool, &query)
+        )?;
+        Ok(MachinePage {
+            machines,
+            total,
+            limit: query.limit,
+            offset: query.offset,
+        })
+    }
+
+    #[tracing::instrument(skip(self), err)]
+    pub async fn status_counts(&self, query: &ListQuery) -> Result<Vec<StatusCount>, RegistryError> {
+        let query = query.validate().map_err(RegistryError::Validation)?;
+        self.ensure_schema().await?;
+        repo::status_counts(&self.pool, &query).await
+    }
+
+    #[tracing::instrument(skip(self), err)]
+    pub async fn machine_types(&self) -> Result<Vec<String>, RegistryError> {
+        self.ensure_schema().await?;
+        repo::machine_types(&self.pool).await
+    }
+
+    #[tracing::instrument(skip(self, write), fields(write_id = %write.write_id, uid = %write.uid), err)]
+    pub async fn create_machine(&self, write: &CreateMachine) -> Result<Machine, RegistryError> {
+        let machine = write.machine.validate(Utc::now()).map_err(RegistryError::Validation)?;
+        self.with_retry(|mut db| {
+            let machine = &machine;
+            async move { repo::create_machine(&mut db, write.write_id, write.uid, machine).await }
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip(self, write), fields(write_id = %write.write_id, uid = %write.uid), err)]
+    pub async fn update_machine(&self, write: &UpdateMachine) -> Result<Machine, RegistryError> {
+        let machine = write.machine.validate(Utc::now()).map_err(RegistryError::Validation)?;
+        self.with_retry(|mut db| {
+            let machine = &machine;
+            async move {
+                repo::update_machine(&mut db, write.write_id, write.uid, write.expected_version, machine)
+                    .await
+            }
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip(self, write), fields(write_id = %write.write_id, uid = %write.uid), err)]
+    pub async fn set_machine_status(&self, write: &SetMachineStatus) -> Result<Machine, RegistryError> {
+        let status = OperationalStatus::parse(&write.status)
+            .map_err(|message| RegistryError::field("status", message))?;
+        self.with_retry(|mut db| async move {
+            repo::set_machine_status(&mut db, write.write_id, write.uid, status).await
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip(self, write), fields(write_id = %write.write_id, uid = %write.uid), err)]
+    pub async fn delete_machine(&self, write: &DeleteMachine) -> Result<Machine, RegistryError> {
+        self.with_retry(|mut db| async move {
+            repo::delete_machine(&mut db, write.write_id, write.uid, write.expected_version).await
+        })
+        .await
+    }
+
+    /// Runs `operation` on a pooled connection. After a server restart the pool still holds dead
+    /// connections; a query on one fails at once at the connection level, so the operation is
+    /// tried again on another, up to the pool's size. A failure to get a connection at all means
+    /// the database really is away and is returned at once. Safe for writes too: each carries a
+    /// `write_id`, so a write whose commit did land before the connection broke is recognised.
+    async fn with_retry<'a, T, F, Fut>(&'a self, operation: F) -> Result<T, RegistryError>
+    where
+        F: Fn(PoolConnection<Postgres>) -> Fut,
+        Fut: std::future::Future<Output = Result<T, RegistryError>> + 'a,
+    {
+        self.ensure_schema().await?;
+        let mut attempts_left = MAX_CONNECTIONS;
+        loop {
+            match operation(self.acquire().await?).await {
+                Err(RegistryError::Unavailable(reason)) if attempts_left > 0 => {
+                    attempts_left -= 1;
+                    tracing::debug!(%reason, "connection failed; trying another");
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn acquire(&self) -> Result<PoolConnection<Postgres>, RegistryError> {
+        self.pool.acquire().await.map_err(from_sqlx)
+    }
+}
+
+/// A migration error is either the database being away, our adoption check refusing rows (its
+/// report is in the error's detail), or something for the log.
+fn migrate_error(err: sqlx::migrate::MigrateError) -> RegistryError {
+    use sqlx::migrate::MigrateError;
+    match err {
+        MigrateError::Execute(sqlx::Error::Database(db))
+        | MigrateError::ExecuteMigration(sqlx::Error::Database(db), _)
+            if db.message().starts_with("MES adoption refused") =>
+        {
+            let detail = db
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .map(|pg| {
+                    format!(
+                        "{}\n{}\n{}",
+                        pg.message(),
+                        pg.detail().unwrap_or_default(),
+                        pg.hint().unwrap_or_default()
+                    )
+                })
+                .unwrap_or_else(|| db.message().to_owned());
+            RegistryError::SchemaRefused(detail)
+        }
+        MigrateError::Execute(e) | MigrateError::ExecuteMigration(e, _) => from_sqlx(e),
+        other => RegistryError::Internal(format!("migration failed: {other}")),
+    }
+}

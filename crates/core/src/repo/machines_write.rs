@@ -1,0 +1,215 @@
+//! Writes. Each is one statement (one round trip, one commit) that makes the change and records
+//! its `write_id` in `applied_writes` together, and does nothing when that id was already
+//! recorded. When a statement changes no row, a second query tells why: already applied, gone,
+//! or changed by someone else.
+
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use super::row::{MachineRow, MACHINE_COLUMNS};
+use crate::domain::{Machine, OperationalStatus, ValidMachine};
+use crate::error::{from_sqlx, FieldError, RegistryError};
+
+/// Constraint names from the migrations, mapped to what they mean to a caller.
+fn constraint_error(err: sqlx::Error, name: &str) -> RegistryError {
+    let constraint = match &err {
+        sqlx::Error::Database(db) => db.constraint().map(str::to_owned),
+        _ => None,
+    };
+    match constraint.as_deref() {
+        Some("machines_name_lower_key" | "machines_machine_name_key") => {
+            RegistryError::DuplicateName { name: name.to_owned() }
+        }
+        Some("machines_uid_key") => RegistryError::field("uid", "This machine id is already in use"),
+        Some(check) if check.ends_with("_valid") => {
+            let field = match check {
+                "machines_name_valid" => "machine_name",
+                "machines_type_valid" => "machine_type",
+                "machines_status_valid" => "operational_status",
+                _ => "efficiency",
+            };
+            RegistryError::Validation(vec![FieldError::new(field, "The database refused this value")])
+        }
+        _ => from_sqlx(err),
+    }
+}
+
+pub async fn create_machine(
+    db: &mut PgConnection,
+    write_id: Uuid,
+    uid: Uuid,
+    machine: &ValidMachine,
+) -> Result<Machine, RegistryError> {
+    let sql = format!(
+        "WITH inserted AS (
+            INSERT INTO machines (uid, machine_name, machine_type, operational_status, efficiency, last_maintenance)
+            SELECT $2, $3, $4, $5, $6, $7
+            WHERE NOT EXISTS (SELECT 1 FROM applied_writes WHERE write_id = $1)
+            RETURNING *
+        ), recorded AS (
+            INSERT INTO applied_writes (write_id, machine_uid, kind) SELECT $1, uid, 'create' FROM inserted
+        )
+        SELECT {MACHINE_COLUMNS} FROM inserted"
+    );
+    let inserted: Result<Option<MachineRow>, sqlx::Error> = sqlx::query_as(&sql)
+        .bind(write_id)
+        .bind(uid)
+        .bind(machine.name.as_str())
+        .bind(machine.machine_type.as_str())
+        .bind(machine.status.as_str())
+        .bind(machine.efficiency.value())
+        .bind(machine.last_maintenance)
+        .fetch_optional(&mut *db)
+        .await;
+    match inserted {
+        Ok(Some(row)) => row.try_into(),
+        // The write was applied before (a retry or a replay): answer with the machine as it is.
+        Ok(None) => super::get_machine(&mut *db, uid).await,
+        Err(err) => {
+            // Two deliveries of one create racing each other: the loser hits the uid key after
+            // the winner recorded the write. That is "already applied", not an error.
+            let error = constraint_error(err, machine.name.as_str());
+            if matches!(&error, RegistryError::Validation(fields) if fields[0].field == "uid")
+                && write_was_applied(&mut *db, write_id).await?
+            {
+                return super::get_machine(&mut *db, uid).await;
+            }
+            Err(error)
+        }
+    }
+}
+
+pub async fn update_machine(
+    db: &mut PgConnection,
+    write_id: Uuid,
+    uid: Uuid,
+    expected_version: i64,
+    machine: &ValidMachine,
+) -> Result<Machine, RegistryError> {
+    let sql = format!(
+        "WITH updated AS (
+            UPDATE machines
+            SET machine_name = $4, machine_type = $5, operational_status = $6, efficiency = $7,
+                last_maintenance = $8
+            WHERE uid = $2 AND version = $3
+              AND NOT EXISTS (SELECT 1 FROM applied_writes WHERE write_id = $1)
+            RETURNING *
+        ), recorded AS (
+            INSERT INTO applied_writes (write_id, machine_uid, kind) SELECT $1, uid, 'update' FROM updated
+        )
+        SELECT {MACHINE_COLUMNS} FROM updated"
+    );
+    let updated: Option<MachineRow> = sqlx::query_as(&sql)
+        .bind(write_id)
+        .bind(uid)
+        .bind(expected_version)
+        .bind(machine.name.as_str())
+        .bind(machine.machine_type.as_str())
+        .bind(machine.status.as_str())
+        .bind(machine.efficiency.value())
+        .bind(machine.last_maintenance)
+        .fetch_optional(&mut *db)
+        .await
+        .map_err(|err| constraint_error(err, machine.name.as_str()))?;
+    match updated {
+        Some(row) => row.try_into(),
+        None => explain_no_change(db, write_id, uid, Some(expected_version)).await,
+    }
+}
+
+pub async fn set_machine_status(
+    db: &mut PgConnection,
+    write_id: Uuid,
+    uid: Uuid,
+    status: OperationalStatus,
+) -> Result<Machine, RegistryError> {
+    let sql = format!(
+        "WITH updated AS (
+            UPDATE machines SET operational_status = $3
+            WHERE uid = $2 AND NOT EXISTS (SELECT 1 FROM applied_writes WHERE write_id = $1)
+            RETURNING *
+        ), recorded AS (
+            INSERT INTO applied_writes (write_id, machine_uid, kind) SELECT $1, uid, 'set_status' FROM updated
+        )
+        SELECT {MACHINE_COLUMNS} FROM updated"
+    );
+    let updated: Option<MachineRow> = sqlx::query_as(&sql)
+        .bind(write_id)
+        .bind(uid)
+        .bind(status.as_str())
+        .fetch_optional(&mut *db)
+        .await
+        .map_err(from_sqlx)?;
+    match updated {
+        Some(row) => row.try_into(),
+        None => explain_no_change(db, write_id, uid, None).await,
+    }
+}
+
+/// Deletes the machine and returns it as it was.
+pub async fn delete_machine(
+    db: &mut PgConnection,
+    write_id: Uuid,
+    uid: Uuid,
+    expected_version: i64,
+) -> Result<Machine, RegistryError> {
+    let sql = format!(
+        "WITH deleted AS (
+            DELETE FROM machines
+            WHERE uid = $2 AND version = $3
+              AND NOT EXISTS (SELECT 1 FROM applied_writes WHERE write_id = $1)
+            RETURNING *
+        ), recorded AS (
+            INSERT INTO applied_writes (write_id, machine_uid, kind) SELECT $1, uid, 'delete' FROM deleted
+        )
+        SELECT {MACHINE_COLUMNS} FROM deleted"
+    );
+    let deleted: Option<MachineRow> = sqlx::query_as(&sql)
+        .bind(write_id)
+        .bind(uid)
+        .bind(expected_version)
+        .fetch_optional(&mut *db)
+        .await
+        .map_err(from_sqlx)?;
+    match deleted {
+        Some(row) => row.try_into(),
+        None if write_was_applied(&mut *db, write_id).await? => {
+            // Deleted by this very write earlier: report the machine as gone, which it is.
+            Err(RegistryError::NotFound { uid })
+        }
+        None => {
+            let current = explain_no_change(db, write_id, uid, Some(expected_version)).await?;
+            // Present at the expected version yet not deleted: a race with another writer.
+            Err(RegistryError::Internal(format!(
+                "delete of {uid} at version {} changed nothing",
+                current.version
+            )))
+        }
+    }
+}
+
+async fn write_was_applied(db: impl PgExecutor<'_>, write_id: Uuid) -> Result<bool, RegistryError> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM applied_writes WHERE write_id = $1)")
+        .bind(write_id)
+        .fetch_one(db)
+        .await
+        .map_err(from_sqlx)
+}
+
+/// A write changed no row: it was applied before (answer with the machine as it is now), the
+/// machine is gone, or its version moved on.
+async fn explain_no_change(
+    db: &mut PgConnection,
+    write_id: Uuid,
+    uid: Uuid,
+    expected_version: Option<i64>,
+) -> Result<Machine, RegistryError> {
+    let applied = write_was_applied(&mut *db, write_id).await?;
+    let current = super::get_machine(&mut *db, uid).await?;
+    match expected_version {
+        Some(expected) if !applied && current.version != expected => {
+            Err(RegistryError::StaleVersion { expected, current: Box::new(current) })
+        }
+        _ => Ok(current),
+    }
+}

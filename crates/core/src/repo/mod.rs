@@ -1,0 +1,10 @@
+//! All SQL lives here. Functions take any executor (pool, connection or transaction) and return
+//! domain types; database errors that mean something to a caller are mapped to `RegistryError`
+//! here, where the constraint names are known.
+
+mod machines_read;
+mod machines_write;
+mod row;
+
+pub use machines_read::{count_machines, get_machine, list_machines, machine_types, status_counts};
+pub use machines_write::{create_machine, delete_machine, set_machine_status, update_machine};

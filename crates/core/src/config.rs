@@ -43,7 +43,9 @@ pub struct DatabaseConfig {
 
 impl fmt::Debug for DatabaseConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DatabaseConfig").field("target", &self.target.display).finish()
+        f.debug_struct("DatabaseConfig")
+            .field("target", &self.target.display)
+            .finish()
     }
 }
 
@@ -67,7 +69,10 @@ struct ConfigFile {
 impl DatabaseConfig {
     /// Resolves the settings from the environment value (if any) and the config file (if it
     /// exists). A missing file is normal; an unreadable or malformed one is an error.
-    pub fn resolve(env_url: Option<String>, config_file: Option<&Path>) -> Result<Self, ConfigError> {
+    pub fn resolve(
+        env_url: Option<String>,
+        config_file: Option<&Path>,
+    ) -> Result<Self, ConfigError> {
         if let Some(url) = env_url.filter(|u| !u.trim().is_empty()) {
             return Self::from_url(url.trim(), ConfigSource::Environment, DATABASE_URL_VAR);
         }
@@ -86,10 +91,19 @@ impl DatabaseConfig {
         Self::resolve(std::env::var(DATABASE_URL_VAR).ok(), config_file)
     }
 
-    pub fn from_url(url: &str, source: ConfigSource, source_name: &str) -> Result<Self, ConfigError> {
-        let options = PgConnectOptions::from_str(url).map_err(|_| ConfigError::BadUrl {
+    pub fn from_url(
+        url: &str,
+        source: ConfigSource,
+        source_name: &str,
+    ) -> Result<Self, ConfigError> {
+        let bad_url = || ConfigError::BadUrl {
             source_name: source_name.to_owned(),
-        })?;
+        };
+        // sqlx's parser ignores the scheme; a mysql:// URL here is a mistake worth saying so.
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(bad_url());
+        }
+        let options = PgConnectOptions::from_str(url).map_err(|_| bad_url())?;
         Ok(Self::with_options(options, source))
     }
 
@@ -131,7 +145,12 @@ fn read_config_file(path: &Path) -> Result<ConfigFile, ConfigError> {
     toml::from_str(&text).map_err(|e| ConfigError::BadFile {
         path: path.to_owned(),
         // toml's message quotes the offending line, which could be the URL: keep only the first line.
-        reason: e.message().lines().next().unwrap_or("syntax error").to_owned(),
+        reason: e
+            .message()
+            .lines()
+            .next()
+            .unwrap_or("syntax error")
+            .to_owned(),
     })
 }
 
@@ -162,8 +181,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("mes-config-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap_or_default();
         let path = dir.join(CONFIG_FILE_NAME);
-        std::fs::write(&path, "database_url = \"postgres://carol:pw@filehost/plant\"\n")
-            .unwrap_or_default();
+        std::fs::write(
+            &path,
+            "database_url = \"postgres://carol:pw@filehost/plant\"\n",
+        )
+        .unwrap_or_default();
         let config = DatabaseConfig::resolve(None, Some(&path)).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(config.target().display, "carol@filehost:5432/plant");
         assert_eq!(config.target().source, ConfigSource::ConfigFile);

@@ -33,7 +33,10 @@ pub enum RegistryError {
     DuplicateName { name: String },
 
     #[error("machine {} changed since version {expected} (now version {})", .current.uid, .current.version)]
-    StaleVersion { expected: i64, current: Box<Machine> },
+    StaleVersion {
+        expected: i64,
+        current: Box<Machine>,
+    },
 
     /// The database cannot be reached or refused the connection. The text is safe to show: it
     /// never contains the password or the full connection string.
@@ -87,9 +90,7 @@ fn unavailable_reason(err: &sqlx::Error) -> Option<String> {
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
             match code.as_ref() {
-                "28P01" | "28000" => {
-                    Some("the database refused the user name or password".into())
-                }
+                "28P01" | "28000" => Some("the database refused the user name or password".into()),
                 "3D000" => Some("the database does not exist on the server".into()),
                 "57P01" | "57P02" | "57P03" => {
                     Some("the database server is shutting down or starting up".into())

@@ -35,9 +35,17 @@ pub struct Registry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum DatabaseHealth {
-    Online { target: DatabaseTarget },
-    Unavailable { target: DatabaseTarget, reason: String },
-    NeedsAttention { target: DatabaseTarget, report: String },
+    Online {
+        target: DatabaseTarget,
+    },
+    Unavailable {
+        target: DatabaseTarget,
+        reason: String,
+    },
+    NeedsAttention {
+        target: DatabaseTarget,
+        report: String,
+    },
 }
 
 impl Registry {
@@ -105,7 +113,9 @@ impl Registry {
             Err(RegistryError::SchemaRefused(report)) => {
                 DatabaseHealth::NeedsAttention { target, report }
             }
-            Err(RegistryError::Unavailable(reason)) => DatabaseHealth::Unavailable { target, reason },
+            Err(RegistryError::Unavailable(reason)) => {
+                DatabaseHealth::Unavailable { target, reason }
+            }
             Err(other) => {
                 tracing::error!(error = %other, "health check failed");
                 DatabaseHealth::Unavailable {
@@ -141,7 +151,10 @@ impl Registry {
     }
 
     #[tracing::instrument(skip(self), err)]
-    pub async fn status_counts(&self, query: &ListQuery) -> Result<Vec<StatusCount>, RegistryError> {
+    pub async fn status_counts(
+        &self,
+        query: &ListQuery,
+    ) -> Result<Vec<StatusCount>, RegistryError> {
         let query = query.validate().map_err(RegistryError::Validation)?;
         self.ensure_schema().await?;
         repo::status_counts(&self.pool, &query).await
@@ -155,7 +168,10 @@ impl Registry {
 
     #[tracing::instrument(skip(self, write), fields(write_id = %write.write_id, uid = %write.uid), err)]
     pub async fn create_machine(&self, write: &CreateMachine) -> Result<Machine, RegistryError> {
-        let machine = write.machine.validate(Utc::now()).map_err(RegistryError::Validation)?;
+        let machine = write
+            .machine
+            .validate(Utc::now())
+            .map_err(RegistryError::Validation)?;
         self.with_retry(|mut db| {
             let machine = &machine;
             async move { repo::create_machine(&mut db, write.write_id, write.uid, machine).await }
@@ -165,19 +181,31 @@ impl Registry {
 
     #[tracing::instrument(skip(self, write), fields(write_id = %write.write_id, uid = %write.uid), err)]
     pub async fn update_machine(&self, write: &UpdateMachine) -> Result<Machine, RegistryError> {
-        let machine = write.machine.validate(Utc::now()).map_err(RegistryError::Validation)?;
+        let machine = write
+            .machine
+            .validate(Utc::now())
+            .map_err(RegistryError::Validation)?;
         self.with_retry(|mut db| {
             let machine = &machine;
             async move {
-                repo::update_machine(&mut db, write.write_id, write.uid, write.expected_version, machine)
-                    .await
+                repo::update_machine(
+                    &mut db,
+                    write.write_id,
+                    write.uid,
+                    write.expected_version,
+                    machine,
+                )
+                .await
             }
         })
         .await
     }
 
     #[tracing::instrument(skip(self, write), fields(write_id = %write.write_id, uid = %write.uid), err)]
-    pub async fn set_machine_status(&self, write: &SetMachineStatus) -> Result<Machine, RegistryError> {
+    pub async fn set_machine_status(
+        &self,
+        write: &SetMachineStatus,
+    ) -> Result<Machine, RegistryError> {
         let status = OperationalStatus::parse(&write.status)
             .map_err(|message| RegistryError::field("status", message))?;
         self.with_retry(|mut db| async move {

@@ -9,22 +9,42 @@ use crate::{Registry, RegistryError};
 
 /// (name, type, status, efficiency, last maintenance in UTC) as the tutorial listed them.
 const SAMPLES: [(&str, &str, &str, f64, &str); 4] = [
-    ("CNC-001", "Milling Machine", "Running", 85.5, "2024-01-10T08:00:00Z"),
+    (
+        "CNC-001",
+        "Milling Machine",
+        "Running",
+        85.5,
+        "2024-01-10T08:00:00Z",
+    ),
     ("ROB-002", "Robot Arm", "Idle", 92.0, "2024-01-09T14:30:00Z"),
-    ("ASM-003", "Assembly Station", "Maintenance", 78.3, "2024-01-11T10:15:00Z"),
-    ("CNC-004", "Lathe Machine", "Down", 0.0, "2024-01-08T16:45:00Z"),
+    (
+        "ASM-003",
+        "Assembly Station",
+        "Maintenance",
+        78.3,
+        "2024-01-11T10:15:00Z",
+    ),
+    (
+        "CNC-004",
+        "Lathe Machine",
+        "Down",
+        0.0,
+        "2024-01-08T16:45:00Z",
+    ),
 ];
 
 pub fn sample_inputs() -> Vec<MachineInput> {
     SAMPLES
         .iter()
-        .map(|(name, machine_type, status, efficiency, last)| MachineInput {
-            machine_name: (*name).into(),
-            machine_type: (*machine_type).into(),
-            operational_status: (*status).into(),
-            efficiency: Some(*efficiency),
-            last_maintenance: (*last).into(),
-        })
+        .map(
+            |(name, machine_type, status, efficiency, last)| MachineInput {
+                machine_name: (*name).into(),
+                machine_type: (*machine_type).into(),
+                operational_status: (*status).into(),
+                efficiency: Some(*efficiency),
+                last_maintenance: (*last).into(),
+            },
+        )
         .collect()
 }
 

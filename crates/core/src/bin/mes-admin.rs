@@ -30,16 +30,28 @@ async fn main() -> ExitCode {
     };
     let registry = Registry::connect_lazy(&config);
     let outcome = match command.as_str() {
-        "migrate" => registry.ensure_schema().await.map(|()| "schema is up to date".to_owned()),
-        "seed" => samples::seed_if_empty(&registry).await.map(|added| match added {
-            0 => "machines table is not empty: no samples loaded".to_owned(),
-            n => format!("loaded {n} sample machines"),
-        }),
+        "migrate" => registry
+            .ensure_schema()
+            .await
+            .map(|()| "schema is up to date".to_owned()),
+        "seed" => samples::seed_if_empty(&registry)
+            .await
+            .map(|added| match added {
+                0 => "machines table is not empty: no samples loaded".to_owned(),
+                n => format!("loaded {n} sample machines"),
+            }),
         "status" => {
             let health = registry.health().await;
             let online = matches!(health, DatabaseHealth::Online { .. });
-            println!("{}", serde_json::to_string_pretty(&health).unwrap_or_default());
-            return if online { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&health).unwrap_or_default()
+            );
+            return if online {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            };
         }
         _ => {
             eprintln!("{USAGE}");

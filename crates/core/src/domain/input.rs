@@ -33,15 +33,26 @@ impl MachineInput {
     /// Checks every field and reports all problems at once, each on its field.
     pub fn validate(&self, now: DateTime<Utc>) -> Result<ValidMachine, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let name = collect(&mut errors, "machine_name", MachineName::parse(&self.machine_name));
-        let machine_type =
-            collect(&mut errors, "machine_type", MachineType::parse(&self.machine_type));
+        let name = collect(
+            &mut errors,
+            "machine_name",
+            MachineName::parse(&self.machine_name),
+        );
+        let machine_type = collect(
+            &mut errors,
+            "machine_type",
+            MachineType::parse(&self.machine_type),
+        );
         let status = collect(
             &mut errors,
             "operational_status",
             OperationalStatus::parse(&self.operational_status),
         );
-        let efficiency = collect(&mut errors, "efficiency", Efficiency::parse(self.efficiency));
+        let efficiency = collect(
+            &mut errors,
+            "efficiency",
+            Efficiency::parse(self.efficiency),
+        );
         let last_maintenance = collect(
             &mut errors,
             "last_maintenance",
@@ -127,7 +138,12 @@ mod tests {
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["machine_name", "operational_status", "efficiency", "last_maintenance"]
+            [
+                "machine_name",
+                "operational_status",
+                "efficiency",
+                "last_maintenance"
+            ]
         );
     }
 }

@@ -49,9 +49,14 @@ pub fn parse_utc_instant(raw: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>,
 }
 
 fn looks_naive(text: &str) -> bool {
-    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
-        .iter()
-        .any(|format| NaiveDateTime::parse_from_str(text, format).is_ok())
+    [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .any(|format| NaiveDateTime::parse_from_str(text, format).is_ok())
 }
 
 #[cfg(test)]
@@ -65,15 +70,23 @@ mod tests {
     #[test]
     fn accepts_utc_forms() {
         let expected: DateTime<Utc> = "2024-01-10T08:00:00Z".parse().unwrap_or_default();
-        assert_eq!(parse_utc_instant("2024-01-10T08:00:00Z", now()), Ok(expected));
-        assert_eq!(parse_utc_instant("2024-01-10T08:00:00+00:00", now()), Ok(expected));
+        assert_eq!(
+            parse_utc_instant("2024-01-10T08:00:00Z", now()),
+            Ok(expected)
+        );
+        assert_eq!(
+            parse_utc_instant("2024-01-10T08:00:00+00:00", now()),
+            Ok(expected)
+        );
     }
 
     #[test]
     fn refuses_offsets_naive_garbage_future() {
         let offset = parse_utc_instant("2024-01-10T08:00:00+05:00", now()).unwrap_err();
         assert!(offset.contains("2024-01-10T03:00:00Z"), "{offset}");
-        assert!(parse_utc_instant("2024-01-10T08:00:00", now()).unwrap_err().contains("no time zone"));
+        assert!(parse_utc_instant("2024-01-10T08:00:00", now())
+            .unwrap_err()
+            .contains("no time zone"));
         assert!(parse_utc_instant("yesterday", now()).is_err());
         assert!(parse_utc_instant("2027-01-01T00:00:00Z", now()).is_err());
         assert!(parse_utc_instant("1800-01-01T00:00:00Z", now()).is_err());

@@ -113,18 +113,29 @@ impl ListQuery {
                 }
             }
         }
-        let machine_type = optional_text(&mut errors, "machine_type", "Type filter", &self.machine_type);
+        let machine_type = optional_text(
+            &mut errors,
+            "machine_type",
+            "Type filter",
+            &self.machine_type,
+        );
         let search = optional_text(&mut errors, "search", "Search", &self.search);
         if !(1..=MAX_PAGE_SIZE).contains(&self.limit) {
             errors.push(FieldError::new(
                 "limit",
-                format!("Page size must be from 1 to {MAX_PAGE_SIZE} (got {})", self.limit),
+                format!(
+                    "Page size must be from 1 to {MAX_PAGE_SIZE} (got {})",
+                    self.limit
+                ),
             ));
         }
         if !(0..=MAX_OFFSET).contains(&self.offset) {
             errors.push(FieldError::new(
                 "offset",
-                format!("Offset must be from 0 to {MAX_OFFSET} (got {})", self.offset),
+                format!(
+                    "Offset must be from 0 to {MAX_OFFSET} (got {})",
+                    self.offset
+                ),
             ));
         }
         if !errors.is_empty() {
@@ -176,9 +187,17 @@ mod tests {
             offset: -1,
             ..ListQuery::default()
         };
-        let fields: Vec<String> = query.validate().unwrap_err().into_iter().map(|e| e.field).collect();
+        let fields: Vec<String> = query
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(fields, ["statuses", "limit", "offset"]);
-        let absurd = ListQuery { limit: 1_000_000, ..ListQuery::default() };
+        let absurd = ListQuery {
+            limit: 1_000_000,
+            ..ListQuery::default()
+        };
         assert!(absurd.validate().is_err());
     }
 

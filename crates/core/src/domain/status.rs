@@ -11,7 +11,8 @@ pub enum OperationalStatus {
 }
 
 impl OperationalStatus {
-    pub const ALL: [OperationalStatus; 4] = [Self::Running, Self::Idle, Self::Maintenance, Self::Down];
+    pub const ALL: [OperationalStatus; 4] =
+        [Self::Running, Self::Idle, Self::Maintenance, Self::Down];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -25,12 +26,15 @@ impl OperationalStatus {
     /// Exact match only: "running" or " Down" are refused rather than guessed at, because other
     /// tools compare these strings exactly.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        Self::ALL.into_iter().find(|s| s.as_str() == raw).ok_or_else(|| {
-            format!(
-                "Status must be one of Running, Idle, Maintenance, Down (got {})",
-                quote_for_message(raw)
-            )
-        })
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+            .ok_or_else(|| {
+                format!(
+                    "Status must be one of Running, Idle, Maintenance, Down (got {})",
+                    quote_for_message(raw)
+                )
+            })
     }
 }
 
@@ -54,7 +58,10 @@ mod tests {
 
     #[test]
     fn parses_exact_spellings_only() {
-        assert_eq!(OperationalStatus::parse("Down"), Ok(OperationalStatus::Down));
+        assert_eq!(
+            OperationalStatus::parse("Down"),
+            Ok(OperationalStatus::Down)
+        );
         assert!(OperationalStatus::parse("down").is_err());
         assert!(OperationalStatus::parse("Exploded").is_err());
         assert!(OperationalStatus::parse(" Idle").is_err());

@@ -58,7 +58,10 @@ mod tests {
 
     #[test]
     fn trims_and_keeps_inner_spaces() {
-        assert_eq!(MachineName::parse("  CNC 001 ").map(|n| n.0), Ok("CNC 001".into()));
+        assert_eq!(
+            MachineName::parse("  CNC 001 ").map(|n| n.0),
+            Ok("CNC 001".into())
+        );
     }
 
     #[test]

@@ -43,7 +43,10 @@ pub async fn count_machines(
 ) -> Result<i64, RegistryError> {
     let mut sql = QueryBuilder::<Postgres>::new("SELECT count(*) FROM machines");
     push_filters(&mut sql, query, true);
-    sql.build_query_scalar().fetch_one(db).await.map_err(from_sqlx)
+    sql.build_query_scalar()
+        .fetch_one(db)
+        .await
+        .map_err(from_sqlx)
 }
 
 /// Machines per status under the query's type and search filters (its status filter is ignored,
@@ -56,7 +59,11 @@ pub async fn status_counts(
         QueryBuilder::<Postgres>::new("SELECT operational_status, count(*) FROM machines");
     push_filters(&mut sql, query, false);
     sql.push(" GROUP BY operational_status");
-    let rows: Vec<(String, i64)> = sql.build_query_as().fetch_all(db).await.map_err(from_sqlx)?;
+    let rows: Vec<(String, i64)> = sql
+        .build_query_as()
+        .fetch_all(db)
+        .await
+        .map_err(from_sqlx)?;
     Ok(OperationalStatus::ALL
         .into_iter()
         .map(|status| StatusCount {
@@ -71,10 +78,12 @@ pub async fn status_counts(
 
 /// The distinct machine types, for the type filter. Bounded: a fleet has tens of types.
 pub async fn machine_types(db: impl PgExecutor<'_>) -> Result<Vec<String>, RegistryError> {
-    sqlx::query_scalar("SELECT DISTINCT machine_type FROM machines ORDER BY machine_type LIMIT 1000")
-        .fetch_all(db)
-        .await
-        .map_err(from_sqlx)
+    sqlx::query_scalar(
+        "SELECT DISTINCT machine_type FROM machines ORDER BY machine_type LIMIT 1000",
+    )
+    .fetch_all(db)
+    .await
+    .map_err(from_sqlx)
 }
 
 fn push_filters(sql: &mut QueryBuilder<'_, Postgres>, query: &ValidListQuery, by_status: bool) {
@@ -86,7 +95,8 @@ fn push_filters(sql: &mut QueryBuilder<'_, Postgres>, query: &ValidListQuery, by
             .push(")");
     }
     if let Some(machine_type) = &query.machine_type {
-        sql.push(" AND machine_type = ").push_bind(machine_type.clone());
+        sql.push(" AND machine_type = ")
+            .push_bind(machine_type.clone());
     }
     if let Some(search) = &query.search {
         sql.push(" AND lower(machine_name) LIKE ")

@@ -18,9 +18,13 @@ fn constraint_error(err: sqlx::Error, name: &str) -> RegistryError {
     };
     match constraint.as_deref() {
         Some("machines_name_lower_key" | "machines_machine_name_key") => {
-            RegistryError::DuplicateName { name: name.to_owned() }
+            RegistryError::DuplicateName {
+                name: name.to_owned(),
+            }
         }
-        Some("machines_uid_key") => RegistryError::field("uid", "This machine id is already in use"),
+        Some("machines_uid_key") => {
+            RegistryError::field("uid", "This machine id is already in use")
+        }
         Some(check) if check.ends_with("_valid") => {
             let field = match check {
                 "machines_name_valid" => "machine_name",
@@ -28,7 +32,10 @@ fn constraint_error(err: sqlx::Error, name: &str) -> RegistryError {
                 "machines_status_valid" => "operational_status",
                 _ => "efficiency",
             };
-            RegistryError::Validation(vec![FieldError::new(field, "The database refused this value")])
+            RegistryError::Validation(vec![FieldError::new(
+                field,
+                "The database refused this value",
+            )])
         }
         _ => from_sqlx(err),
     }
@@ -66,15 +73,15 @@ pub async fn create_machine(
         // The write was applied before (a retry or a replay): answer with the machine as it is.
         Ok(None) => super::get_machine(&mut *db, uid).await,
         Err(err) => {
-            // Two deliveries of one create racing each other: the loser hits the uid key after
-            // the winner recorded the write. That is "already applied", not an error.
-            let error = constraint_error(err, machine.name.as_str());
-            if matches!(&error, RegistryError::Validation(fields) if fields[0].field == "uid")
-                && write_was_applied(&mut *db, write_id).await?
-            {
+            // Two deliveries of one create racing each other: the loser hits a unique key (name
+            // or uid) once the winner has committed. That is "already applied", not an error.
+            let unique_violation = err
+                .as_database_error()
+                .is_some_and(|db| db.code().as_deref() == Some("23505"));
+            if unique_violation && write_was_applied(&mut *db, write_id).await? {
                 return super::get_machine(&mut *db, uid).await;
             }
-            Err(error)
+            Err(constraint_error(err, machine.name.as_str()))
         }
     }
 }
@@ -208,7 +215,10 @@ async fn explain_no_change(
     let current = super::get_machine(&mut *db, uid).await?;
     match expected_version {
         Some(expected) if !applied && current.version != expected => {
-            Err(RegistryError::StaleVersion { expected, current: Box::new(current) })
+            Err(RegistryError::StaleVersion {
+                expected,
+                current: Box::new(current),
+            })
         }
         _ => Ok(current),
     }

@@ -5,7 +5,8 @@ use crate::domain::{Machine, OperationalStatus};
 use crate::error::RegistryError;
 
 /// The columns every machine query selects, in `MachineRow`'s order.
-pub(crate) const MACHINE_COLUMNS: &str = "id, uid, machine_name, machine_type, operational_status, \
+pub(crate) const MACHINE_COLUMNS: &str =
+    "id, uid, machine_name, machine_type, operational_status, \
      efficiency, last_maintenance, version, created_at, updated_at";
 
 #[derive(Debug, sqlx::FromRow)]
@@ -28,12 +29,13 @@ impl TryFrom<MachineRow> for Machine {
     fn try_from(row: MachineRow) -> Result<Self, Self::Error> {
         // The status CHECK constraint makes this infallible in practice; if it ever fails, the
         // schema was changed behind our back and the row must not be shown as something it is not.
-        let operational_status = OperationalStatus::parse(&row.operational_status).map_err(|_| {
-            RegistryError::Internal(format!(
-                "machine {} has status {:?} outside the schema's rule",
-                row.id, row.operational_status
-            ))
-        })?;
+        let operational_status =
+            OperationalStatus::parse(&row.operational_status).map_err(|_| {
+                RegistryError::Internal(format!(
+                    "machine {} has status {:?} outside the schema's rule",
+                    row.id, row.operational_status
+                ))
+            })?;
         Ok(Machine {
             id: row.id,
             uid: row.uid,

@@ -66,7 +66,7 @@ pub struct ListQuery {
     pub direction: SortDirection,
     /// Only machines with one of these statuses; empty means all.
     pub statuses: Vec<String>,
-    /// Only machines of exactly this type (ignoring letter case); `null` or blank means all.
+    /// Only machines of exactly this type (as listed by `machine_types`); `null` or blank means all.
     pub machine_type: Option<String>,
     /// Machines whose name contains this text, ignoring case; `null` or blank means all.
     pub search: Option<String>,

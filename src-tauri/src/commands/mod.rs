@@ -1,0 +1,4 @@
+//! Tauri commands: each takes the managed state, calls one core function, converts the error.
+
+pub mod database;
+pub mod machines;

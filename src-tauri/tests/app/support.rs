@@ -1,0 +1,76 @@
+use std::path::PathBuf;
+
+use mes_app_lib::AppState;
+use mes_core::config::ConfigSource;
+use mes_core::{DatabaseTarget, Registry};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{App, WebviewWindow};
+
+pub struct MockApp {
+    _app: App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+}
+
+impl MockApp {
+    pub fn new(registry: Registry) -> Self {
+        let builder = mes_app_lib::specta_builder::<MockRuntime>();
+        let app = mock_builder()
+            .invoke_handler(builder.invoke_handler())
+            .manage(AppState::new(registry, PathBuf::from("/nonexistent/config.toml")))
+            .build(mock_context(noop_assets()))
+            .expect("build mock app");
+        let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .expect("mock window");
+        Self { _app: app, window }
+    }
+
+    /// Invokes a command as the UI does: JSON arguments in, JSON result or error out.
+    pub fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        let request = InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().expect("url"),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        };
+        tauri::test::get_ipc_response(&self.window, request)
+            .map(|body| body.deserialize::<Value>().expect("JSON response"))
+    }
+}
+
+pub fn registry(pool: PgPool) -> Registry {
+    let target = DatabaseTarget {
+        display: "test".into(),
+        source: ConfigSource::Environment,
+    };
+    Registry::from_pool(pool, target)
+}
+
+/// Runs `test` on a blocking thread: `get_ipc_response` blocks until the command's future, which
+/// needs the test runtime's connections, completes.
+pub async fn with_app(registry: Registry, test: impl FnOnce(MockApp) + Send + 'static) {
+    tokio::task::spawn_blocking(move || test(MockApp::new(registry)))
+        .await
+        .expect("test thread");
+}
+
+pub fn machine_json(name: &str) -> Value {
+    json!({
+        "machine_name": name,
+        "machine_type": "Milling Machine",
+        "operational_status": "Running",
+        "efficiency": 85.5,
+        "last_maintenance": "2024-01-10T08:00:00Z"
+    })
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -1,0 +1,271 @@
+// The operator's window: loads pages of machines, wires the toolbar, the table, the form and the
+// database monitor together. All data goes through ./api (the generated bindings).
+
+import type { Machine, MachinePage, OperationalStatus, SortColumn, StatusCount } from "./bindings";
+import { api, type ListQuery } from "./api/client";
+import { describeError } from "./api/messages";
+import { formatCount, formatPageRange } from "./domain/format";
+import { STATUSES } from "./domain/rules";
+import { confirmDialog } from "./views/confirm";
+import { ConnectionMonitor } from "./views/connection";
+import { byId, el, typingInField } from "./views/dom";
+import { openMachineForm } from "./views/machine-form";
+import { STATUS_SYMBOL, statusClass } from "./views/status-badge";
+import { MachineTable } from "./views/table";
+import { setupTheme } from "./views/theme";
+
+const PAGE_SIZE = 100;
+const SEARCH_DEBOUNCE_MS = 250;
+
+const query: ListQuery = {
+  sort: "machine_name",
+  direction: "asc",
+  statuses: [],
+  machine_type: null,
+  search: null,
+  limit: PAGE_SIZE,
+  offset: 0,
+};
+let page: MachinePage | null = null;
+let knownTypes: string[] = [];
+let loadSequence = 0;
+const pending = new Set<string>();
+
+const search = byId<HTMLInputElement>("search");
+const statusFilters = byId<HTMLDivElement>("status-filters");
+const typeFilter = byId<HTMLSelectElement>("type-filter");
+const emptyState = byId<HTMLParagraphElement>("empty-state");
+const pageInfo = byId<HTMLSpanElement>("page-info");
+const prevPage = byId<HTMLButtonElement>("prev-page");
+const nextPage = byId<HTMLButtonElement>("next-page");
+const machineDialog = byId<HTMLDialogElement>("machine-dialog");
+const confirmBox = byId<HTMLDialogElement>("confirm-dialog");
+const toast = el("div", { id: "toast", class: "toast", role: "status", "aria-live": "polite", hidden: "" });
+document.body.append(toast);
+
+const table = new MachineTable(byId("header-row"), byId("machine-rows"), {
+  onSort: (column) => sortBy(column),
+  onEdit: (machine) => editMachine(machine),
+  onDelete: (machine) => void deleteMachine(machine),
+  onStatus: (machine, status) => void changeStatus(machine, status),
+  onPage: (delta) => turnPage(delta),
+});
+
+const monitor = new ConnectionMonitor(byId("db-pill"), byId("banner"), () => {
+  void load();
+  void loadTypes();
+});
+
+let toastTimer: number | undefined;
+function say(message: string, kind: "info" | "error" = "info"): void {
+  toast.textContent = message;
+  toast.className = `toast ${kind}`;
+  toast.hidden = false;
+  window.clearTimeout(toastTimer);
+  toastTimer = window.setTimeout(() => (toast.hidden = true), kind === "error" ? 8000 : 4000);
+}
+
+async function load(): Promise<void> {
+  const sequence = ++loadSequence;
+  document.body.classList.add("loading");
+  const [list, counts] = await Promise.all([api.listMachines({ ...query }), api.statusCounts({ ...query })]);
+  if (sequence !== loadSequence) return; // a newer request is under way: its answer wins
+  document.body.classList.remove("loading");
+  if (counts.ok) renderStatusFilters(counts.value);
+  if (!list.ok) {
+    if (list.error.kind !== "DatabaseUnavailable" && list.error.kind !== "NeedsAttention") {
+      say(describeError(list.error), "error");
+    }
+    if (!page) renderEmpty("The machine list could not be loaded yet.");
+    return;
+  }
+  page = list.value;
+  if (page.machines.length === 0 && page.total > 0 && query.offset > 0) {
+    query.offset = Math.max(0, Math.floor((page.total - 1) / PAGE_SIZE) * PAGE_SIZE);
+    return load();
+  }
+  table.renderHeader(query.sort, query.direction);
+  table.render(page.machines, new Date(), pending);
+  const filtered = query.statuses.length > 0 || query.machine_type !== null || query.search !== null;
+  if (page.total === 0) renderEmpty(filtered ? "No machine matches these filters." : "No machines yet. Press N to add the first one.");
+  else emptyState.hidden = true;
+  pageInfo.textContent = formatPageRange(query.offset, page.machines.length, page.total);
+  prevPage.disabled = query.offset === 0;
+  nextPage.disabled = query.offset + PAGE_SIZE >= page.total;
+  document.body.dataset["loaded"] = "true";
+}
+
+function renderEmpty(text: string): void {
+  emptyState.textContent = text;
+  emptyState.hidden = false;
+}
+
+async function loadTypes(): Promise<void> {
+  const types = await api.machineTypes();
+  if (!types.ok) return;
+  knownTypes = types.value;
+  const selected = query.machine_type ?? "";
+  typeFilter.replaceChildren(
+    el("option", { value: "" }, "All types"),
+    ...knownTypes.map((t) => el("option", { value: t }, t)),
+  );
+  typeFilter.value = knownTypes.includes(selected) ? selected : "";
+}
+
+function renderStatusFilters(counts: StatusCount[]): void {
+  statusFilters.replaceChildren(
+    ...STATUSES.map((status) => {
+      const count = counts.find((c) => c.status === status)?.count ?? 0;
+      const active = query.statuses.includes(status);
+      const chip = el(
+        "button",
+        {
+          type: "button",
+          class: `chip ${statusClass(status)}`,
+          "aria-pressed": String(active),
+          "data-status": status,
+          title: `Show only ${status} machines (toggle)`,
+        },
+        `${STATUS_SYMBOL[status]} ${formatCount(count)} ${status}`,
+      );
+      chip.addEventListener("click", () => toggleStatus(status));
+      return chip;
+    }),
+  );
+}
+
+function toggleStatus(status: OperationalStatus): void {
+  query.statuses = query.statuses.includes(status)
+    ? query.statuses.filter((s) => s !== status)
+    : [...query.statuses, status];
+  query.offset = 0;
+  void load();
+}
+
+function sortBy(column: SortColumn): void {
+  if (query.sort === column) query.direction = query.direction === "asc" ? "desc" : "asc";
+  else {
+    query.sort = column;
+    query.direction = "asc";
+  }
+  query.offset = 0;
+  void load();
+}
+
+function turnPage(delta: number): void {
+  if (!page) return;
+  const next = query.offset + delta * PAGE_SIZE;
+  if (next < 0 || next >= page.total) return;
+  query.offset = next;
+  void load().then(() => table.focusActive());
+}
+
+function openForm(machine?: Machine): void {
+  openMachineForm(machineDialog, {
+    ...(machine ? { machine } : {}),
+    knownTypes,
+    save: (input, expectedVersion) =>
+      machine && expectedVersion !== undefined
+        ? api.updateMachine(machine.uid, expectedVersion, input)
+        : api.createMachine(input),
+    onSaved: (saved) => {
+      say(machine ? `Saved ${saved.machine_name}.` : `Created ${saved.machine_name}.`);
+      void load().then(() => table.focusActive());
+      void loadTypes();
+    },
+    onGone: () => void load(),
+    confirm: (title, message, yes) => confirmDialog(confirmBox, title, message, yes),
+  });
+}
+
+function editMachine(machine: Machine): void {
+  openForm(machine);
+}
+
+async function changeStatus(machine: Machine, status: OperationalStatus): Promise<void> {
+  pending.add(machine.uid);
+  const outcome = await api.setMachineStatus(machine.uid, status);
+  pending.delete(machine.uid);
+  if (outcome.ok) say(`${machine.machine_name} is now ${status}.`);
+  else say(`${machine.machine_name}: status not changed. ${describeError(outcome.error)}`, "error");
+  await load();
+  table.focusActive();
+}
+
+async function deleteMachine(machine: Machine): Promise<void> {
+  const yes = await confirmDialog(
+    confirmBox,
+    `Delete ${machine.machine_name}?`,
+    `${machine.machine_name} (${machine.machine_type}) will be removed from the registry for everyone. This cannot be undone.`,
+    `Delete ${machine.machine_name}`,
+  );
+  if (!yes) {
+    table.focusActive();
+    return;
+  }
+  const outcome = await api.deleteMachine(machine.uid, machine.version);
+  if (outcome.ok) say(`Deleted ${machine.machine_name}.`);
+  else if (outcome.error.kind === "StaleVersion") {
+    say(`${machine.machine_name} was changed by someone else meanwhile and was not deleted. Review it and try again.`, "error");
+  } else say(`${machine.machine_name} was not deleted. ${describeError(outcome.error)}`, "error");
+  await load();
+  void loadTypes();
+  table.focusActive();
+}
+
+// Toolbar.
+let searchTimer: number | undefined;
+search.addEventListener("input", () => {
+  window.clearTimeout(searchTimer);
+  searchTimer = window.setTimeout(() => {
+    const text = search.value.trim();
+    query.search = text === "" ? null : text;
+    query.offset = 0;
+    void load();
+  }, SEARCH_DEBOUNCE_MS);
+});
+search.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") {
+    search.value = "";
+    search.dispatchEvent(new Event("input"));
+    table.focusActive();
+  } else if (event.key === "ArrowDown" || event.key === "Enter") {
+    event.preventDefault();
+    table.focusActive();
+  }
+});
+typeFilter.addEventListener("change", () => {
+  query.machine_type = typeFilter.value === "" ? null : typeFilter.value;
+  query.offset = 0;
+  void load();
+});
+byId<HTMLButtonElement>("new-machine").addEventListener("click", () => openForm());
+prevPage.addEventListener("click", () => turnPage(-1));
+nextPage.addEventListener("click", () => turnPage(1));
+
+// Global shortcuts (not while typing, not while a dialog is open).
+document.addEventListener("keydown", (event) => {
+  if (machineDialog.open || confirmBox.open) return;
+  if (event.key === "/" && !typingInField()) {
+    event.preventDefault();
+    search.focus();
+    search.select();
+  } else if ((event.key === "n" || event.key === "N") && !typingInField() && !event.ctrlKey && !event.metaKey) {
+    event.preventDefault();
+    openForm();
+  } else if (event.key === "n" && event.ctrlKey) {
+    event.preventDefault();
+    openForm();
+  }
+});
+
+// Refresh the "how long ago" column once a minute.
+window.setInterval(() => {
+  if (page && !machineDialog.open) table.render(page.machines, new Date(), pending);
+}, 60_000);
+
+setupTheme(byId("theme-toggle"));
+table.renderHeader(query.sort, query.direction);
+void monitor.check();
+void load().then(() => table.focusActive());
+void loadTypes();

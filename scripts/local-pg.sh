@@ -11,7 +11,16 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-DIR=${MES_PG_DIR:-$ROOT/.local/pg}
+# As root the server runs as the postgres user, which must be able to reach the data folder; when
+# the checkout lies where it cannot (a private home), the cluster goes to /var/tmp instead.
+default_dir() {
+  if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$ROOT" 2>/dev/null; then
+    echo "/var/tmp/mes-local-pg-$(printf '%s' "$ROOT" | md5sum | cut -c1-8)"
+  else
+    echo "$ROOT/.local/pg"
+  fi
+}
+DIR=${MES_PG_DIR:-$(default_dir)}
 PORT=${MES_PG_PORT:-54329}
 DATA=$DIR/data
 SOCK=$DIR/run

@@ -100,14 +100,11 @@ impl Registry {
 
     pub async fn health(&self) -> DatabaseHealth {
         let target = self.target.clone();
-        let result = match self.ensure_schema().await {
-            Ok(()) => sqlx::query("SELECT 1")
-                .execute(&self.pool)
-                .await
-                .map(drop)
-                .map_err(from_sqlx),
-            Err(e) => Err(e),
-        };
+        let result = self
+            .with_retry(|mut db| async move {
+                sqlx::query("SELECT 1").execute(&mut *db).await.map(drop).map_err(from_sqlx)
+            })
+            .await;
         match result {
             Ok(()) => DatabaseHealth::Online { target },
             Err(RegistryError::SchemaRefused(report)) => {

@@ -1,0 +1,47 @@
+# MES Machine Manager. Two commands set everything up on a fresh Debian 12:
+#   make run    install what is missing, start a local PostgreSQL if no database is configured,
+#               migrate, load the sample machines, open the window
+#   make test   every check: UI type check and unit tests, fmt, clippy, Rust tests against a
+#               real PostgreSQL, end-to-end tests of the real window under Xvfb
+.PHONY: run test e2e bench bindings screenshot deb db-start db-stop db-url clean
+
+run:
+	scripts/run.sh
+
+test:
+	scripts/test.sh
+
+# The end-to-end suite alone (builds what it needs).
+e2e:
+	scripts/e2e.sh
+
+# Benchmarks against the local PostgreSQL: latency ratios to raw sqlx round trips, paging at 100k.
+bench:
+	scripts/bench.sh
+
+# Regenerate ui/src/bindings.ts after changing a command or a type, then commit it.
+bindings:
+	scripts/local-pg.sh start
+	DATABASE_URL=$$(scripts/local-pg.sh url mes_test) UPDATE_BINDINGS=1 \
+		cargo test -p mes-app --test app bindings
+
+# Retake the README's screenshot of the real window (the e2e run saves it).
+screenshot:
+	MES_E2E_SCREENSHOT=$(CURDIR)/docs/screenshot.png scripts/e2e.sh -k sample_machines
+
+# A Debian package of the app (release build).
+deb:
+	scripts/setup.sh run
+	cd ui && npm run --silent build
+	cd src-tauri && npx --prefix ../ui tauri build --bundles deb
+
+db-start:
+	scripts/local-pg.sh start
+db-stop:
+	scripts/local-pg.sh stop
+db-url:
+	@scripts/local-pg.sh url
+
+clean:
+	cargo clean
+	rm -rf ui/dist ui/node_modules .local/e2e-venv

@@ -1,0 +1,190 @@
+"""The operator's window, end to end: the real app binary, a real WebKit window, a real database."""
+
+import os
+import subprocess
+
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
+
+from conftest import psql, rows, wait
+
+SAMPLES = ["ASM-003", "CNC-001", "CNC-004", "ROB-002"]
+
+
+def names(driver):
+    # One script call reads all names at once: element handles go stale as the table re-renders.
+    return driver.execute_script(
+        "return [...document.querySelectorAll('#machine-rows td.name')].map(e => e.textContent)"
+    )
+
+
+def press(driver, *keys):
+    ActionChains(driver).send_keys(*keys).perform()
+
+
+def set_value(driver, element, value):
+    """Sets an input's value as typing would (for date pickers, which take no keystrokes)."""
+    driver.execute_script(
+        "arguments[0].value = arguments[1];"
+        "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
+        element, value,
+    )
+
+
+def open_new_machine_form(driver):
+    press(driver, "n")
+    dialog = driver.find_element(By.ID, "machine-dialog")
+    wait(driver).until(lambda d: dialog.is_displayed())
+    return dialog
+
+
+def fill_form(dialog, name, machine_type="Press", status="Idle", efficiency="64.5"):
+    fields = {"f-name": name, "f-type": machine_type, "f-efficiency": efficiency}
+    for field_id, value in fields.items():
+        element = dialog.find_element(By.ID, field_id)
+        element.clear()
+        element.send_keys(value)
+    Select(dialog.find_element(By.ID, "f-status")).select_by_value(status)
+
+
+def machine_count():
+    return int(psql("SELECT count(*) FROM machines"))
+
+
+def test_the_four_sample_machines_are_shown(window):
+    assert names(window) == SAMPLES
+    assert window.find_element(By.ID, "page-info").text == "1–4 of 4"
+    chips = [c.text for c in window.find_elements(By.CSS_SELECTOR, "#status-filters .chip")]
+    assert chips == ["▶ 1 Running", "‖ 1 Idle", "⚙ 1 Maintenance", "■ 1 Down"]
+    first = rows(window)[1].text
+    assert "Milling Machine" in first and "85.5 %" in first
+    wait(window).until(lambda d: "online" in d.find_element(By.ID, "db-pill").text)
+    screenshot = os.environ.get("MES_E2E_SCREENSHOT")
+    if screenshot:
+        window.save_screenshot(screenshot)
+
+
+def test_create_a_machine_through_the_form_with_the_keyboard(window):
+    dialog = open_new_machine_form(window)
+    fill_form(dialog, "  PRS-010 ")
+    dialog.find_element(By.ID, "f-efficiency").send_keys(Keys.ENTER)  # Enter saves
+    wait(window).until(lambda d: not dialog.is_displayed())
+    wait(window).until(lambda d: "PRS-010" in names(d))
+    stored = psql("SELECT machine_name, machine_type, operational_status, efficiency FROM machines WHERE machine_name = 'PRS-010'")
+    assert stored == "PRS-010|Press|Idle|64.5"
+
+
+def test_sort_and_filter(window):
+    header = window.find_element(By.CSS_SELECTOR, "button.sort[data-sort='machine_name']")
+    header.click()  # already ascending by name: now descending
+    wait(window).until(lambda d: names(d) == list(reversed(SAMPLES)))
+    window.find_element(By.CSS_SELECTOR, "button.sort[data-sort='efficiency']").click()
+    wait(window).until(lambda d: names(d) == ["CNC-004", "ASM-003", "CNC-001", "ROB-002"])
+
+    window.find_element(By.CSS_SELECTOR, ".chip[data-status='Down']").click()
+    wait(window).until(lambda d: names(d) == ["CNC-004"])
+    window.find_element(By.CSS_SELECTOR, ".chip[data-status='Down']").click()
+    wait(window).until(lambda d: len(names(d)) == 4)
+
+    Select(window.find_element(By.ID, "type-filter")).select_by_value("Robot Arm")
+    wait(window).until(lambda d: names(d) == ["ROB-002"])
+    Select(window.find_element(By.ID, "type-filter")).select_by_value("")
+    wait(window).until(lambda d: len(names(d)) == 4)
+
+    press(window, "/")
+    search = window.find_element(By.ID, "search")
+    assert window.switch_to.active_element == search
+    search.send_keys("cnc")
+    wait(window).until(lambda d: sorted(names(d)) == ["CNC-001", "CNC-004"])
+
+
+def test_change_status_from_the_row(window):
+    row = next(r for r in rows(window) if "ROB-002" in r.text)
+    Select(row.find_element(By.CSS_SELECTOR, "select[data-role='status']")).select_by_value("Down")
+    wait(window).until(lambda d: psql("SELECT operational_status FROM machines WHERE machine_name = 'ROB-002'") == "Down")
+    wait(window).until(
+        lambda d: d.execute_script(
+            "return document.querySelector(\".chip[data-status='Down']\").textContent"
+        ) == "■ 2 Down"
+    )
+    row = next(r for r in rows(window) if "ROB-002" in r.text)
+    assert Select(row.find_element(By.CSS_SELECTOR, "select")).first_selected_option.get_attribute("value") == "Down"
+
+
+def test_bad_efficiency_shows_a_field_error_and_saves_nothing(window):
+    before = machine_count()
+    dialog = open_new_machine_form(window)
+    fill_form(dialog, "BAD-001", efficiency="250")
+    dialog.find_element(By.CSS_SELECTOR, "button[data-role='save']").click()
+    error = dialog.find_element(By.ID, "f-efficiency-error")
+    wait(window).until(lambda d: "0 to 100" in error.text)
+    assert dialog.find_element(By.ID, "f-efficiency").get_attribute("aria-invalid") == "true"
+    assert dialog.is_displayed()
+    assert machine_count() == before
+    press(window, Keys.ESCAPE)  # unsaved changes: asks first
+    confirm = window.find_element(By.ID, "confirm-dialog")
+    wait(window).until(lambda d: confirm.is_displayed())
+    confirm.find_element(By.CSS_SELECTOR, "button[data-role='confirm']").click()
+    wait(window).until(lambda d: not dialog.is_displayed())
+    assert machine_count() == before
+
+
+def test_duplicate_name_shows_its_error(window):
+    before = machine_count()
+    dialog = open_new_machine_form(window)
+    fill_form(dialog, "cnc-001")
+    dialog.find_element(By.CSS_SELECTOR, "button[data-role='save']").click()
+    error = dialog.find_element(By.ID, "f-name-error")
+    wait(window).until(lambda d: "already named" in error.text)
+    assert "cnc-001" in error.text
+    assert machine_count() == before
+
+
+def test_stale_edit_offers_their_values_or_mine(window):
+    row = next(r for r in rows(window) if "ASM-003" in r.text)
+    row.find_element(By.CSS_SELECTOR, "button[data-role='edit']").click()
+    dialog = window.find_element(By.ID, "machine-dialog")
+    wait(window).until(lambda d: dialog.is_displayed())
+    psql("UPDATE machines SET efficiency = 11 WHERE machine_name = 'ASM-003'")  # another tool
+    efficiency = dialog.find_element(By.ID, "f-efficiency")
+    efficiency.clear()
+    efficiency.send_keys("55")
+    dialog.find_element(By.CSS_SELECTOR, "button[data-role='save']").click()
+    keep = wait(window).until(
+        lambda d: next(iter(dialog.find_elements(By.CSS_SELECTOR, "button[data-role='keep-mine']")), None)
+    )
+    assert "changed this machine" in dialog.find_element(By.CSS_SELECTOR, ".form-message").text
+    keep.click()
+    wait(window).until(lambda d: not dialog.is_displayed())
+    assert psql("SELECT efficiency, version FROM machines WHERE machine_name = 'ASM-003'") == "55|3"
+
+
+def test_delete_a_machine_after_confirmation(window):
+    row = next(r for r in rows(window) if "CNC-004" in r.text)
+    row.find_element(By.CSS_SELECTOR, "button[data-role='delete']").click()
+    confirm = window.find_element(By.ID, "confirm-dialog")
+    wait(window).until(lambda d: confirm.is_displayed())
+    assert "CNC-004" in confirm.text
+    confirm.find_element(By.CSS_SELECTOR, "button[data-role='confirm']").click()
+    wait(window).until(lambda d: names(d) == ["ASM-003", "CNC-001", "ROB-002"])
+    assert psql("SELECT count(*) FROM machines WHERE machine_name = 'CNC-004'") == "0"
+
+
+def test_database_stopped_then_back_the_window_says_so_and_recovers(window):
+    pg = os.environ["MES_E2E_PG_SCRIPT"]
+    pill = window.find_element(By.ID, "db-pill")
+    subprocess.run([pg, "stop"], check=True)
+    try:
+        wait(window, 30).until(lambda d: "unreachable" in pill.text)
+        banner = window.find_element(By.ID, "banner")
+        assert banner.is_displayed() and "unreachable" in banner.text
+        assert names(window) == SAMPLES, "the last loaded list stays visible"
+    finally:
+        subprocess.run([pg, "start"], check=True)
+    wait(window, 40).until(lambda d: "online" in pill.text)
+    wait(window).until(lambda d: not d.find_element(By.ID, "banner").is_displayed())
+    row = next(r for r in rows(window) if "CNC-001" in r.text)
+    Select(row.find_element(By.CSS_SELECTOR, "select[data-role='status']")).select_by_value("Idle")
+    wait(window).until(lambda d: psql("SELECT operational_status FROM machines WHERE machine_name = 'CNC-001'") == "Idle")

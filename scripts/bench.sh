@@ -14,3 +14,12 @@ else
 fi
 [ -f ui/dist/index.html ] || (cd ui && npx vite build --logLevel warn)
 cargo bench -p mes-app --bench registry
+
+# The real window: launch time and memory at 4 and 100,000 machines (debug build, as `make run`).
+if [ -z "${MES_BENCH_DATABASE_URL:-}" ]; then
+  scripts/setup.sh test
+  cargo build --quiet -p mes-app -p mes-core --all-features
+  MES_E2E_APP="$ROOT/target/debug/mes-app" MES_E2E_ADMIN="$ROOT/target/debug/mes-admin" \
+    xvfb-run -a -s "-screen 0 1280x800x24" .local/e2e-venv/bin/python e2e/measure_window.py \
+    | tee -a bench-results/registry.md
+fi

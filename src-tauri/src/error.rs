@@ -16,7 +16,10 @@ pub enum CommandError {
     /// Another machine already has this name (ignoring letter case).
     DuplicateName { name: String },
     /// The machine changed since it was read; `current` is how it is now.
-    StaleVersion { expected: i64, current: Machine },
+    StaleVersion {
+        expected: i64,
+        current: Box<Machine>,
+    },
     /// The database cannot be reached or refused the connection; try again later.
     DatabaseUnavailable { reason: String },
     /// The database holds rows the app cannot adopt; an administrator must fix them.
@@ -31,10 +34,9 @@ impl From<RegistryError> for CommandError {
             RegistryError::NotFound { uid } => Self::NotFound { uid },
             RegistryError::Validation(fields) => Self::Validation { fields },
             RegistryError::DuplicateName { name } => Self::DuplicateName { name },
-            RegistryError::StaleVersion { expected, current } => Self::StaleVersion {
-                expected,
-                current: *current,
-            },
+            RegistryError::StaleVersion { expected, current } => {
+                Self::StaleVersion { expected, current }
+            }
             RegistryError::Unavailable(reason) => Self::DatabaseUnavailable { reason },
             RegistryError::SchemaRefused(report) => Self::NeedsAttention { report },
             RegistryError::Internal(cause) => {

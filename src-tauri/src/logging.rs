@@ -23,7 +23,10 @@ pub fn init(log_dir: &Path) -> Option<WorkerGuard> {
     let (file_layer, guard) = match file_appender {
         Ok(appender) => {
             let (writer, guard) = tracing_appender::non_blocking(appender);
-            (Some(fmt::layer().with_ansi(false).with_writer(writer)), Some(guard))
+            (
+                Some(fmt::layer().with_ansi(false).with_writer(writer)),
+                Some(guard),
+            )
         }
         Err(e) => {
             eprintln!("cannot write logs to {}: {e}", log_dir.display());

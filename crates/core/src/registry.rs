@@ -102,7 +102,11 @@ impl Registry {
         let target = self.target.clone();
         let result = self
             .with_retry(|mut db| async move {
-                sqlx::query("SELECT 1").execute(&mut *db).await.map(drop).map_err(from_sqlx)
+                sqlx::query("SELECT 1")
+                    .execute(&mut *db)
+                    .await
+                    .map(drop)
+                    .map_err(from_sqlx)
             })
             .await;
         match result {

@@ -16,10 +16,12 @@ pub async fn fresh_registry(admin_url: &str) -> Registry {
         .connect(admin_url)
         .await
         .expect("connect to DATABASE_URL");
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"))
-        .execute(&admin)
-        .await
-        .expect("drop bench database");
+    sqlx::query(&format!(
+        "DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"
+    ))
+    .execute(&admin)
+    .await
+    .expect("drop bench database");
     sqlx::query(&format!("CREATE DATABASE {BENCH_DATABASE}"))
         .execute(&admin)
         .await
@@ -29,21 +31,34 @@ pub async fn fresh_registry(admin_url: &str) -> Registry {
     let config = DatabaseConfig::from_url(&url, ConfigSource::Environment, "DATABASE_URL")
         .expect("bench database URL");
     let registry = Registry::connect_lazy(&config);
-    MIGRATOR.run(registry.pool()).await.expect("migrate bench database");
+    MIGRATOR
+        .run(registry.pool())
+        .await
+        .expect("migrate bench database");
     registry
 }
 
 fn replace_database(url: &str, database: &str) -> String {
     let (base, query) = url.split_once('?').map_or((url, ""), |(b, q)| (b, q));
     let base = base.rsplit_once('/').map_or(base, |(prefix, _)| prefix);
-    let query = if query.is_empty() { String::new() } else { format!("?{query}") };
+    let query = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{query}")
+    };
     format!("{base}/{database}{query}")
 }
 
 pub fn input(name: &str, i: usize) -> MachineInput {
     MachineInput {
         machine_name: name.to_owned(),
-        machine_type: ["Milling Machine", "Robot Arm", "Assembly Station", "Lathe Machine"][i % 4].into(),
+        machine_type: [
+            "Milling Machine",
+            "Robot Arm",
+            "Assembly Station",
+            "Lathe Machine",
+        ][i % 4]
+            .into(),
         operational_status: ["Running", "Idle", "Maintenance", "Down"][i % 4].into(),
         efficiency: Some((i % 1000) as f64 / 10.0),
         last_maintenance: "2024-01-10T08:00:00Z".into(),
@@ -74,5 +89,8 @@ pub async fn bulk_insert(pool: &PgPool, count: i64, prefix: &str) {
     .execute(pool)
     .await
     .expect("bulk insert");
-    sqlx::query("ANALYZE machines").execute(pool).await.expect("analyze");
+    sqlx::query("ANALYZE machines")
+        .execute(pool)
+        .await
+        .expect("analyze");
 }

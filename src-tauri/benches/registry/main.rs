@@ -3,6 +3,9 @@
 //! then paging through 100,000 machines. Needs `DATABASE_URL` (a server where it may create the
 //! `mes_bench` database); `make bench` points it at the private cluster.
 
+// Benchmark code: a failed unwrap aborts the run with its reason, which is what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod fixtures;
 mod stats;
 #[path = "../../tests/app/support.rs"]
@@ -17,7 +20,7 @@ use mes_core::domain::{
 };
 use mes_core::{repo, Registry};
 use serde_json::json;
-use stats::{ms, ratio, time_async, time_blocking, Summary, Table};
+use stats::{ms, time_async, time_blocking, Summary, Table};
 use uuid::Uuid;
 
 const WARMUP: usize = 100;
@@ -37,9 +40,9 @@ fn main() {
     tauri::async_runtime::set(runtime.handle().clone());
     let report = runtime.block_on(run());
     println!("{report}");
-    let _ = std::fs::create_dir_all("bench-results");
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench-results/registry.md");
-    if std::fs::write(path, &report).is_ok() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench-results");
+    let _ = std::fs::create_dir_all(dir);
+    if std::fs::write(format!("{dir}/registry.md"), &report).is_ok() {
         println!("\n(also written to bench-results/registry.md)");
     }
 }
@@ -84,8 +87,26 @@ async fn run() -> String {
         &format!("Operations ({ITERATIONS} timed runs each, {WARMUP} warm-up; ~1,000 machines in the table)"),
         &["operation", "core p50 ms", "core p95 ms", "IPC p50 ms", "IPC p95 ms", "baseline", "core p50 / baseline", "target"],
     );
-    table.row(&["raw sqlx PK SELECT".into(), ms(raw_select.p50), ms(raw_select.p95), "".into(), "".into(), "—".into(), "1.00×".into(), "".into()]);
-    table.row(&["raw sqlx 1-row INSERT commit".into(), ms(raw_insert.p50), ms(raw_insert.p95), "".into(), "".into(), "—".into(), "1.00×".into(), "".into()]);
+    table.row(&[
+        "raw sqlx PK SELECT".into(),
+        ms(raw_select.p50),
+        ms(raw_select.p95),
+        "".into(),
+        "".into(),
+        "—".into(),
+        "1.00×".into(),
+        "".into(),
+    ]);
+    table.row(&[
+        "raw sqlx 1-row INSERT commit".into(),
+        ms(raw_insert.p50),
+        ms(raw_insert.p95),
+        "".into(),
+        "".into(),
+        "—".into(),
+        "1.00×".into(),
+        "".into(),
+    ]);
     for ((name, core), (_, ipc)) in core.iter().zip(ipc.iter()) {
         let is_read = matches!(*name, "get" | "list (page of 100 + total)");
         let (baseline_name, baseline, target) = if is_read {
@@ -101,7 +122,16 @@ async fn run() -> String {
         } else {
             format!("≤ {target}× ✗")
         };
-        table.row(&[name.to_string(), ms(core.p50), ms(core.p95), ms(ipc.p50), ms(ipc.p95), baseline_name.into(), format!("{r:.2}×"), verdict]);
+        table.row(&[
+            name.to_string(),
+            ms(core.p50),
+            ms(core.p95),
+            ms(ipc.p50),
+            ms(ipc.p95),
+            baseline_name.into(),
+            format!("{r:.2}×"),
+            verdict,
+        ]);
     }
 
     let paging = paging_at_scale(&registry).await;
@@ -136,7 +166,10 @@ async fn core_operations(registry: &Registry) -> Vec<(&'static str, Summary)> {
     })
     .await;
     let list = time_async(WARMUP, ITERATIONS, |_| async {
-        let page = registry.list_machines(&ListQuery::default()).await.expect("list");
+        let page = registry
+            .list_machines(&ListQuery::default())
+            .await
+            .expect("list");
         assert_eq!(page.machines.len(), 100);
     })
     .await;
@@ -161,9 +194,20 @@ async fn core_operations(registry: &Registry) -> Vec<(&'static str, Summary)> {
         let current = pick(i);
         let machines = &machines;
         async move {
-            let status = if current.operational_status.as_str() == "Down" { "Running" } else { "Down" };
-            let write = SetMachineStatus { write_id: Uuid::new_v4(), uid: current.uid, status: status.into() };
-            let changed = registry.set_machine_status(&write).await.expect("set status");
+            let status = if current.operational_status.as_str() == "Down" {
+                "Running"
+            } else {
+                "Down"
+            };
+            let write = SetMachineStatus {
+                write_id: Uuid::new_v4(),
+                uid: current.uid,
+                status: status.into(),
+            };
+            let changed = registry
+                .set_machine_status(&write)
+                .await
+                .expect("set status");
             machines.lock().expect("lock")[i % total] = changed;
         }
     })
@@ -171,7 +215,11 @@ async fn core_operations(registry: &Registry) -> Vec<(&'static str, Summary)> {
     let delete = time_async(WARMUP, ITERATIONS, |i| {
         let current = pick(i);
         async move {
-            let write = DeleteMachine { write_id: Uuid::new_v4(), uid: current.uid, expected_version: current.version };
+            let write = DeleteMachine {
+                write_id: Uuid::new_v4(),
+                uid: current.uid,
+                expected_version: current.version,
+            };
             registry.delete_machine(&write).await.expect("delete");
         }
     })
@@ -239,7 +287,10 @@ async fn ipc_operations(registry: Arc<Registry>) -> Vec<(&'static str, Summary)>
 
 async fn paging_at_scale(registry: &Registry) -> String {
     let pool = registry.pool();
-    sqlx::query("TRUNCATE machines, applied_writes").execute(pool).await.expect("truncate");
+    sqlx::query("TRUNCATE machines, applied_writes")
+        .execute(pool)
+        .await
+        .expect("truncate");
     fixtures::bulk_insert(pool, FLEET, "M-").await;
     let mut table = Table::new(
         &format!("A page of 100 out of {FLEET} machines ({PAGE_ITERATIONS} timed runs each; target: page p50 ≤ 1 ms)"),
@@ -256,16 +307,64 @@ async fn paging_at_scale(registry: &Registry) -> String {
         SortColumn::Id,
     ] {
         for direction in [SortDirection::Asc, SortDirection::Desc] {
-            let name = format!("sort {} {}", serde_json::to_value(sort).unwrap_or_default().as_str().unwrap_or_default(),
-                serde_json::to_value(direction).unwrap_or_default().as_str().unwrap_or_default());
-            cases.push((name, ListQuery { sort, direction, ..ListQuery::default() }));
+            let name = format!(
+                "sort {} {}",
+                serde_json::to_value(sort)
+                    .unwrap_or_default()
+                    .as_str()
+                    .unwrap_or_default(),
+                serde_json::to_value(direction)
+                    .unwrap_or_default()
+                    .as_str()
+                    .unwrap_or_default()
+            );
+            cases.push((
+                name,
+                ListQuery {
+                    sort,
+                    direction,
+                    ..ListQuery::default()
+                },
+            ));
         }
     }
-    cases.push(("status = Down, sort name".into(), ListQuery { statuses: vec!["Down".into()], ..ListQuery::default() }));
-    cases.push(("type = Press, sort efficiency desc".into(), ListQuery { machine_type: Some("Press".into()), sort: SortColumn::Efficiency, direction: SortDirection::Desc, ..ListQuery::default() }));
-    cases.push(("search \"m-0421\" (selective)".into(), ListQuery { search: Some("m-0421".into()), ..ListQuery::default() }));
-    cases.push(("search \"m-0\" (broad)".into(), ListQuery { search: Some("m-0".into()), ..ListQuery::default() }));
-    cases.push(("sort name, page at offset 50,000".into(), ListQuery { offset: 50_000, ..ListQuery::default() }));
+    cases.push((
+        "status = Down, sort name".into(),
+        ListQuery {
+            statuses: vec!["Down".into()],
+            ..ListQuery::default()
+        },
+    ));
+    cases.push((
+        "type = Press, sort efficiency desc".into(),
+        ListQuery {
+            machine_type: Some("Press".into()),
+            sort: SortColumn::Efficiency,
+            direction: SortDirection::Desc,
+            ..ListQuery::default()
+        },
+    ));
+    cases.push((
+        "search \"m-0421\" (selective)".into(),
+        ListQuery {
+            search: Some("m-0421".into()),
+            ..ListQuery::default()
+        },
+    ));
+    cases.push((
+        "search \"m-0\" (broad)".into(),
+        ListQuery {
+            search: Some("m-0".into()),
+            ..ListQuery::default()
+        },
+    ));
+    cases.push((
+        "sort name, page at offset 50,000".into(),
+        ListQuery {
+            offset: 50_000,
+            ..ListQuery::default()
+        },
+    ));
 
     let mut over_target = 0;
     for (name, query) in cases {
@@ -287,8 +386,18 @@ async fn paging_at_scale(registry: &Registry) -> String {
         if !ok && query.offset == 0 {
             over_target += 1;
         }
-        table.row(&[name, ms(page.p50), ms(page.p95), ms(count.p50), ms(both.p50), matches.to_string(), if ok { "✓".into() } else { "✗".into() }]);
+        table.row(&[
+            name,
+            ms(page.p50),
+            ms(page.p95),
+            ms(count.p50),
+            ms(both.p50),
+            matches.to_string(),
+            if ok { "✓".into() } else { "✗".into() },
+        ]);
     }
-    let _ = ratio; // ratios are printed in the operations table
-    format!("{}\n\nFirst-page queries over 1 ms at p50: {over_target}.", table.render())
+    format!(
+        "{}\n\nFirst-page queries over 1 ms at p50: {over_target}.",
+        table.render()
+    )
 }

@@ -52,17 +52,16 @@ pub fn ms(d: Duration) -> String {
     format!("{:.3}", d.as_secs_f64() * 1000.0)
 }
 
-pub fn ratio(a: Duration, b: Duration) -> String {
-    format!("{:.2}×", a.as_secs_f64() / b.as_secs_f64())
-}
-
 pub struct Table {
     lines: Vec<String>,
 }
 
 impl Table {
     pub fn new(title: &str, header: &[&str]) -> Self {
-        let mut lines = vec![format!("\n### {title}\n"), format!("| {} |", header.join(" | "))];
+        let mut lines = vec![
+            format!("\n### {title}\n"),
+            format!("| {} |", header.join(" | ")),
+        ];
         lines.push(format!("|{}|", vec!["---"; header.len()].join("|")));
         Self { lines }
     }

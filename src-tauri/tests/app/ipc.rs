@@ -5,7 +5,8 @@ use crate::support::*;
 
 fn create(app: &MockApp, name: &str) -> Value {
     let write = json!({ "write_id": new_id(), "uid": new_id(), "machine": machine_json(name) });
-    app.invoke("create_machine", json!({ "write": write })).expect("create")
+    app.invoke("create_machine", json!({ "write": write }))
+        .expect("create")
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -104,10 +105,18 @@ async fn errors_cross_as_a_tagged_union(pool: PgPool) {
 
 #[tokio::test]
 async fn an_unreachable_database_is_reported_as_such() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
     let url = format!("postgres://op:TopSecret9@127.0.0.1:{port}/mes");
-    let config = mes_core::DatabaseConfig::from_url(&url, mes_core::config::ConfigSource::Environment, "test")
-        .expect("config");
+    let config = mes_core::DatabaseConfig::from_url(
+        &url,
+        mes_core::config::ConfigSource::Environment,
+        "test",
+    )
+    .expect("config");
     with_app(mes_core::Registry::connect_lazy(&config), |app| {
         let query = json!({ "query": { "sort": "machine_name", "direction": "asc", "statuses": [],
             "machine_type": null, "search": null, "limit": 10, "offset": 0 } });

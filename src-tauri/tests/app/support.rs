@@ -20,7 +20,10 @@ impl MockApp {
         let builder = mes_app_lib::specta_builder::<MockRuntime>();
         let app = mock_builder()
             .invoke_handler(builder.invoke_handler())
-            .manage(AppState::new(registry, PathBuf::from("/nonexistent/config.toml")))
+            .manage(AppState::new(
+                registry,
+                PathBuf::from("/nonexistent/config.toml"),
+            ))
             .build(mock_context(noop_assets()))
             .expect("build mock app");
         let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())

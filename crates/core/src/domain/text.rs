@@ -68,7 +68,7 @@ mod tests {
     fn refuses_empty_whitespace_nul_and_long() {
         assert!(MachineName::parse("").is_err());
         assert!(MachineName::parse(" \t\n ").is_err());
-        assert!(MachineName::parse("CNC\0001").is_err());
+        assert!(MachineName::parse("CNC\0-001").is_err());
         assert!(MachineType::parse(&"x".repeat(101)).is_err());
         assert!(MachineType::parse(&"é".repeat(100)).is_ok());
     }

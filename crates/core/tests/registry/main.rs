@@ -1,6 +1,9 @@
 //! Integration tests of the registry core against a real PostgreSQL: each `#[sqlx::test]` gets a
 //! fresh database (from `DATABASE_URL`), migrated unless the test says otherwise.
 
+// Test code: a failed unwrap is a failed test, which is what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod adoption;
 mod concurrency;
 mod crud;

@@ -114,7 +114,7 @@ export type ListQuery_Deserialize = {
 	direction: SortDirection,
 	/**  Only machines with one of these statuses; empty means all. */
 	statuses: string[],
-	/**  Only machines of exactly this type (ignoring letter case); `null` or blank means all. */
+	/**  Only machines of exactly this type (as listed by `machine_types`); `null` or blank means all. */
 	machine_type?: string | null,
 	/**  Machines whose name contains this text, ignoring case; `null` or blank means all. */
 	search?: string | null,
@@ -133,7 +133,7 @@ export type ListQuery_Serialize = {
 	direction: SortDirection,
 	/**  Only machines with one of these statuses; empty means all. */
 	statuses: string[],
-	/**  Only machines of exactly this type (ignoring letter case); `null` or blank means all. */
+	/**  Only machines of exactly this type (as listed by `machine_types`); `null` or blank means all. */
 	machine_type: string | null,
 	/**  Machines whose name contains this text, ignoring case; `null` or blank means all. */
 	search: string | null,

@@ -44,9 +44,20 @@ def prepare(db, machines):
             FROM generate_series(1, {machines}) AS g; ANALYZE machines;""")
 
 
+def pss_kib(pid):
+    """Proportional set size: shared library pages divided among the processes sharing them."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def rss_kib(pid):
-    """RSS of a process and all its descendants, in KiB."""
-    total, app = 0, 0
+    """(app RSS, app + descendants RSS, app + descendants PSS), in KiB."""
+    total, app, pss = 0, 0, 0
     children = {}
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
@@ -59,9 +70,10 @@ def rss_kib(pid):
     while stack:
         current = stack.pop()
         total += rss.get(current, 0)
+        pss += pss_kib(current)
         stack.extend(p for p, _ in children.get(current, []))
     app = rss.get(pid, 0)
-    return app, total
+    return app, total, pss
 
 
 def find_app_pid():
@@ -89,12 +101,12 @@ def measure(db, machines, driver_url):
         painted = time.monotonic() - start
         time.sleep(1.0)  # let the first health check and font loading settle
         pid = find_app_pid()
-        app, total = rss_kib(pid) if pid else (0, 0)
+        app, total, pss = rss_kib(pid) if pid else (0, 0, 0)
         rows = session.execute_script("return document.querySelectorAll('#machine-rows tr').length")
         info = session.execute_script("return document.getElementById('page-info').textContent")
     finally:
         session.quit()
-    return painted, app, total, rows, info
+    return painted, app, total, pss, rows, info
 
 
 def main():
@@ -104,7 +116,7 @@ def main():
     results = []
     for machines, db in [(4, "mes_window_4"), (100_000, "mes_window_100k")]:
         prepare(db, machines)
-        launches, apps, totals = [], [], []
+        launches, apps, totals, psss = [], [], [], []
         for _ in range(RUNS):
             env = dict(os.environ, MES_DATABASE_URL=url(db))
             driver = subprocess.Popen(["tauri-driver"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -115,22 +127,25 @@ def main():
                         break
                     except OSError:
                         time.sleep(0.1)
-                painted, app, total, rows, info = measure(db, machines, driver_url)
+                painted, app, total, pss, rows, info = measure(db, machines, driver_url)
             finally:
                 driver.terminate()
                 driver.wait(timeout=10)
             launches.append(painted)
             apps.append(app)
             totals.append(total)
-        results.append((machines, launches, apps, totals, rows, info))
+            psss.append(pss)
+        results.append((machines, launches, apps, totals, psss, rows, info))
         psql("postgres", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
 
-    print(f"\n### The real window (debug build of the app, Xvfb; {RUNS} launches each)\n")
-    print("| machines | launch → first painted table, median s | worst s | app RSS MiB | app + WebKit processes RSS MiB | rows shown | pager |")
-    print("|---|---|---|---|---|---|---|")
-    for machines, launches, apps, totals, rows, info in results:
+    build = os.environ.get("MES_E2E_BUILD", "debug")
+    print(f"\n### The real window ({build} build of the app, Xvfb; {RUNS} launches each)\n")
+    print("| machines | launch → first painted table, median s | worst s | app process RSS MiB | app + WebKit processes: RSS MiB | PSS MiB | rows shown | pager |")
+    print("|---|---|---|---|---|---|---|---|")
+    for machines, launches, apps, totals, psss, rows, info in results:
         print(f"| {machines:,} | {statistics.median(launches):.2f} | {max(launches):.2f} | "
-              f"{statistics.median(apps) / 1024:.0f} | {statistics.median(totals) / 1024:.0f} | {rows} | {info} |")
+              f"{statistics.median(apps) / 1024:.0f} | {statistics.median(totals) / 1024:.0f} | "
+              f"{statistics.median(psss) / 1024:.0f} | {rows} | {info} |")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::Postgres;
+use sqlx::{Connection, PgConnection, Postgres};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
@@ -16,11 +17,16 @@ use crate::domain::{
 use crate::error::{from_sqlx, RegistryError};
 use crate::{repo, MIGRATOR};
 
-/// How long to wait for a connection before telling the operator the database is away.
 /// A desktop app needs few: the page and its total run side by side, writes one at a time.
 const MAX_CONNECTIONS: u32 = 8;
 
+/// How long to wait for a connection before telling the operator the database is away.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// After a connection failure, further calls within this window fail at once with the same
+/// reason instead of each waiting out `ACQUIRE_TIMEOUT` in turn (the window asks for a page, the
+/// counts, the types and the health at once). Short, so recovery is noticed within a second.
+const FAIL_FAST_WINDOW: Duration = Duration::from_secs(1);
 
 /// The machine registry: a lazily connecting pool, the schema migrated once, and the operations
 /// the app offers. Every operation validates its input first, so bad input is refused (and
@@ -29,6 +35,7 @@ pub struct Registry {
     pool: PgPool,
     target: DatabaseTarget,
     schema: OnceCell<()>,
+    last_unavailable: Mutex<Option<(Instant, String)>>,
 }
 
 /// What the app can say about its database right now.
@@ -64,6 +71,7 @@ impl Registry {
             pool,
             target: config.target().clone(),
             schema: OnceCell::new(),
+            last_unavailable: Mutex::new(None),
         }
     }
 
@@ -73,6 +81,7 @@ impl Registry {
             pool,
             target,
             schema: OnceCell::new(),
+            last_unavailable: Mutex::new(None),
         }
     }
 
@@ -85,17 +94,70 @@ impl Registry {
     }
 
     /// Runs the migrations once per process; later calls return at once. A failure is not
-    /// remembered, so the next operation tries again (the database may have come back).
+    /// remembered beyond the fail-fast window, so a later operation tries again (the database
+    /// may have come back).
     #[tracing::instrument(skip(self), err)]
     pub async fn ensure_schema(&self) -> Result<(), RegistryError> {
-        self.schema
+        if self.schema.initialized() {
+            return Ok(());
+        }
+        self.fail_fast()?;
+        let result = self
+            .schema
             .get_or_try_init(|| async {
+                self.fail_fast()?;
                 MIGRATOR.run(&self.pool).await.map_err(migrate_error)?;
                 tracing::info!(target = %self.target, "database schema is up to date");
                 Ok(())
             })
             .await
-            .copied()
+            .copied();
+        self.note(result)
+    }
+
+    /// Returns the recent connection failure, if there was one within the fail-fast window.
+    fn fail_fast(&self) -> Result<(), RegistryError> {
+        let recent = self
+            .last_unavailable
+            .lock()
+            .map_or(None, |last| last.clone());
+        match recent {
+            Some((at, reason)) if at.elapsed() < FAIL_FAST_WINDOW => {
+                Err(RegistryError::Unavailable(reason))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Remembers a connection failure (for the fail-fast window) or forgets it on success.
+    fn note<T>(&self, result: Result<T, RegistryError>) -> Result<T, RegistryError> {
+        if let Ok(mut last) = self.last_unavailable.lock() {
+            match &result {
+                Err(RegistryError::Unavailable(reason)) => {
+                    *last = Some((Instant::now(), reason.clone()));
+                }
+                Ok(_) => *last = None,
+                Err(_) => {}
+            }
+        }
+        result
+    }
+
+    /// Connects once, directly, to learn why the pool cannot: the pool only reports that it
+    /// timed out, while the operator needs "connection refused" or "wrong password".
+    async fn diagnose(&self) -> Option<String> {
+        let options = self.pool.connect_options();
+        match tokio::time::timeout(ACQUIRE_TIMEOUT, PgConnection::connect_with(&options)).await {
+            Err(_) => None,
+            Ok(Ok(connection)) => {
+                let _ = connection.close().await;
+                None
+            }
+            Ok(Err(e)) => match from_sqlx(e) {
+                RegistryError::Unavailable(reason) => Some(reason),
+                _ => None,
+            },
+        }
     }
 
     pub async fn health(&self) -> DatabaseHealth {
@@ -115,6 +177,14 @@ impl Registry {
                 DatabaseHealth::NeedsAttention { target, report }
             }
             Err(RegistryError::Unavailable(reason)) => {
+                // The pool only says it timed out; one direct attempt tells the operator why.
+                let reason = match self.diagnose().await {
+                    Some(cause) => {
+                        let _ = self.note::<()>(Err(RegistryError::Unavailable(cause.clone())));
+                        cause
+                    }
+                    None => reason,
+                };
                 DatabaseHealth::Unavailable { target, reason }
             }
             Err(other) => {
@@ -137,11 +207,17 @@ impl Registry {
     pub async fn list_machines(&self, query: &ListQuery) -> Result<MachinePage, RegistryError> {
         let query = query.validate().map_err(RegistryError::Validation)?;
         self.ensure_schema().await?;
+        self.fail_fast()?;
         // The page and the total run side by side on two connections: the total scans every
         // match, the page only an index range, so together they take about as long as the total.
-        let (machines, total) = tokio::try_join!(
-            repo::list_machines(&self.pool, &query),
-            repo::count_machines(&self.pool, &query)
+        let (machines, total) = self.note(
+            async {
+                tokio::try_join!(
+                    repo::list_machines(&self.pool, &query),
+                    repo::count_machines(&self.pool, &query)
+                )
+            }
+            .await,
         )?;
         Ok(MachinePage {
             machines,
@@ -158,13 +234,13 @@ impl Registry {
     ) -> Result<Vec<StatusCount>, RegistryError> {
         let query = query.validate().map_err(RegistryError::Validation)?;
         self.ensure_schema().await?;
-        repo::status_counts(&self.pool, &query).await
+        self.note(repo::status_counts(&self.pool, &query).await)
     }
 
     #[tracing::instrument(skip(self), err)]
     pub async fn machine_types(&self) -> Result<Vec<String>, RegistryError> {
         self.ensure_schema().await?;
-        repo::machine_types(&self.pool).await
+        self.note(repo::machine_types(&self.pool).await)
     }
 
     #[tracing::instrument(skip(self, write), fields(write_id = %write.write_id, uid = %write.uid), err)]
@@ -234,9 +310,11 @@ impl Registry {
         Fut: std::future::Future<Output = Result<T, RegistryError>> + 'a,
     {
         self.ensure_schema().await?;
+        self.fail_fast()?;
         let mut attempts_left = MAX_CONNECTIONS;
         loop {
-            match operation(self.acquire().await?).await {
+            let connection = self.note(self.acquire().await)?;
+            match self.note(operation(connection).await) {
                 Err(RegistryError::Unavailable(reason)) if attempts_left > 0 => {
                     attempts_left -= 1;
                     tracing::debug!(%reason, "connection failed; trying another");

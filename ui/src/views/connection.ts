@@ -13,6 +13,8 @@ export class ConnectionMonitor {
   private online: boolean | null = null;
   private retryMs = 1000;
   private timer: number | undefined;
+  /** Where the database is and how to configure it, from the last health check. */
+  private detail: string | undefined;
 
   constructor(
     private readonly pill: HTMLElement,
@@ -21,14 +23,14 @@ export class ConnectionMonitor {
   ) {
     onConnectivity((state, reason) => {
       if (state === "online") this.markOnline();
-      else this.markUnavailable(reason ?? "unknown reason", undefined);
+      else this.markUnavailable(reason ?? "unknown reason");
     });
   }
 
   async check(): Promise<void> {
     const outcome = await api.databaseStatus();
     if (!outcome.ok) {
-      if (outcome.error.kind !== "DatabaseUnavailable") this.markUnavailable("the status check failed", undefined);
+      if (outcome.error.kind !== "DatabaseUnavailable") this.markUnavailable("the status check failed");
       return;
     }
     this.show(outcome.value);
@@ -42,7 +44,8 @@ export class ConnectionMonitor {
         this.markOnline();
         break;
       case "unavailable":
-        this.markUnavailable(health.reason, `${health.target.display} · configure it in ${status.config_file} or MES_DATABASE_URL`);
+        this.detail = `Database: ${health.target.display} — set it in ${status.config_file} or MES_DATABASE_URL.`;
+        this.markUnavailable(health.reason);
         break;
       case "needs_attention":
         this.online = false;
@@ -71,7 +74,7 @@ export class ConnectionMonitor {
     if (wasOffline) this.onRecovered();
   }
 
-  private markUnavailable(reason: string, detail: string | undefined): void {
+  private markUnavailable(reason: string): void {
     const already = this.online === false;
     this.online = false;
     this.pill.className = "db-pill offline";
@@ -83,7 +86,7 @@ export class ConnectionMonitor {
       el("strong", {}, "The database is unreachable"),
       ` (${reason}). The list shows what was last loaded and may be out of date; changes cannot be saved right now. `,
       `Retrying automatically (next in ${seconds} s)…`,
-      detail ? el("span", { class: "detail" }, ` ${detail}`) : "",
+      this.detail ? el("span", { class: "detail" }, ` ${this.detail}`) : "",
     );
     if (!already) this.retryMs = 1000;
     this.schedule(this.retryMs);

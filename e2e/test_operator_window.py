@@ -188,3 +188,22 @@ def test_database_stopped_then_back_the_window_says_so_and_recovers(window):
     row = next(r for r in rows(window) if "CNC-001" in r.text)
     Select(row.find_element(By.CSS_SELECTOR, "select[data-role='status']")).select_by_value("Idle")
     wait(window).until(lambda d: psql("SELECT operational_status FROM machines WHERE machine_name = 'CNC-001'") == "Idle")
+
+
+def test_theme_follows_the_os_and_can_be_switched(window):
+    html = window.find_element(By.TAG_NAME, "html")
+    toggle = window.find_element(By.ID, "theme-toggle")
+    assert toggle.text == "Theme: system"
+    background = lambda: window.execute_script("return getComputedStyle(document.body).backgroundColor")
+    seen = {}
+    for expected in ["light", "dark"]:
+        toggle.click()
+        assert toggle.text == f"Theme: {expected}"
+        assert html.get_attribute("data-theme") == expected
+        seen[expected] = background()
+    assert seen["light"] != seen["dark"]
+    if os.environ.get("MES_E2E_DARK_SCREENSHOT"):
+        window.save_screenshot(os.environ["MES_E2E_DARK_SCREENSHOT"])
+    toggle.click()  # back to following the OS (light under Xvfb)
+    assert toggle.text == "Theme: system"
+    assert html.get_attribute("data-theme") == "light"

@@ -297,15 +297,7 @@ async fn paging_at_scale(registry: &Registry) -> String {
         &["query", "page p50 ms", "page p95 ms", "total count p50 ms", "page + total (as the app runs them) p50 ms", "matches", "page ≤ 1 ms"],
     );
     let mut cases: Vec<(String, ListQuery)> = Vec::new();
-    for sort in [
-        SortColumn::MachineName,
-        SortColumn::MachineType,
-        SortColumn::OperationalStatus,
-        SortColumn::Efficiency,
-        SortColumn::LastMaintenance,
-        SortColumn::UpdatedAt,
-        SortColumn::Id,
-    ] {
+    for sort in SortColumn::ALL {
         for direction in [SortDirection::Asc, SortDirection::Desc] {
             let name = format!(
                 "sort {} {}",

@@ -9,15 +9,18 @@ function stored(): ThemeChoice {
   return value === "light" || value === "dark" ? value : "system";
 }
 
+const osDark = window.matchMedia("(prefers-color-scheme: dark)");
+
 function apply(choice: ThemeChoice, button: HTMLButtonElement): void {
-  if (choice === "system") delete document.documentElement.dataset["theme"];
-  else document.documentElement.dataset["theme"] = choice;
+  const dark = choice === "dark" || (choice === "system" && osDark.matches);
+  document.documentElement.dataset["theme"] = dark ? "dark" : "light";
   button.textContent = `Theme: ${choice}`;
 }
 
 export function setupTheme(button: HTMLButtonElement): void {
   let choice = stored();
   apply(choice, button);
+  osDark.addEventListener("change", () => apply(choice, button));
   button.addEventListener("click", () => {
     choice = choice === "system" ? "light" : choice === "light" ? "dark" : "system";
     if (choice === "system") localStorage.removeItem(KEY);

@@ -34,6 +34,16 @@ pub enum SortDirection {
 }
 
 impl SortColumn {
+    pub const ALL: [SortColumn; 7] = [
+        Self::MachineName,
+        Self::MachineType,
+        Self::OperationalStatus,
+        Self::Efficiency,
+        Self::LastMaintenance,
+        Self::UpdatedAt,
+        Self::Id,
+    ];
+
     /// The ORDER BY expression. Names sort ignoring case (as people read them) and are unique that
     /// way; every other column is followed by `id`, so equal values keep a stable order across pages.
     pub(crate) fn order_by(self, direction: SortDirection) -> &'static str {

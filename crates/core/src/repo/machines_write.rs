@@ -10,6 +10,19 @@ use super::row::{MachineRow, MACHINE_COLUMNS};
 use crate::domain::{Machine, OperationalStatus, ValidMachine};
 use crate::error::{from_sqlx, FieldError, RegistryError};
 
+/// The guard every write carries: do nothing when this `write_id` ($1) was already applied.
+const NOT_YET_APPLIED: &str = "NOT EXISTS (SELECT 1 FROM applied_writes WHERE write_id = $1)";
+
+/// Wraps a change (`… RETURNING *`, guarded by [`NOT_YET_APPLIED`]) so that the same statement
+/// records the write id ($1) in `applied_writes` and returns the changed row.
+fn recorded(kind: &'static str, change: &str) -> String {
+    format!(
+        "WITH changed AS ({change}),
+         recorded AS (INSERT INTO applied_writes (write_id, machine_uid, kind) SELECT $1, uid, '{kind}' FROM changed)
+         SELECT {MACHINE_COLUMNS} FROM changed"
+    )
+}
+
 /// Constraint names from the migrations, mapped to what they mean to a caller.
 fn constraint_error(err: sqlx::Error, name: &str) -> RegistryError {
     let constraint = match &err {
@@ -47,16 +60,12 @@ pub async fn create_machine(
     uid: Uuid,
     machine: &ValidMachine,
 ) -> Result<Machine, RegistryError> {
-    let sql = format!(
-        "WITH inserted AS (
-            INSERT INTO machines (uid, machine_name, machine_type, operational_status, efficiency, last_maintenance)
-            SELECT $2, $3, $4, $5, $6, $7
-            WHERE NOT EXISTS (SELECT 1 FROM applied_writes WHERE write_id = $1)
-            RETURNING *
-        ), recorded AS (
-            INSERT INTO applied_writes (write_id, machine_uid, kind) SELECT $1, uid, 'create' FROM inserted
-        )
-        SELECT {MACHINE_COLUMNS} FROM inserted"
+    let sql = recorded(
+        "create",
+        &format!(
+            "INSERT INTO machines (uid, machine_name, machine_type, operational_status, efficiency, last_maintenance)
+             SELECT $2, $3, $4, $5, $6, $7 WHERE {NOT_YET_APPLIED} RETURNING *"
+        ),
     );
     let inserted: Result<Option<MachineRow>, sqlx::Error> = sqlx::query_as(&sql)
         .bind(write_id)
@@ -93,18 +102,14 @@ pub async fn update_machine(
     expected_version: i64,
     machine: &ValidMachine,
 ) -> Result<Machine, RegistryError> {
-    let sql = format!(
-        "WITH updated AS (
-            UPDATE machines
-            SET machine_name = $4, machine_type = $5, operational_status = $6, efficiency = $7,
-                last_maintenance = $8
-            WHERE uid = $2 AND version = $3
-              AND NOT EXISTS (SELECT 1 FROM applied_writes WHERE write_id = $1)
-            RETURNING *
-        ), recorded AS (
-            INSERT INTO applied_writes (write_id, machine_uid, kind) SELECT $1, uid, 'update' FROM updated
-        )
-        SELECT {MACHINE_COLUMNS} FROM updated"
+    let sql = recorded(
+        "update",
+        &format!(
+            "UPDATE machines
+             SET machine_name = $4, machine_type = $5, operational_status = $6, efficiency = $7,
+                 last_maintenance = $8
+             WHERE uid = $2 AND version = $3 AND {NOT_YET_APPLIED} RETURNING *"
+        ),
     );
     let updated: Option<MachineRow> = sqlx::query_as(&sql)
         .bind(write_id)
@@ -130,15 +135,12 @@ pub async fn set_machine_status(
     uid: Uuid,
     status: OperationalStatus,
 ) -> Result<Machine, RegistryError> {
-    let sql = format!(
-        "WITH updated AS (
-            UPDATE machines SET operational_status = $3
-            WHERE uid = $2 AND NOT EXISTS (SELECT 1 FROM applied_writes WHERE write_id = $1)
-            RETURNING *
-        ), recorded AS (
-            INSERT INTO applied_writes (write_id, machine_uid, kind) SELECT $1, uid, 'set_status' FROM updated
-        )
-        SELECT {MACHINE_COLUMNS} FROM updated"
+    let sql = recorded(
+        "set_status",
+        &format!(
+            "UPDATE machines SET operational_status = $3
+             WHERE uid = $2 AND {NOT_YET_APPLIED} RETURNING *"
+        ),
     );
     let updated: Option<MachineRow> = sqlx::query_as(&sql)
         .bind(write_id)
@@ -160,16 +162,11 @@ pub async fn delete_machine(
     uid: Uuid,
     expected_version: i64,
 ) -> Result<Machine, RegistryError> {
-    let sql = format!(
-        "WITH deleted AS (
-            DELETE FROM machines
-            WHERE uid = $2 AND version = $3
-              AND NOT EXISTS (SELECT 1 FROM applied_writes WHERE write_id = $1)
-            RETURNING *
-        ), recorded AS (
-            INSERT INTO applied_writes (write_id, machine_uid, kind) SELECT $1, uid, 'delete' FROM deleted
-        )
-        SELECT {MACHINE_COLUMNS} FROM deleted"
+    let sql = recorded(
+        "delete",
+        &format!(
+            "DELETE FROM machines WHERE uid = $2 AND version = $3 AND {NOT_YET_APPLIED} RETURNING *"
+        ),
     );
     let deleted: Option<MachineRow> = sqlx::query_as(&sql)
         .bind(write_id)

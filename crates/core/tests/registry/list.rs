@@ -70,15 +70,7 @@ fn expected_order(machines: &[Machine], sort: SortColumn, direction: SortDirecti
 async fn every_sort_is_correct_and_stable_across_pages(pool: PgPool) {
     let registry = registry(pool);
     let machines = fleet(&registry).await;
-    for sort in [
-        SortColumn::MachineName,
-        SortColumn::MachineType,
-        SortColumn::OperationalStatus,
-        SortColumn::Efficiency,
-        SortColumn::LastMaintenance,
-        SortColumn::UpdatedAt,
-        SortColumn::Id,
-    ] {
+    for sort in SortColumn::ALL {
         for direction in [SortDirection::Asc, SortDirection::Desc] {
             let mut seen = Vec::new();
             for offset in (0..29).step_by(7) {

@@ -143,6 +143,20 @@ async fn run() -> String {
     )
 }
 
+/// The operations measured, in the order both measurements run them.
+const OPERATIONS: [&str; 6] = [
+    "create",
+    "get",
+    "list (page of 100 + total)",
+    "update",
+    "set_status",
+    "delete",
+];
+
+fn named(results: [Summary; 6]) -> Vec<(&'static str, Summary)> {
+    OPERATIONS.into_iter().zip(results).collect()
+}
+
 async fn core_operations(registry: &Registry) -> Vec<(&'static str, Summary)> {
     let total = WARMUP + ITERATIONS;
     let machines: Mutex<Vec<Machine>> = Mutex::new(Vec::with_capacity(total));
@@ -224,14 +238,7 @@ async fn core_operations(registry: &Registry) -> Vec<(&'static str, Summary)> {
         }
     })
     .await;
-    vec![
-        ("create", create),
-        ("get", get),
-        ("list (page of 100 + total)", list),
-        ("update", update),
-        ("set_status", set_status),
-        ("delete", delete),
-    ]
+    named([create, get, list, update, set_status, delete])
 }
 
 /// The same operations as JSON through Tauri's IPC layer (mock runtime), as the UI calls them.
@@ -272,14 +279,7 @@ async fn ipc_operations(registry: Arc<Registry>) -> Vec<(&'static str, Summary)>
             let write = json!({ "write_id": Uuid::new_v4(), "uid": current["uid"], "expected_version": current["version"] });
             app.invoke("delete_machine", json!({ "write": write })).expect("delete");
         });
-        vec![
-            ("create", create),
-            ("get", get),
-            ("list (page of 100 + total)", list),
-            ("update", update),
-            ("set_status", set_status),
-            ("delete", delete),
-        ]
+        named([create, get, list, update, set_status, delete])
     })
     .await
     .expect("IPC benchmark thread")

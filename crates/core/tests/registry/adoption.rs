@@ -19,6 +19,14 @@ const TUTORIAL_ROWS: &str = "INSERT INTO machines (machine_name, machine_type, o
     ('ASM-003', 'Assembly Station', 'Maintenance', 78.3, '2024-01-11 10:15:00'),
     ('CNC-004', 'Lathe Machine', 'Down', 0.0, '2024-01-08 16:45:00')";
 
+async fn total(registry: &mes_core::Registry) -> i64 {
+    registry
+        .list_machines(&ListQuery::default())
+        .await
+        .unwrap()
+        .total
+}
+
 async fn tutorial_database(pool: &PgPool) {
     sqlx::query(TUTORIAL_TABLE).execute(pool).await.unwrap();
     sqlx::query(TUTORIAL_ROWS).execute(pool).await.unwrap();
@@ -135,14 +143,7 @@ async fn adopting_keeps_every_row_and_the_tools_keep_working(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(deleted.rows_affected(), 1);
-    assert_eq!(
-        registry
-            .list_machines(&ListQuery::default())
-            .await
-            .unwrap()
-            .total,
-        4
-    );
+    assert_eq!(total(&registry).await, 4);
 }
 
 #[sqlx::test(migrations = false)]
@@ -199,12 +200,5 @@ async fn rows_breaking_the_rules_stop_adoption_with_a_report_and_nothing_changes
         .await
         .unwrap();
     registry.ensure_schema().await.unwrap();
-    assert_eq!(
-        registry
-            .list_machines(&ListQuery::default())
-            .await
-            .unwrap()
-            .total,
-        5
-    );
+    assert_eq!(total(&registry).await, 5);
 }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod registry;
 pub mod repo;
 pub mod samples;
+pub mod sync;
 
 pub use config::{DatabaseConfig, DatabaseTarget};
 pub use error::{FieldError, RegistryError};

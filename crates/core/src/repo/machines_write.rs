@@ -192,7 +192,10 @@ pub async fn delete_machine(
     }
 }
 
-async fn write_was_applied(db: impl PgExecutor<'_>, write_id: Uuid) -> Result<bool, RegistryError> {
+pub async fn write_was_applied(
+    db: impl PgExecutor<'_>,
+    write_id: Uuid,
+) -> Result<bool, RegistryError> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM applied_writes WHERE write_id = $1)")
         .bind(write_id)
         .fetch_one(db)

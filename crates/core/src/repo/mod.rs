@@ -7,4 +7,6 @@ mod machines_write;
 mod row;
 
 pub use machines_read::{count_machines, get_machine, list_machines, machine_types, status_counts};
-pub use machines_write::{create_machine, delete_machine, set_machine_status, update_machine};
+pub use machines_write::{
+    create_machine, delete_machine, set_machine_status, update_machine, write_was_applied,
+};

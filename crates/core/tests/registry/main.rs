@@ -10,5 +10,6 @@ mod crud;
 mod idempotency;
 mod list;
 mod support;
+mod sync;
 mod unavailable;
 mod validation;

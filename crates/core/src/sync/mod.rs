@@ -1,0 +1,17 @@
+//! Offline entry: writes accepted while the database is unreachable wait in a durable local
+//! outbox (SQLite) and are replayed in order when it is back.
+//!
+//! Nothing is lost: a write is committed to the outbox before it is acknowledged, and leaves it
+//! only after the server committed it or an operator discarded it. Nothing is applied twice: each
+//! write carries its `write_id`, which the server records with the change (see `repo`), so a write
+//! replayed after a crash between the server's commit and the outbox's removal is recognised.
+//! A write that can no longer apply moves to "needs attention" with the reason and both versions;
+//! it never blocks the writes behind it.
+
+mod outbox;
+mod queued;
+mod replay;
+
+pub use outbox::{Conflict, Outbox, OutboxEntry};
+pub use queued::QueuedWrite;
+pub use replay::{apply_batch, replay, BatchOutcome, ReplayReport};

@@ -1,0 +1,357 @@
+use std::path::Path;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+use uuid::Uuid;
+
+use super::QueuedWrite;
+use crate::domain::Machine;
+use crate::error::{FieldError, RegistryError};
+
+/// Why a queued write could not be applied, with the server's side where there is one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Conflict {
+    /// Another machine took the name meanwhile.
+    NameTaken { name: String },
+    /// Someone else changed the machine since this write's version; `current` is theirs.
+    ChangedSince { expected: i64, current: Machine },
+    /// The machine was deleted meanwhile.
+    MachineDeleted,
+    /// The write breaks a rule (checked again at replay).
+    Invalid { fields: Vec<FieldError> },
+}
+
+/// One row of the outbox: a pending write, or one that needs attention (`conflict` is set).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct OutboxEntry {
+    /// Order of entry: writes replay in this order.
+    pub seq: i64,
+    pub write: QueuedWrite,
+    /// How many times replay has sent it to the server.
+    pub attempts: i64,
+    pub queued_at: DateTime<Utc>,
+    pub conflict: Option<Conflict>,
+}
+
+/// The durable local queue. Every change is one SQLite transaction with a full sync, so a write
+/// acknowledged as "saved — pending sync" survives a crash or a power cut.
+pub struct Outbox {
+    pool: SqlitePool,
+}
+
+fn local(err: impl std::fmt::Display) -> RegistryError {
+    RegistryError::Internal(format!("local outbox: {err}"))
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    write_id TEXT NOT NULL UNIQUE,
+    machine_uid TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    queued_at TEXT NOT NULL,
+    conflict TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_machine ON outbox (machine_uid);
+";
+
+impl Outbox {
+    /// Opens (creating if needed) the outbox file.
+    pub async fn open(path: &Path) -> Result<Self, RegistryError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(local)?;
+        }
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+            .map_err(local)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit is on disk before `enqueue` returns, WAL or not.
+            .synchronous(SqliteSynchronous::Full);
+        // One connection: enqueue's read-modify-write (coalescing) must not interleave.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(local)?;
+        sqlx::raw_sql(SCHEMA).execute(&pool).await.map_err(local)?;
+        Ok(Self { pool })
+    }
+
+    /// Queues a write durably. Writes on a machine whose earlier queued writes were never sent
+    /// are folded into them (an offline edit of an offline-created machine stays one create), so
+    /// replay never depends on versions that do not exist yet. Writes already sent are never
+    /// changed: their `write_id` may be recorded on the server.
+    pub async fn enqueue(&self, write: QueuedWrite) -> Result<(), RegistryError> {
+        let mut tx = self.pool.begin().await.map_err(local)?;
+        let unsent = unsent_for_machine(&mut tx, write.machine_uid()).await?;
+        match fold(&unsent, &write) {
+            Fold::Into { seq, write: merged } => {
+                sqlx::query("UPDATE outbox SET payload = ?, kind = ? WHERE seq = ?")
+                    .bind(to_json(&merged)?)
+                    .bind(merged.kind())
+                    .bind(seq)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(local)?;
+            }
+            Fold::Cancel => {
+                sqlx::query("DELETE FROM outbox WHERE machine_uid = ? AND attempts = 0 AND conflict IS NULL")
+                    .bind(write.machine_uid().to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(local)?;
+            }
+            Fold::Append { drop_seqs, write } => {
+                for seq in drop_seqs {
+                    sqlx::query("DELETE FROM outbox WHERE seq = ?")
+                        .bind(seq)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(local)?;
+                }
+                insert(&mut tx, &write).await?;
+            }
+        }
+        tx.commit().await.map_err(local)
+    }
+
+    /// The oldest pending writes (not those needing attention), up to `limit`.
+    pub async fn pending(&self, limit: i64) -> Result<Vec<OutboxEntry>, RegistryError> {
+        self.select("WHERE conflict IS NULL ORDER BY seq LIMIT ?", limit)
+            .await
+    }
+
+    /// Writes that could not apply, oldest first.
+    pub async fn needs_attention(&self) -> Result<Vec<OutboxEntry>, RegistryError> {
+        self.select("WHERE conflict IS NOT NULL ORDER BY seq LIMIT ?", i64::MAX)
+            .await
+    }
+
+    pub async fn pending_count(&self) -> Result<i64, RegistryError> {
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE conflict IS NULL")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(local)
+    }
+
+    /// Records that these writes are about to be sent (they may be recorded on the server from
+    /// now on, so they are never folded into again).
+    pub async fn mark_sent(&self, seqs: &[i64]) -> Result<(), RegistryError> {
+        self.each(
+            seqs,
+            "UPDATE outbox SET attempts = attempts + 1 WHERE seq = ?",
+        )
+        .await
+    }
+
+    /// Removes writes the server has committed.
+    pub async fn remove(&self, seqs: &[i64]) -> Result<(), RegistryError> {
+        self.each(seqs, "DELETE FROM outbox WHERE seq = ?").await
+    }
+
+    pub async fn set_conflict(&self, seq: i64, conflict: &Conflict) -> Result<(), RegistryError> {
+        sqlx::query("UPDATE outbox SET conflict = ? WHERE seq = ?")
+            .bind(serde_json::to_string(conflict).map_err(local)?)
+            .bind(seq)
+            .execute(&self.pool)
+            .await
+            .map_err(local)?;
+        Ok(())
+    }
+
+    /// The operator gives up a write that needs attention. Pending writes cannot be discarded
+    /// this way: only writes the operator has seen fail.
+    pub async fn discard(&self, seq: i64) -> Result<bool, RegistryError> {
+        let result = sqlx::query("DELETE FROM outbox WHERE seq = ? AND conflict IS NOT NULL")
+            .bind(seq)
+            .execute(&self.pool)
+            .await
+            .map_err(local)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// The operator retries a write that needed attention, usually edited (for instance on top
+    /// of the server's current version). It keeps its place in the order and gets a new
+    /// `write_id`, since the old one might be recorded on the server.
+    pub async fn retry(&self, seq: i64, write: QueuedWrite) -> Result<bool, RegistryError> {
+        let result = sqlx::query(
+            "UPDATE outbox SET payload = ?, kind = ?, write_id = ?, machine_uid = ?, attempts = 0, conflict = NULL
+             WHERE seq = ? AND conflict IS NOT NULL",
+        )
+        .bind(to_json(&write)?)
+        .bind(write.kind())
+        .bind(write.write_id().to_string())
+        .bind(write.machine_uid().to_string())
+        .bind(seq)
+        .execute(&self.pool)
+        .await
+        .map_err(local)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn each(&self, seqs: &[i64], sql: &str) -> Result<(), RegistryError> {
+        let mut tx = self.pool.begin().await.map_err(local)?;
+        for seq in seqs {
+            sqlx::query(sql)
+                .bind(seq)
+                .execute(&mut *tx)
+                .await
+                .map_err(local)?;
+        }
+        tx.commit().await.map_err(local)
+    }
+
+    async fn select(&self, tail: &str, limit: i64) -> Result<Vec<OutboxEntry>, RegistryError> {
+        let sql = format!("SELECT seq, payload, attempts, queued_at, conflict FROM outbox {tail}");
+        let rows = sqlx::query(&sql)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(local)?;
+        rows.iter().map(entry_from_row).collect()
+    }
+}
+
+fn entry_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<OutboxEntry, RegistryError> {
+    let payload: String = row.try_get("payload").map_err(local)?;
+    let queued_at: String = row.try_get("queued_at").map_err(local)?;
+    let conflict: Option<String> = row.try_get("conflict").map_err(local)?;
+    Ok(OutboxEntry {
+        seq: row.try_get("seq").map_err(local)?,
+        write: serde_json::from_str(&payload).map_err(local)?,
+        attempts: row.try_get("attempts").map_err(local)?,
+        queued_at: DateTime::parse_from_rfc3339(&queued_at)
+            .map_err(local)?
+            .to_utc(),
+        conflict: conflict
+            .map(|c| serde_json::from_str(&c))
+            .transpose()
+            .map_err(local)?,
+    })
+}
+
+fn to_json(write: &QueuedWrite) -> Result<String, RegistryError> {
+    serde_json::to_string(write).map_err(local)
+}
+
+async fn insert(
+    tx: &mut Transaction<'_, Sqlite>,
+    write: &QueuedWrite,
+) -> Result<(), RegistryError> {
+    sqlx::query("INSERT INTO outbox (write_id, machine_uid, kind, payload, queued_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(write.write_id().to_string())
+        .bind(write.machine_uid().to_string())
+        .bind(write.kind())
+        .bind(to_json(write)?)
+        .bind(Utc::now().to_rfc3339())
+        .execute(&mut **tx)
+        .await
+        .map_err(local)?;
+    Ok(())
+}
+
+/// Pending writes for one machine that were never sent, oldest first.
+async fn unsent_for_machine(
+    tx: &mut Transaction<'_, Sqlite>,
+    uid: Uuid,
+) -> Result<Vec<(i64, QueuedWrite)>, RegistryError> {
+    let rows = sqlx::query(
+        "SELECT seq, payload FROM outbox WHERE machine_uid = ? AND attempts = 0 AND conflict IS NULL ORDER BY seq",
+    )
+    .bind(uid.to_string())
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(local)?;
+    rows.iter()
+        .map(|row| {
+            let payload: String = row.try_get("payload").map_err(local)?;
+            Ok((
+                row.try_get("seq").map_err(local)?,
+                serde_json::from_str(&payload).map_err(local)?,
+            ))
+        })
+        .collect()
+}
+
+enum Fold {
+    /// Replace the unsent write `seq` by `write`.
+    Into { seq: i64, write: QueuedWrite },
+    /// The machine was created offline and is now deleted offline: nothing to send at all.
+    Cancel,
+    /// Queue `write`, after dropping unsent writes it makes pointless.
+    Append {
+        drop_seqs: Vec<i64>,
+        write: QueuedWrite,
+    },
+}
+
+/// Decides how a new write combines with the machine's unsent queued writes.
+fn fold(unsent: &[(i64, QueuedWrite)], new: &QueuedWrite) -> Fold {
+    let last_full = unsent
+        .iter()
+        .rev()
+        .find(|(_, w)| matches!(w, QueuedWrite::Create(_) | QueuedWrite::Update(_)));
+    match (new, last_full) {
+        (QueuedWrite::Update(update), Some((seq, QueuedWrite::Create(create)))) => {
+            let mut merged = create.clone();
+            merged.machine = update.machine.clone();
+            Fold::Into {
+                seq: *seq,
+                write: QueuedWrite::Create(merged),
+            }
+        }
+        (QueuedWrite::Update(update), Some((seq, QueuedWrite::Update(earlier)))) => {
+            let mut merged = earlier.clone();
+            merged.machine = update.machine.clone();
+            Fold::Into {
+                seq: *seq,
+                write: QueuedWrite::Update(merged),
+            }
+        }
+        (QueuedWrite::SetStatus(status), Some((seq, QueuedWrite::Create(create)))) => {
+            let mut merged = create.clone();
+            merged.machine.operational_status = status.status.clone();
+            Fold::Into {
+                seq: *seq,
+                write: QueuedWrite::Create(merged),
+            }
+        }
+        (QueuedWrite::SetStatus(status), Some((seq, QueuedWrite::Update(update)))) => {
+            let mut merged = update.clone();
+            merged.machine.operational_status = status.status.clone();
+            Fold::Into {
+                seq: *seq,
+                write: QueuedWrite::Update(merged),
+            }
+        }
+        (QueuedWrite::Delete(_), Some((_, QueuedWrite::Create(_)))) => Fold::Cancel,
+        (QueuedWrite::Delete(delete), _) => {
+            // A queued update's base version is the one the operator saw before editing: the
+            // delete must be checked against that, and the edit it supersedes is dropped.
+            let base = unsent.iter().find_map(|(_, w)| match w {
+                QueuedWrite::Update(u) => Some(u.expected_version),
+                _ => None,
+            });
+            let mut delete = delete.clone();
+            if let Some(version) = base {
+                delete.expected_version = version;
+            }
+            Fold::Append {
+                drop_seqs: unsent.iter().map(|(seq, _)| *seq).collect(),
+                write: QueuedWrite::Delete(delete),
+            }
+        }
+        _ => Fold::Append {
+            drop_seqs: Vec::new(),
+            write: new.clone(),
+        },
+    }
+}

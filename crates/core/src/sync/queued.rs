@@ -1,0 +1,43 @@
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::{CreateMachine, DeleteMachine, SetMachineStatus, UpdateMachine};
+
+/// A write waiting in the outbox: exactly what the online command would have sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(tag = "kind", content = "write", rename_all = "snake_case")]
+pub enum QueuedWrite {
+    Create(CreateMachine),
+    Update(UpdateMachine),
+    SetStatus(SetMachineStatus),
+    Delete(DeleteMachine),
+}
+
+impl QueuedWrite {
+    pub fn write_id(&self) -> Uuid {
+        match self {
+            Self::Create(w) => w.write_id,
+            Self::Update(w) => w.write_id,
+            Self::SetStatus(w) => w.write_id,
+            Self::Delete(w) => w.write_id,
+        }
+    }
+
+    pub fn machine_uid(&self) -> Uuid {
+        match self {
+            Self::Create(w) => w.uid,
+            Self::Update(w) => w.uid,
+            Self::SetStatus(w) => w.uid,
+            Self::Delete(w) => w.uid,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Create(_) => "create",
+            Self::Update(_) => "update",
+            Self::SetStatus(_) => "set_status",
+            Self::Delete(_) => "delete",
+        }
+    }
+}

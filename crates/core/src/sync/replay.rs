@@ -1,0 +1,170 @@
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+
+use super::{Conflict, Outbox, OutboxEntry, QueuedWrite};
+use crate::domain::OperationalStatus;
+use crate::error::{from_sqlx, FieldError, RegistryError};
+use crate::{repo, Registry};
+
+/// Writes sent per server transaction: large enough that the commit's disk flush is shared by
+/// many writes, small enough that one conflict costs little re-work.
+const BATCH: i64 = 500;
+
+/// What one replay pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct ReplayReport {
+    pub applied: u32,
+    /// Writes moved to "needs attention" in this pass.
+    pub conflicts: u32,
+    /// Set when the database went away mid-pass: the rest stays pending and is retried.
+    pub interrupted: Option<String>,
+}
+
+/// The server's answer to one batch. `Committed` means the server has the writes; until the
+/// outbox removes them, a crash only means they are sent again and recognised as applied.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BatchOutcome {
+    Committed,
+    /// A write in the batch cannot apply: nothing was committed; send them one by one.
+    NeedsOneByOne,
+}
+
+enum ApplyError {
+    Conflict(Conflict),
+    Transient(String),
+}
+
+/// Sends all pending writes, in order, until none is left or the database goes away.
+pub async fn replay(registry: &Registry, outbox: &Outbox) -> Result<ReplayReport, RegistryError> {
+    let mut report = ReplayReport::default();
+    if let Err(e) = registry.ensure_schema().await {
+        return interrupted(report, e);
+    }
+    loop {
+        let entries = outbox.pending(BATCH).await?;
+        if entries.is_empty() {
+            return Ok(report);
+        }
+        let seqs: Vec<i64> = entries.iter().map(|e| e.seq).collect();
+        outbox.mark_sent(&seqs).await?;
+        match apply_batch(registry, &entries).await {
+            Ok(BatchOutcome::Committed) => {
+                outbox.remove(&seqs).await?;
+                report.applied += seqs.len() as u32;
+            }
+            Ok(BatchOutcome::NeedsOneByOne) => {
+                for entry in &entries {
+                    let mut db = match registry.pool().acquire().await {
+                        Ok(db) => db,
+                        Err(e) => return interrupted(report, from_sqlx(e)),
+                    };
+                    match apply(&mut db, entry).await {
+                        Ok(()) => {
+                            outbox.remove(&[entry.seq]).await?;
+                            report.applied += 1;
+                        }
+                        Err(ApplyError::Conflict(conflict)) => {
+                            tracing::warn!(
+                                seq = entry.seq,
+                                ?conflict,
+                                "queued write needs attention"
+                            );
+                            outbox.set_conflict(entry.seq, &conflict).await?;
+                            report.conflicts += 1;
+                        }
+                        Err(ApplyError::Transient(reason)) => {
+                            report.interrupted = Some(reason);
+                            return Ok(report);
+                        }
+                    }
+                }
+            }
+            Err(e) => return interrupted(report, e),
+        }
+    }
+}
+
+fn interrupted(
+    mut report: ReplayReport,
+    error: RegistryError,
+) -> Result<ReplayReport, RegistryError> {
+    match error {
+        RegistryError::Unavailable(reason) | RegistryError::SchemaRefused(reason) => {
+            report.interrupted = Some(reason);
+            Ok(report)
+        }
+        other => Err(other),
+    }
+}
+
+/// Applies `entries` in one server transaction and commits it, or commits nothing.
+pub async fn apply_batch(
+    registry: &Registry,
+    entries: &[OutboxEntry],
+) -> Result<BatchOutcome, RegistryError> {
+    let mut tx = registry.pool().begin().await.map_err(from_sqlx)?;
+    for entry in entries {
+        match apply(&mut tx, entry).await {
+            Ok(()) => {}
+            Err(ApplyError::Transient(reason)) => return Err(RegistryError::Unavailable(reason)),
+            Err(ApplyError::Conflict(_)) => {
+                tx.rollback().await.map_err(from_sqlx)?;
+                return Ok(BatchOutcome::NeedsOneByOne);
+            }
+        }
+    }
+    tx.commit().await.map_err(from_sqlx)?;
+    Ok(BatchOutcome::Committed)
+}
+
+/// Applies one queued write with the same validation and SQL as the online commands.
+async fn apply(db: &mut PgConnection, entry: &OutboxEntry) -> Result<(), ApplyError> {
+    let invalid = |fields: Vec<FieldError>| ApplyError::Conflict(Conflict::Invalid { fields });
+    let result = match &entry.write {
+        QueuedWrite::Create(w) => {
+            let machine = w.machine.validate(Utc::now()).map_err(invalid)?;
+            repo::create_machine(db, w.write_id, w.uid, &machine)
+                .await
+                .map(drop)
+        }
+        QueuedWrite::Update(w) => {
+            let machine = w.machine.validate(Utc::now()).map_err(invalid)?;
+            repo::update_machine(db, w.write_id, w.uid, w.expected_version, &machine)
+                .await
+                .map(drop)
+        }
+        QueuedWrite::SetStatus(w) => {
+            let status = OperationalStatus::parse(&w.status)
+                .map_err(|m| invalid(vec![FieldError::new("status", m)]))?;
+            repo::set_machine_status(db, w.write_id, w.uid, status)
+                .await
+                .map(drop)
+        }
+        QueuedWrite::Delete(w) => {
+            match repo::delete_machine(db, w.write_id, w.uid, w.expected_version).await {
+                // Gone, by this write earlier or by someone else: what the operator wanted holds.
+                Err(RegistryError::NotFound { .. }) => Ok(()),
+                other => other.map(drop),
+            }
+        }
+    };
+    result.map_err(|error| match error {
+        RegistryError::Unavailable(reason) => ApplyError::Transient(reason),
+        RegistryError::SchemaRefused(report) => ApplyError::Transient(report),
+        RegistryError::DuplicateName { name } => ApplyError::Conflict(Conflict::NameTaken { name }),
+        RegistryError::StaleVersion { expected, current } => {
+            ApplyError::Conflict(Conflict::ChangedSince {
+                expected,
+                current: *current,
+            })
+        }
+        RegistryError::NotFound { .. } => ApplyError::Conflict(Conflict::MachineDeleted),
+        RegistryError::Validation(fields) => ApplyError::Conflict(Conflict::Invalid { fields }),
+        // Inside a batch, an aborted transaction reports its follow-up queries this way: the
+        // batch is redone one by one, where the real cause shows.
+        RegistryError::Internal(message) => ApplyError::Conflict(Conflict::Invalid {
+            fields: vec![FieldError::new("write", message)],
+        }),
+    })
+}

@@ -60,7 +60,7 @@ def test_the_four_sample_machines_are_shown(window):
     assert chips == ["▶ 1 Running", "‖ 1 Idle", "⚙ 1 Maintenance", "■ 1 Down"]
     first = rows(window)[1].text
     assert "Milling Machine" in first and "85.5 %" in first
-    wait(window).until(lambda d: "online" in d.find_element(By.ID, "db-pill").text)
+    wait(window).until(lambda d: "Online" in d.find_element(By.ID, "db-pill").text)
     screenshot = os.environ.get("MES_E2E_SCREENSHOT")
     if screenshot:
         window.save_screenshot(screenshot)
@@ -177,13 +177,13 @@ def test_database_stopped_then_back_the_window_says_so_and_recovers(window):
     pill = window.find_element(By.ID, "db-pill")
     subprocess.run([pg, "stop"], check=True)
     try:
-        wait(window, 30).until(lambda d: "unreachable" in pill.text)
+        wait(window, 30).until(lambda d: "Offline" in pill.text)
         banner = window.find_element(By.ID, "banner")
         assert banner.is_displayed() and "unreachable" in banner.text
         assert names(window) == SAMPLES, "the last loaded list stays visible"
     finally:
         subprocess.run([pg, "start"], check=True)
-    wait(window, 40).until(lambda d: "online" in pill.text)
+    wait(window, 40).until(lambda d: "Online" in pill.text)
     wait(window).until(lambda d: not d.find_element(By.ID, "banner").is_displayed())
     row = next(r for r in rows(window) if "CNC-001" in r.text)
     Select(row.find_element(By.CSS_SELECTOR, "select[data-role='status']")).select_by_value("Idle")

@@ -25,6 +25,13 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::machines::delete_machine,
             commands::machines::status_counts,
             commands::machines::machine_types,
+            commands::sync::sync_status,
+            commands::sync::outbox_entries,
+            commands::sync::discard_write,
+            commands::sync::retry_write,
+        ])
+        .events(tauri_specta::collect_events![
+            commands::sync::SyncStatusChanged
         ])
         // Versions and ids are far below 2^53: plain numbers are exact and simpler in the UI.
         .dangerously_cast_bigints_to_number()
@@ -62,16 +69,19 @@ pub fn run() -> Result<(), tauri::Error> {
                 .app_config_dir()
                 .map(|dir| dir.join(mes_core::config::CONFIG_FILE_NAME))
                 .unwrap_or_default();
-            // The pool spawns its maintenance task on creation: it must be built inside the
-            // async runtime, which the setup hook (on the main thread) is not.
-            let state =
-                tauri::async_runtime::block_on(async { AppState::from_environment(config_file) });
-            if let Some(registry) = state.shared_registry() {
-                tauri::async_runtime::spawn(async move {
-                    if let Err(e) = registry.ensure_schema().await {
-                        tracing::warn!(error = %e, "database not ready at start; will retry on use");
+            let data_dir = paths.app_data_dir().unwrap_or_default();
+            // The pool and the outbox spawn tasks on creation: build them inside the async
+            // runtime, which the setup hook (on the main thread) is not.
+            let state = tauri::async_runtime::block_on(AppState::open(config_file, &data_dir));
+            if let Some(synced) = state.shared() {
+                let handle = app.handle().clone();
+                tauri::async_runtime::spawn(synced.run(move |status| {
+                    use tauri_specta::Event;
+                    if let Err(e) = commands::sync::SyncStatusChanged(status.clone()).emit(&handle)
+                    {
+                        tracing::warn!(error = %e, "could not send the sync status to the window");
                     }
-                });
+                }));
             }
             app.manage(state);
             Ok(())

@@ -1,53 +1,68 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use mes_core::sync::{Outbox, SyncedRegistry};
 use mes_core::{DatabaseConfig, Registry};
 
 use crate::error::CommandError;
 
-/// The one managed state: the registry, or why there is none (a broken configuration is shown
-/// in the window rather than ending the app before it can say anything).
+/// The one managed state: the registry with its offline outbox, or why there is none (a broken
+/// configuration is shown in the window rather than ending the app before it can say anything).
 pub struct AppState {
-    registry: Result<Arc<Registry>, String>,
+    synced: Result<Arc<SyncedRegistry>, String>,
     config_file: PathBuf,
 }
 
+pub const OUTBOX_FILE_NAME: &str = "outbox.sqlite3";
+
 impl AppState {
-    pub fn new(registry: Registry, config_file: PathBuf) -> Self {
+    pub fn new(synced: SyncedRegistry, config_file: PathBuf) -> Self {
         Self {
-            registry: Ok(Arc::new(registry)),
+            synced: Ok(Arc::new(synced)),
             config_file,
         }
     }
 
-    /// Resolves the database from `MES_DATABASE_URL`, else the config file, else PG defaults.
-    pub fn from_environment(config_file: PathBuf) -> Self {
-        let registry = DatabaseConfig::from_env(Some(&config_file))
-            .map(|config| {
-                tracing::info!(target = %config.target(), "database configured");
-                Arc::new(Registry::connect_lazy(&config))
-            })
-            .map_err(|e| {
+    /// Resolves the database from `MES_DATABASE_URL`, else the config file, else PG defaults,
+    /// and opens the outbox in `data_dir`.
+    pub async fn open(config_file: PathBuf, data_dir: &Path) -> Self {
+        let synced = match DatabaseConfig::from_env(Some(&config_file)) {
+            Err(e) => {
                 tracing::error!(error = %e, "database configuration is invalid");
-                e.to_string()
-            });
+                Err(e.to_string())
+            }
+            Ok(config) => {
+                tracing::info!(target = %config.target(), "database configured");
+                let registry = Arc::new(Registry::connect_lazy(&config));
+                match Outbox::open(&data_dir.join(OUTBOX_FILE_NAME)).await {
+                    Ok(outbox) => Ok(Arc::new(SyncedRegistry::new(registry, outbox))),
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot open the local outbox");
+                        Err(format!(
+                            "the local outbox in {} cannot be opened",
+                            data_dir.display()
+                        ))
+                    }
+                }
+            }
+        };
         Self {
-            registry,
+            synced,
             config_file,
         }
     }
 
-    pub fn registry(&self) -> Result<&Registry, CommandError> {
-        self.registry
+    pub fn synced(&self) -> Result<&SyncedRegistry, CommandError> {
+        self.synced
             .as_deref()
             .map_err(|problem| CommandError::DatabaseUnavailable {
-                reason: format!("the configuration is invalid: {problem}"),
+                reason: format!("the app is not set up: {problem}"),
             })
     }
 
-    /// A handle for background work that outlives a command (the start-up migration).
-    pub fn shared_registry(&self) -> Option<Arc<Registry>> {
-        self.registry.as_ref().ok().cloned()
+    /// A handle for background work that outlives a command (the sync worker).
+    pub fn shared(&self) -> Option<Arc<SyncedRegistry>> {
+        self.synced.as_ref().ok().cloned()
     }
 
     pub fn config_file(&self) -> &PathBuf {

@@ -1,10 +1,20 @@
 // The operator's window: loads pages of machines, wires the toolbar, the table, the form and the
 // database monitor together. All data goes through ./api (the generated bindings).
 
-import type { Machine, MachinePage, OperationalStatus, SortColumn, StatusCount } from "./bindings";
+import type {
+  Machine,
+  MachinePage,
+  OperationalStatus,
+  OutboxEntry,
+  QueuedWrite,
+  SortColumn,
+  StatusCount,
+  WriteOutcome,
+} from "./bindings";
 import { api, type ListQuery } from "./api/client";
 import { describeError } from "./api/messages";
-import { formatCount, formatPageRange } from "./domain/format";
+import { formatCount, formatLocalDateTime, formatPageRange } from "./domain/format";
+import { describeConflict, overlay } from "./domain/outbox";
 import { STATUSES } from "./domain/rules";
 import { confirmDialog } from "./views/confirm";
 import { ConnectionMonitor } from "./views/connection";
@@ -29,7 +39,8 @@ const query: ListQuery = {
 let page: MachinePage | null = null;
 let knownTypes: string[] = [];
 let loadSequence = 0;
-const pending = new Set<string>();
+const busy = new Set<string>();
+let outbox: OutboxEntry[] = [];
 
 const search = byId<HTMLInputElement>("search");
 const statusFilters = byId<HTMLDivElement>("status-filters");
@@ -51,9 +62,19 @@ const table = new MachineTable(byId("header-row"), byId("machine-rows"), {
   onPage: (delta) => turnPage(delta),
 });
 
-const monitor = new ConnectionMonitor(byId("db-pill"), byId("banner"), () => {
-  void load();
-  void loadTypes();
+const cachedNote = el("p", { id: "cached-note", class: "cached-note", role: "status", hidden: "" });
+const attentionPanel = el("section", { id: "attention", class: "attention-panel", "aria-label": "Changes that need attention", hidden: "" });
+byId<HTMLElement>("banner").after(attentionPanel, cachedNote);
+
+let lastPending = -1;
+const monitor = new ConnectionMonitor(byId("db-pill"), byId("banner"), (status, wentOnline) => {
+  // Reload when the database came back or the outbox moved (a write synced or was rejected).
+  const outboxMoved = status.pending + status.needs_attention !== lastPending;
+  lastPending = status.pending + status.needs_attention;
+  if (wentOnline || outboxMoved) {
+    void load();
+    if (wentOnline) void loadTypes();
+  }
 });
 
 let toastTimer: number | undefined;
@@ -68,10 +89,18 @@ function say(message: string, kind: "info" | "error" = "info"): void {
 async function load(): Promise<void> {
   const sequence = ++loadSequence;
   document.body.classList.add("loading");
-  const [list, counts] = await Promise.all([api.listMachines({ ...query }), api.statusCounts({ ...query })]);
+  const [list, counts, queued] = await Promise.all([
+    api.listMachines({ ...query }),
+    api.statusCounts({ ...query }),
+    api.outboxEntries(),
+  ]);
   if (sequence !== loadSequence) return; // a newer request is under way: its answer wins
   document.body.classList.remove("loading");
   if (counts.ok) renderStatusFilters(counts.value);
+  if (queued.ok) {
+    outbox = queued.value;
+    renderAttention();
+  }
   if (!list.ok) {
     if (list.error.kind !== "DatabaseUnavailable" && list.error.kind !== "NeedsAttention") {
       say(describeError(list.error), "error");
@@ -85,7 +114,11 @@ async function load(): Promise<void> {
     return load();
   }
   table.renderHeader(query.sort, query.direction);
-  table.render(page.machines, new Date(), pending);
+  renderRows();
+  cachedNote.hidden = page.cached_at === null || page.cached_at === undefined;
+  cachedNote.textContent = page.cached_at
+    ? `Offline: showing the list as it was at ${formatLocalDateTime(page.cached_at)}, with your pending changes.`
+    : "";
   const filtered = query.statuses.length > 0 || query.machine_type !== null || query.search !== null;
   if (page.total === 0) renderEmpty(filtered ? "No machine matches these filters." : "No machines yet. Press N to add the first one.");
   else emptyState.hidden = true;
@@ -93,6 +126,98 @@ async function load(): Promise<void> {
   prevPage.disabled = query.offset === 0;
   nextPage.disabled = query.offset + PAGE_SIZE >= page.total;
   document.body.dataset["loaded"] = "true";
+}
+
+function renderRows(): void {
+  if (!page) return;
+  const shown = overlay(page.machines, outbox, query.offset === 0);
+  table.render(shown.rows, new Date(), busy, shown.marks);
+}
+
+/** Says what happened to a write: applied, or kept on this PC until the database is back. */
+function reportWrite(outcome: WriteOutcome, done: string): void {
+  if (outcome.outcome === "applied") say(done);
+  else say(`${done.replace(/\.$/, "")} — saved on this PC, pending sync (${outcome.pending} waiting).`);
+}
+
+function renderAttention(): void {
+  const rejected = outbox.filter((e) => e.conflict !== null);
+  attentionPanel.hidden = rejected.length === 0;
+  attentionPanel.replaceChildren(
+    el("h2", {}, `⚠ ${rejected.length} change${rejected.length === 1 ? "" : "s"} could not be applied`),
+    el(
+      "ul",
+      {},
+      ...rejected.map((entry) => {
+        const write = entry.write;
+        const name = write.kind === "create" || write.kind === "update" ? write.write.machine.machine_name : "a machine";
+        const what = { create: "Create", update: "Edit of", set_status: "Status change of", delete: "Deletion of" }[write.kind];
+        const reason = entry.conflict ? describeConflict(entry.conflict) : "";
+        const item = el("li", { "data-seq": String(entry.seq) }, `${what} ${name}: ${reason}.`);
+        if (write.kind === "create" || write.kind === "update") {
+          const edit = el("button", { type: "button", class: "ghost small", "data-role": "retry" }, "Edit and retry");
+          edit.addEventListener("click", () => retryEntry(entry));
+          item.append(edit);
+        }
+        const discard = el("button", { type: "button", class: "ghost small danger", "data-role": "discard" }, "Discard");
+        discard.addEventListener("click", () => void discardEntry(entry, `${what} ${name}`));
+        item.append(discard);
+        return item;
+      }),
+    ),
+  );
+}
+
+function retryEntry(entry: OutboxEntry): void {
+  const write = entry.write;
+  if (write.kind !== "create" && write.kind !== "update") return;
+  const current = entry.conflict?.reason === "changed_since" ? entry.conflict.current : undefined;
+  const mine = write.write.machine;
+  const base: Machine = {
+    id: current?.id ?? 0,
+    uid: write.write.uid,
+    machine_name: mine.machine_name,
+    machine_type: mine.machine_type,
+    operational_status: (mine.operational_status as OperationalStatus) ?? "Running",
+    efficiency: mine.efficiency ?? null,
+    last_maintenance: mine.last_maintenance,
+    version: current?.version ?? (write.kind === "update" ? write.write.expected_version : 1),
+    created_at: entry.queued_at,
+    updated_at: entry.queued_at,
+  };
+  openMachineForm(machineDialog, {
+    machine: base,
+    knownTypes,
+    title: `Retry: ${mine.machine_name}`,
+    notice: `Not applied: ${entry.conflict ? describeConflict(entry.conflict) : ""}. ${
+      current ? `Their values: ${current.machine_name}, ${current.operational_status}, ${current.efficiency ?? "—"} %. Saving applies yours on top of theirs.` : "Correct it and save to retry."
+    }`,
+    save: async (input) => {
+      const retried: QueuedWrite =
+        write.kind === "create"
+          ? { kind: "create", write: { write_id: api.newId(), uid: write.write.uid, machine: input } }
+          : {
+              kind: "update",
+              write: { write_id: api.newId(), uid: write.write.uid, expected_version: base.version, machine: input },
+            };
+      const outcome = await api.retryWrite(entry.seq, retried);
+      return outcome.ok ? { ok: true, value: { outcome: "queued", pending: monitor.current()?.pending ?? 1 } } : outcome;
+    },
+    onSaved: () => {
+      say("Retrying: the change is queued again.");
+      void load();
+    },
+    onGone: () => void load(),
+    confirm: (title, message, yes) => confirmDialog(confirmBox, title, message, yes),
+  });
+}
+
+async function discardEntry(entry: OutboxEntry, label: string): Promise<void> {
+  const yes = await confirmDialog(confirmBox, "Discard this change?", `${label} will be dropped and never applied.`, "Discard change");
+  if (!yes) return;
+  const outcome = await api.discardWrite(entry.seq);
+  if (outcome.ok) say(`${label}: discarded.`);
+  void load();
 }
 
 function renderEmpty(text: string): void {
@@ -168,8 +293,9 @@ function openForm(machine?: Machine): void {
       machine && expectedVersion !== undefined
         ? api.updateMachine(machine.uid, expectedVersion, input)
         : api.createMachine(input),
-    onSaved: (saved) => {
-      say(machine ? `Saved ${saved.machine_name}.` : `Created ${saved.machine_name}.`);
+    onSaved: (outcome) => {
+      const name = outcome.outcome === "applied" ? outcome.machine.machine_name : "the machine";
+      reportWrite(outcome, machine ? `Saved ${name}.` : `Created ${name}.`);
       void load().then(() => table.focusActive());
       void loadTypes();
     },
@@ -183,10 +309,10 @@ function editMachine(machine: Machine): void {
 }
 
 async function changeStatus(machine: Machine, status: OperationalStatus): Promise<void> {
-  pending.add(machine.uid);
+  busy.add(machine.uid);
   const outcome = await api.setMachineStatus(machine.uid, status);
-  pending.delete(machine.uid);
-  if (outcome.ok) say(`${machine.machine_name} is now ${status}.`);
+  busy.delete(machine.uid);
+  if (outcome.ok) reportWrite(outcome.value, `${machine.machine_name} is now ${status}.`);
   else say(`${machine.machine_name}: status not changed. ${describeError(outcome.error)}`, "error");
   await load();
   table.focusActive();
@@ -204,7 +330,7 @@ async function deleteMachine(machine: Machine): Promise<void> {
     return;
   }
   const outcome = await api.deleteMachine(machine.uid, machine.version);
-  if (outcome.ok) say(`Deleted ${machine.machine_name}.`);
+  if (outcome.ok) reportWrite(outcome.value, `Deleted ${machine.machine_name}.`);
   else if (outcome.error.kind === "StaleVersion") {
     say(`${machine.machine_name} was changed by someone else meanwhile and was not deleted. Review it and try again.`, "error");
   } else say(`${machine.machine_name} was not deleted. ${describeError(outcome.error)}`, "error");
@@ -261,11 +387,11 @@ document.addEventListener("keydown", (event) => {
 
 // Refresh the "how long ago" column once a minute.
 window.setInterval(() => {
-  if (page && !machineDialog.open) table.render(page.machines, new Date(), pending);
+  if (page && !machineDialog.open) renderRows();
 }, 60_000);
 
 setupTheme(byId("theme-toggle"));
 table.renderHeader(query.sort, query.direction);
-void monitor.check();
+void monitor.start();
 void load().then(() => table.focusActive());
 void loadTypes();

@@ -224,6 +224,7 @@ impl Registry {
             total,
             limit: query.limit,
             offset: query.offset,
+            cached_at: None,
         })
     }
 

@@ -244,14 +244,15 @@ async fn core_operations(registry: &Registry) -> Vec<(&'static str, Summary)> {
 /// The same operations as JSON through Tauri's IPC layer (mock runtime), as the UI calls them.
 async fn ipc_operations(registry: Arc<Registry>) -> Vec<(&'static str, Summary)> {
     let registry = Registry::from_pool(registry.pool().clone(), registry.target().clone());
+    let synced = support::synced(registry).await;
     tokio::task::spawn_blocking(move || {
-        let app = support::MockApp::new(registry);
+        let app = support::MockApp::new(synced);
         let total = WARMUP + ITERATIONS;
         let mut machines: Vec<serde_json::Value> = Vec::with_capacity(total);
         let create = time_blocking(WARMUP, ITERATIONS, |i| {
             let write = json!({ "write_id": Uuid::new_v4(), "uid": Uuid::new_v4(),
                 "machine": fixtures::input(&format!("IPC-{i:05}"), i) });
-            machines.push(app.invoke("create_machine", json!({ "write": write })).expect("create"));
+            machines.push(app.invoke("create_machine", json!({ "write": write })).expect("create")["machine"].clone());
         });
         let get = time_blocking(WARMUP, ITERATIONS, |i| {
             app.invoke("get_machine", json!({ "uid": machines[i % total]["uid"] })).expect("get");
@@ -266,13 +267,13 @@ async fn ipc_operations(registry: Arc<Registry>) -> Vec<(&'static str, Summary)>
             input.efficiency = Some(50.5);
             let write = json!({ "write_id": Uuid::new_v4(), "uid": current["uid"],
                 "expected_version": current["version"], "machine": input });
-            machines[i % total] = app.invoke("update_machine", json!({ "write": write })).expect("update");
+            machines[i % total] = app.invoke("update_machine", json!({ "write": write })).expect("update")["machine"].clone();
         });
         let set_status = time_blocking(WARMUP, ITERATIONS, |i| {
             let current = &machines[i % total];
             let status = if current["operational_status"] == "Down" { "Running" } else { "Down" };
             let write = json!({ "write_id": Uuid::new_v4(), "uid": current["uid"], "status": status });
-            machines[i % total] = app.invoke("set_machine_status", json!({ "write": write })).expect("status");
+            machines[i % total] = app.invoke("set_machine_status", json!({ "write": write })).expect("status")["machine"].clone();
         });
         let delete = time_blocking(WARMUP, ITERATIONS, |i| {
             let current = &machines[i % total];

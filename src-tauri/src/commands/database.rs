@@ -17,7 +17,7 @@ pub struct DatabaseStatus {
 #[specta::specta]
 pub async fn database_status(state: State<'_, AppState>) -> Result<DatabaseStatus, CommandError> {
     Ok(DatabaseStatus {
-        health: state.registry()?.health().await,
+        health: state.synced()?.registry().health().await,
         config_file: state.config_file().display().to_string(),
     })
 }

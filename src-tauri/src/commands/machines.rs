@@ -2,25 +2,27 @@ use mes_core::domain::{
     CreateMachine, DeleteMachine, ListQuery, Machine, MachinePage, SetMachineStatus, StatusCount,
     UpdateMachine,
 };
+use mes_core::sync::WriteOutcome;
 use tauri::State;
 use uuid::Uuid;
 
 use crate::error::CommandError;
 use crate::state::AppState;
 
+/// A page of machines; while the database is unreachable, the last page seen (`cached_at` set).
 #[tauri::command]
 #[specta::specta]
 pub async fn list_machines(
     state: State<'_, AppState>,
     query: ListQuery,
 ) -> Result<MachinePage, CommandError> {
-    Ok(state.registry()?.list_machines(&query).await?)
+    Ok(state.synced()?.list_machines(&query).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn get_machine(state: State<'_, AppState>, uid: Uuid) -> Result<Machine, CommandError> {
-    Ok(state.registry()?.get_machine(uid).await?)
+    Ok(state.synced()?.registry().get_machine(uid).await?)
 }
 
 #[tauri::command]
@@ -28,8 +30,8 @@ pub async fn get_machine(state: State<'_, AppState>, uid: Uuid) -> Result<Machin
 pub async fn create_machine(
     state: State<'_, AppState>,
     write: CreateMachine,
-) -> Result<Machine, CommandError> {
-    Ok(state.registry()?.create_machine(&write).await?)
+) -> Result<WriteOutcome, CommandError> {
+    Ok(state.synced()?.create_machine(write).await?)
 }
 
 #[tauri::command]
@@ -37,8 +39,8 @@ pub async fn create_machine(
 pub async fn update_machine(
     state: State<'_, AppState>,
     write: UpdateMachine,
-) -> Result<Machine, CommandError> {
-    Ok(state.registry()?.update_machine(&write).await?)
+) -> Result<WriteOutcome, CommandError> {
+    Ok(state.synced()?.update_machine(write).await?)
 }
 
 #[tauri::command]
@@ -46,8 +48,8 @@ pub async fn update_machine(
 pub async fn set_machine_status(
     state: State<'_, AppState>,
     write: SetMachineStatus,
-) -> Result<Machine, CommandError> {
-    Ok(state.registry()?.set_machine_status(&write).await?)
+) -> Result<WriteOutcome, CommandError> {
+    Ok(state.synced()?.set_machine_status(write).await?)
 }
 
 #[tauri::command]
@@ -55,8 +57,8 @@ pub async fn set_machine_status(
 pub async fn delete_machine(
     state: State<'_, AppState>,
     write: DeleteMachine,
-) -> Result<Machine, CommandError> {
-    Ok(state.registry()?.delete_machine(&write).await?)
+) -> Result<WriteOutcome, CommandError> {
+    Ok(state.synced()?.delete_machine(write).await?)
 }
 
 #[tauri::command]
@@ -65,11 +67,11 @@ pub async fn status_counts(
     state: State<'_, AppState>,
     query: ListQuery,
 ) -> Result<Vec<StatusCount>, CommandError> {
-    Ok(state.registry()?.status_counts(&query).await?)
+    Ok(state.synced()?.registry().status_counts(&query).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn machine_types(state: State<'_, AppState>) -> Result<Vec<String>, CommandError> {
-    Ok(state.registry()?.machine_types().await?)
+    Ok(state.synced()?.registry().machine_types().await?)
 }

@@ -2,3 +2,4 @@
 
 pub mod database;
 pub mod machines;
+pub mod sync;

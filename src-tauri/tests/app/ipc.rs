@@ -5,8 +5,11 @@ use crate::support::*;
 
 fn create(app: &MockApp, name: &str) -> Value {
     let write = json!({ "write_id": new_id(), "uid": new_id(), "machine": machine_json(name) });
-    app.invoke("create_machine", json!({ "write": write }))
-        .expect("create")
+    let outcome = app
+        .invoke("create_machine", json!({ "write": write }))
+        .expect("create");
+    assert_eq!(outcome["outcome"], "applied");
+    outcome["machine"].clone()
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -27,16 +30,17 @@ async fn create_get_list_update_status_delete_through_ipc(pool: PgPool) {
             "machine_type": null, "search": "cnc", "limit": 50, "offset": 0 } });
         let page = app.invoke("list_machines", query.clone()).expect("list");
         assert_eq!(page["total"], 1);
+        assert_eq!(page["cached_at"], Value::Null);
         assert_eq!(page["machines"][0], created);
 
         let mut changed = machine_json("CNC-001");
         changed["efficiency"] = json!(42.0);
         let update = json!({ "write": { "write_id": new_id(), "uid": uid, "expected_version": 1, "machine": changed } });
-        let updated = app.invoke("update_machine", update).expect("update");
+        let updated = app.invoke("update_machine", update).expect("update")["machine"].clone();
         assert_eq!((updated["efficiency"].clone(), updated["version"].clone()), (json!(42.0), json!(2)));
 
         let status = json!({ "write": { "write_id": new_id(), "uid": uid, "status": "Down" } });
-        let downed = app.invoke("set_machine_status", status).expect("set status");
+        let downed = app.invoke("set_machine_status", status).expect("set status")["machine"].clone();
         assert_eq!(downed["operational_status"], "Down");
 
         let counts = app.invoke("status_counts", query).expect("counts");
@@ -47,7 +51,7 @@ async fn create_get_list_update_status_delete_through_ipc(pool: PgPool) {
         assert_eq!(app.invoke("machine_types", json!({})).expect("types"), json!(["Milling Machine"]));
 
         let delete = json!({ "write": { "write_id": new_id(), "uid": uid, "expected_version": 3 } });
-        let deleted = app.invoke("delete_machine", delete).expect("delete");
+        let deleted = app.invoke("delete_machine", delete).expect("delete")["machine"].clone();
         assert_eq!(deleted["uid"], uid);
 
         let status = app.invoke("database_status", json!({})).expect("status");
@@ -126,6 +130,57 @@ async fn an_unreachable_database_is_reported_as_such() {
         let status = app.invoke("database_status", json!({})).expect("status");
         assert_eq!(status["health"]["state"], "unavailable");
         assert!(!status.to_string().contains("TopSecret9"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn writes_are_queued_while_the_database_is_away() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let url = format!("postgres://op:pw@127.0.0.1:{port}/mes");
+    let config = mes_core::DatabaseConfig::from_url(
+        &url,
+        mes_core::config::ConfigSource::Environment,
+        "test",
+    )
+    .expect("config");
+    with_app(mes_core::Registry::connect_lazy(&config), |app| {
+        let write =
+            json!({ "write_id": new_id(), "uid": new_id(), "machine": machine_json("CNC-009") });
+        let outcome = app
+            .invoke("create_machine", json!({ "write": write }))
+            .expect("queued");
+        assert_eq!(outcome, json!({ "outcome": "queued", "pending": 1 }));
+
+        let mut bad = machine_json("CNC-010");
+        bad["efficiency"] = json!(-5);
+        let write = json!({ "write_id": new_id(), "uid": new_id(), "machine": bad });
+        let error = app
+            .invoke("create_machine", json!({ "write": write }))
+            .expect_err("still validated");
+        assert_eq!(error["kind"], "Validation");
+
+        let status = app.invoke("sync_status", json!({})).expect("status");
+        assert_eq!(
+            (status["connection"].clone(), status["pending"].clone()),
+            (json!("offline"), json!(1))
+        );
+        let entries = app.invoke("outbox_entries", json!({})).expect("entries");
+        assert_eq!(entries[0]["write"]["kind"], "create");
+        assert_eq!(
+            entries[0]["write"]["write"]["machine"]["machine_name"],
+            "CNC-009"
+        );
+        assert_eq!(entries[0]["conflict"], Value::Null);
+        // Pending writes cannot be discarded (only those that needed attention).
+        let discarded = app
+            .invoke("discard_write", json!({ "seq": entries[0]["seq"] }))
+            .expect("discard");
+        assert_eq!(discarded, json!(false));
     })
     .await;
 }

@@ -1,7 +1,9 @@
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use mes_app_lib::AppState;
 use mes_core::config::ConfigSource;
+use mes_core::sync::{Outbox, SyncedRegistry};
 use mes_core::{DatabaseTarget, Registry};
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -16,12 +18,12 @@ pub struct MockApp {
 }
 
 impl MockApp {
-    pub fn new(registry: Registry) -> Self {
+    pub fn new(synced: SyncedRegistry) -> Self {
         let builder = mes_app_lib::specta_builder::<MockRuntime>();
         let app = mock_builder()
             .invoke_handler(builder.invoke_handler())
             .manage(AppState::new(
-                registry,
+                synced,
                 PathBuf::from("/nonexistent/config.toml"),
             ))
             .build(mock_context(noop_assets()))
@@ -56,10 +58,19 @@ pub fn registry(pool: PgPool) -> Registry {
     Registry::from_pool(pool, target)
 }
 
+/// The registry with an outbox in a fresh temporary file.
+pub async fn synced(registry: Registry) -> SyncedRegistry {
+    let path =
+        std::env::temp_dir().join(format!("mes-ipc-outbox-{}.sqlite3", uuid::Uuid::new_v4()));
+    let outbox = Outbox::open(&path).await.expect("outbox");
+    SyncedRegistry::new(Arc::new(registry), outbox)
+}
+
 /// Runs `test` on a blocking thread: `get_ipc_response` blocks until the command's future, which
 /// needs the test runtime's connections, completes.
 pub async fn with_app(registry: Registry, test: impl FnOnce(MockApp) + Send + 'static) {
-    tokio::task::spawn_blocking(move || test(MockApp::new(registry)))
+    let synced = synced(registry).await;
+    tokio::task::spawn_blocking(move || test(MockApp::new(synced)))
         .await
         .expect("test thread");
 }

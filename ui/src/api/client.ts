@@ -1,10 +1,14 @@
 // The only door to Rust: thin wrappers over the generated bindings. Each call resolves to an
-// Outcome (never throws for a command's own error) and reports connectivity as a side effect, so
-// the window learns the database went away from any call, not only from health checks.
+// Outcome (never throws for a command's own error). The connection's state arrives as events.
 
 import {
   commands,
+  events,
   type CommandError,
+  type OutboxEntry,
+  type QueuedWrite,
+  type SyncStatus,
+  type WriteOutcome,
   type DatabaseStatus,
   type ListQuery_Deserialize,
   type Machine,
@@ -17,14 +21,6 @@ import {
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: CommandError };
 export type ListQuery = ListQuery_Deserialize;
 
-type Connectivity = "online" | "unavailable";
-const listeners = new Set<(state: Connectivity, reason?: string) => void>();
-
-/** Called with "online" after any successful call and "unavailable" after a connection failure. */
-export function onConnectivity(listener: (state: Connectivity, reason?: string) => void): void {
-  listeners.add(listener);
-}
-
 async function call<T>(
   pending: Promise<{ status: "ok"; data: T } | { status: "error"; error: CommandError }>,
 ): Promise<Outcome<T>> {
@@ -36,15 +32,7 @@ async function call<T>(
     const message = thrown instanceof Error ? thrown.message : String(thrown);
     return { ok: false, error: { kind: "Internal", data: { message } } };
   }
-  if (result.status === "ok") {
-    listeners.forEach((l) => l("online"));
-    return { ok: true, value: result.data };
-  }
-  if (result.error.kind === "DatabaseUnavailable") {
-    const reason = result.error.data.reason;
-    listeners.forEach((l) => l("unavailable", reason));
-  }
-  return { ok: false, error: result.error };
+  return result.status === "ok" ? { ok: true, value: result.data } : { ok: false, error: result.error };
 }
 
 const newId = (): string => crypto.randomUUID();
@@ -55,12 +43,23 @@ export const api = {
   statusCounts: (query: ListQuery): Promise<Outcome<StatusCount[]>> => call(commands.statusCounts(query)),
   machineTypes: (): Promise<Outcome<string[]>> => call(commands.machineTypes()),
   getMachine: (uid: string): Promise<Outcome<Machine>> => call(commands.getMachine(uid)),
-  createMachine: (machine: MachineInput, uid: string = newId()): Promise<Outcome<Machine>> =>
+  createMachine: (machine: MachineInput, uid: string = newId()): Promise<Outcome<WriteOutcome>> =>
     call(commands.createMachine({ write_id: newId(), uid, machine })),
-  updateMachine: (uid: string, expectedVersion: number, machine: MachineInput): Promise<Outcome<Machine>> =>
+  updateMachine: (uid: string, expectedVersion: number, machine: MachineInput): Promise<Outcome<WriteOutcome>> =>
     call(commands.updateMachine({ write_id: newId(), uid, expected_version: expectedVersion, machine })),
-  setMachineStatus: (uid: string, status: OperationalStatus): Promise<Outcome<Machine>> =>
+  setMachineStatus: (uid: string, status: OperationalStatus): Promise<Outcome<WriteOutcome>> =>
     call(commands.setMachineStatus({ write_id: newId(), uid, status })),
-  deleteMachine: (uid: string, expectedVersion: number): Promise<Outcome<Machine>> =>
+  deleteMachine: (uid: string, expectedVersion: number): Promise<Outcome<WriteOutcome>> =>
     call(commands.deleteMachine({ write_id: newId(), uid, expected_version: expectedVersion })),
+  syncStatus: (): Promise<Outcome<SyncStatus>> => call(commands.syncStatus()),
+  outboxEntries: (): Promise<Outcome<OutboxEntry[]>> => call(commands.outboxEntries()),
+  discardWrite: (seq: number): Promise<Outcome<boolean>> => call(commands.discardWrite(seq)),
+  retryWrite: (seq: number, write: QueuedWrite): Promise<Outcome<boolean>> => call(commands.retryWrite(seq, write)),
+  /** A fresh write id, for writes built by the caller (retries). */
+  newId,
 };
+
+/** Called with every status the sync worker in Rust sends (no polling here). */
+export function onSyncStatus(listener: (status: SyncStatus) => void): void {
+  void events.syncStatusChanged.listen((event) => listener(event.payload));
+}

@@ -2,7 +2,7 @@
 // unsaved changes). Client checks run as the operator types; the server's field errors land on
 // the same fields; a name clash or a concurrent change is explained with a way forward.
 
-import type { CommandError, Machine, MachineInput } from "../bindings";
+import type { CommandError, Machine, MachineInput, WriteOutcome } from "../bindings";
 import type { Outcome } from "../api/client";
 import { describeError } from "../api/messages";
 import {
@@ -28,8 +28,12 @@ export interface FormRequest {
   /** The machine being edited, or undefined for a new one. */
   machine?: Machine;
   knownTypes: string[];
-  save(input: MachineInput, expectedVersion: number | undefined): Promise<Outcome<Machine>>;
-  onSaved(machine: Machine): void;
+  save(input: MachineInput, expectedVersion: number | undefined): Promise<Outcome<WriteOutcome>>;
+  onSaved(outcome: WriteOutcome): void;
+  /** Replaces the title ("Edit CNC-001" / "New machine"). */
+  title?: string;
+  /** Shown above the buttons when the form opens (why a queued write needs attention). */
+  notice?: string;
   onGone(): void;
   /** Asks a yes/no question in a modal; resolves true for yes. */
   confirm(title: string, message: string, yes: string): Promise<boolean>;
@@ -131,7 +135,7 @@ export function openMachineForm(dialog: HTMLDialogElement, request: FormRequest)
     last_maintenance_local: last.value,
   });
   const setTitle = () => {
-    title.textContent = base ? `Edit ${base.machine_name}` : "New machine";
+    title.textContent = request.title ?? (base ? `Edit ${base.machine_name}` : "New machine");
   };
   const showErrors = (fieldErrors: FieldErrors) => {
     for (const key of Object.keys(errors) as (keyof MachineInput)[]) {
@@ -265,6 +269,7 @@ export function openMachineForm(dialog: HTMLDialogElement, request: FormRequest)
   dialog.replaceChildren(form);
   fill(initial);
   setTitle();
+  if (request.notice) showMessage(request.notice);
   dialog.showModal();
   name.focus();
   name.select();

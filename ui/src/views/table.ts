@@ -60,11 +60,11 @@ export class MachineTable {
     );
   }
 
-  render(machines: Machine[], now: Date, pending: ReadonlySet<string>): void {
+  render(machines: Machine[], now: Date, busy: ReadonlySet<string>, marks: ReadonlyMap<string, string>): void {
     const focusWasInside = this.body.contains(document.activeElement);
     this.machines = machines;
     this.active = Math.min(this.active, Math.max(0, machines.length - 1));
-    this.body.replaceChildren(...machines.map((m, i) => this.row(m, i, now, pending.has(m.uid))));
+    this.body.replaceChildren(...machines.map((m, i) => this.row(m, i, now, busy.has(m.uid), marks.get(m.uid))));
     if (focusWasInside) this.focusActive();
   }
 
@@ -76,7 +76,7 @@ export class MachineTable {
     return this.machines[this.active];
   }
 
-  private row(machine: Machine, index: number, now: Date, busy: boolean): HTMLTableRowElement {
+  private row(machine: Machine, index: number, now: Date, busy: boolean, mark: string | undefined): HTMLTableRowElement {
     const select = el("select", {
       class: `status-select ${statusClass(machine.operational_status)}`,
       "aria-label": `Status of ${machine.machine_name}`,
@@ -101,7 +101,13 @@ export class MachineTable {
 
     const row = el(
       "tr",
-      { tabindex: index === this.active ? "0" : "-1", "data-index": String(index), "data-uid": machine.uid },
+      {
+        tabindex: index === this.active ? "0" : "-1",
+        "data-index": String(index),
+        "data-uid": machine.uid,
+        class: mark ?? "",
+        ...(mark ? { "data-mark": mark } : {}),
+      },
       el("td", { class: "name" }, machine.machine_name),
       el("td", {}, machine.machine_type),
       el("td", {}, el("span", { class: `status-cell ${statusClass(machine.operational_status)}` }, select)),

@@ -183,6 +183,9 @@ pub struct MachinePage {
     pub total: i64,
     pub limit: i64,
     pub offset: i64,
+    /// Set when the database is unreachable and this is the last list seen: the time it was
+    /// current. `null` for a live answer.
+    pub cached_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[cfg(test)]

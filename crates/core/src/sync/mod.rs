@@ -11,7 +11,9 @@
 mod outbox;
 mod queued;
 mod replay;
+mod service;
 
 pub use outbox::{Conflict, Outbox, OutboxEntry};
 pub use queued::QueuedWrite;
 pub use replay::{apply_batch, replay, BatchOutcome, ReplayReport};
+pub use service::{Connection, SyncStatus, SyncedRegistry, WriteOutcome};

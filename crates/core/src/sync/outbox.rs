@@ -61,6 +61,11 @@ CREATE TABLE IF NOT EXISTS outbox (
     conflict TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_machine ON outbox (machine_uid);
+CREATE TABLE IF NOT EXISTS cache (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    saved_at TEXT NOT NULL
+);
 ";
 
 impl Outbox {
@@ -195,6 +200,37 @@ impl Outbox {
         .await
         .map_err(local)?;
         Ok(result.rows_affected() == 1)
+    }
+
+    /// Keeps a JSON value (the last machine list seen) with the time it was current.
+    pub async fn cache_put(&self, key: &str, value: &str) -> Result<(), RegistryError> {
+        sqlx::query("INSERT OR REPLACE INTO cache (key, value, saved_at) VALUES (?, ?, ?)")
+            .bind(key)
+            .bind(value)
+            .bind(Utc::now().to_rfc3339())
+            .execute(&self.pool)
+            .await
+            .map_err(local)?;
+        Ok(())
+    }
+
+    pub async fn cache_get(
+        &self,
+        key: &str,
+    ) -> Result<Option<(String, DateTime<Utc>)>, RegistryError> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT value, saved_at FROM cache WHERE key = ?")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(local)?;
+        row.map(|(value, at)| {
+            Ok((
+                value,
+                DateTime::parse_from_rfc3339(&at).map_err(local)?.to_utc(),
+            ))
+        })
+        .transpose()
     }
 
     async fn each(&self, seqs: &[i64], sql: &str) -> Result<(), RegistryError> {

@@ -1,0 +1,304 @@
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+
+use super::{replay, Outbox, OutboxEntry, QueuedWrite};
+use crate::domain::{
+    CreateMachine, DeleteMachine, ListQuery, Machine, MachinePage, OperationalStatus,
+    SetMachineStatus, UpdateMachine,
+};
+use crate::error::RegistryError;
+use crate::Registry;
+
+const LAST_LIST: &str = "last_list";
+const ONLINE_CHECK: Duration = Duration::from_secs(5);
+const MAX_BACKOFF: Duration = Duration::from_secs(15);
+
+/// What a write became: applied on the server, or queued to be sent when it is back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum WriteOutcome {
+    Applied {
+        machine: Machine,
+    },
+    /// Durably in the local outbox; `pending` writes are waiting in all.
+    Queued {
+        pending: i64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum Connection {
+    Online,
+    Offline,
+    Syncing,
+}
+
+/// The connection and the outbox as the window shows them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct SyncStatus {
+    pub connection: Connection,
+    /// Why the database is unreachable, when it is.
+    pub reason: Option<String>,
+    pub pending: i64,
+    pub needs_attention: i64,
+    pub last_sync: Option<DateTime<Utc>>,
+}
+
+/// The registry with offline entry: the one thing the app's commands call.
+pub struct SyncedRegistry {
+    registry: Arc<Registry>,
+    outbox: Arc<Outbox>,
+    wake: Notify,
+    status: Mutex<SyncStatus>,
+}
+
+impl SyncedRegistry {
+    pub fn new(registry: Arc<Registry>, outbox: Outbox) -> Self {
+        Self {
+            registry,
+            outbox: Arc::new(outbox),
+            wake: Notify::new(),
+            status: Mutex::new(SyncStatus {
+                connection: Connection::Offline,
+                reason: Some("not connected yet".into()),
+                pending: 0,
+                needs_attention: 0,
+                last_sync: None,
+            }),
+        }
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    pub fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    pub fn status(&self) -> SyncStatus {
+        self.status
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// A page from the server (kept as the offline copy), or the last page seen when the server
+    /// is away, marked with the time it was current.
+    pub async fn list_machines(&self, query: &ListQuery) -> Result<MachinePage, RegistryError> {
+        match self.registry.list_machines(query).await {
+            Ok(page) => {
+                let outbox = self.outbox.clone();
+                if let Ok(json) = serde_json::to_string(&page) {
+                    // Off the response path: the copy is for later, the operator waits now.
+                    tokio::spawn(async move {
+                        if let Err(e) = outbox.cache_put(LAST_LIST, &json).await {
+                            tracing::warn!(error = %e, "could not keep the offline copy of the list");
+                        }
+                    });
+                }
+                Ok(page)
+            }
+            Err(RegistryError::Unavailable(reason)) => {
+                match self.outbox.cache_get(LAST_LIST).await? {
+                    Some((json, saved_at)) => {
+                        let mut page: MachinePage = serde_json::from_str(&json)
+                            .map_err(|e| RegistryError::Internal(format!("offline copy: {e}")))?;
+                        page.cached_at = Some(saved_at);
+                        Ok(page)
+                    }
+                    None => Err(RegistryError::Unavailable(reason)),
+                }
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    pub async fn create_machine(
+        &self,
+        write: CreateMachine,
+    ) -> Result<WriteOutcome, RegistryError> {
+        write
+            .machine
+            .validate(Utc::now())
+            .map_err(RegistryError::Validation)?;
+        self.write(QueuedWrite::Create(write)).await
+    }
+
+    pub async fn update_machine(
+        &self,
+        write: UpdateMachine,
+    ) -> Result<WriteOutcome, RegistryError> {
+        write
+            .machine
+            .validate(Utc::now())
+            .map_err(RegistryError::Validation)?;
+        self.write(QueuedWrite::Update(write)).await
+    }
+
+    pub async fn set_machine_status(
+        &self,
+        write: SetMachineStatus,
+    ) -> Result<WriteOutcome, RegistryError> {
+        OperationalStatus::parse(&write.status).map_err(|m| RegistryError::field("status", m))?;
+        self.write(QueuedWrite::SetStatus(write)).await
+    }
+
+    pub async fn delete_machine(
+        &self,
+        write: DeleteMachine,
+    ) -> Result<WriteOutcome, RegistryError> {
+        self.write(QueuedWrite::Delete(write)).await
+    }
+
+    pub async fn outbox_entries(&self) -> Result<Vec<OutboxEntry>, RegistryError> {
+        let mut entries = self.outbox.needs_attention().await?;
+        entries.extend(self.outbox.pending(1000).await?);
+        Ok(entries)
+    }
+
+    pub async fn discard(&self, seq: i64) -> Result<bool, RegistryError> {
+        let discarded = self.outbox.discard(seq).await?;
+        self.refresh_counts().await;
+        Ok(discarded)
+    }
+
+    pub async fn retry(&self, seq: i64, write: QueuedWrite) -> Result<bool, RegistryError> {
+        validate(&write)?;
+        let retried = self.outbox.retry(seq, write).await?;
+        self.refresh_counts().await;
+        self.wake.notify_one();
+        Ok(retried)
+    }
+
+    /// Online when nothing is waiting; otherwise behind the queue, so writes keep their order.
+    /// A write that fails because the database went away is queued with the same `write_id`:
+    /// if its commit did land, replay recognises it.
+    async fn write(&self, write: QueuedWrite) -> Result<WriteOutcome, RegistryError> {
+        if self.outbox.pending_count().await? == 0 {
+            let online = match &write {
+                QueuedWrite::Create(w) => self.registry.create_machine(w).await,
+                QueuedWrite::Update(w) => self.registry.update_machine(w).await,
+                QueuedWrite::SetStatus(w) => self.registry.set_machine_status(w).await,
+                QueuedWrite::Delete(w) => self.registry.delete_machine(w).await,
+            };
+            match online {
+                Ok(machine) => {
+                    self.set_online();
+                    return Ok(WriteOutcome::Applied { machine });
+                }
+                Err(RegistryError::Unavailable(reason)) => self.set_offline(reason),
+                Err(other) => return Err(other),
+            }
+        }
+        self.outbox.enqueue(write).await?;
+        let pending = self.outbox.pending_count().await?;
+        self.update(|s| s.pending = pending);
+        self.wake.notify_one();
+        Ok(WriteOutcome::Queued { pending })
+    }
+
+    /// Keeps the status current and the outbox flowing: replays whenever writes wait (woken at
+    /// once by a new one), checks the database every few seconds while online and with backoff
+    /// (1 s doubling to 15 s) while not. Calls `on_change` whenever the status changes.
+    pub async fn run(self: Arc<Self>, on_change: impl Fn(&SyncStatus) + Send + Sync + 'static) {
+        let mut backoff = Duration::from_secs(1);
+        let mut last_seen: Option<SyncStatus> = None;
+        loop {
+            self.refresh_counts().await;
+            if self.status().pending > 0 {
+                self.update(|s| s.connection = Connection::Syncing);
+                on_change(&self.status());
+                match replay(&self.registry, &self.outbox).await {
+                    Ok(report) => match report.interrupted {
+                        Some(reason) => self.set_offline(reason),
+                        None => {
+                            self.set_online();
+                            self.update(|s| s.last_sync = Some(Utc::now()));
+                        }
+                    },
+                    Err(e) => {
+                        tracing::error!(error = %e, "replay failed");
+                        self.set_offline("the local outbox failed (see the log)".into());
+                    }
+                }
+                self.refresh_counts().await;
+            } else {
+                match self.registry.health().await {
+                    crate::registry::DatabaseHealth::Online { .. } => self.set_online(),
+                    crate::registry::DatabaseHealth::Unavailable { reason, .. } => {
+                        self.set_offline(reason)
+                    }
+                    crate::registry::DatabaseHealth::NeedsAttention { .. } => {
+                        self.set_offline("the database needs attention".into())
+                    }
+                }
+            }
+            let status = self.status();
+            if last_seen.as_ref() != Some(&status) {
+                on_change(&status);
+                last_seen = Some(status.clone());
+            }
+            let wait = if status.connection == Connection::Online {
+                backoff = Duration::from_secs(1);
+                ONLINE_CHECK
+            } else {
+                let wait = backoff;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                wait
+            };
+            tokio::select! {
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    async fn refresh_counts(&self) {
+        let pending = self.outbox.pending_count().await;
+        let attention = self.outbox.needs_attention().await.map(|e| e.len() as i64);
+        if let (Ok(pending), Ok(attention)) = (pending, attention) {
+            self.update(|s| {
+                s.pending = pending;
+                s.needs_attention = attention;
+            });
+        }
+    }
+
+    fn set_online(&self) {
+        self.update(|s| {
+            s.connection = Connection::Online;
+            s.reason = None;
+        });
+    }
+
+    fn set_offline(&self, reason: String) {
+        self.update(|s| {
+            s.connection = Connection::Offline;
+            s.reason = Some(reason);
+        });
+    }
+
+    fn update(&self, change: impl FnOnce(&mut SyncStatus)) {
+        if let Ok(mut status) = self.status.lock() {
+            change(&mut status);
+        }
+    }
+}
+
+fn validate(write: &QueuedWrite) -> Result<(), RegistryError> {
+    match write {
+        QueuedWrite::Create(w) => w.machine.validate(Utc::now()).map(drop),
+        QueuedWrite::Update(w) => w.machine.validate(Utc::now()).map(drop),
+        QueuedWrite::SetStatus(w) => OperationalStatus::parse(&w.status)
+            .map(drop)
+            .map_err(|m| vec![crate::FieldError::new("status", m)]),
+        QueuedWrite::Delete(_) => Ok(()),
+    }
+    .map_err(RegistryError::Validation)
+}

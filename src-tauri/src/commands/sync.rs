@@ -1,0 +1,41 @@
+use mes_core::sync::{OutboxEntry, QueuedWrite, SyncStatus};
+use serde::{Deserialize, Serialize};
+use tauri::State;
+
+use crate::error::CommandError;
+use crate::state::AppState;
+
+/// Sent whenever the connection or the outbox changes, so the window never polls for it.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct SyncStatusChanged(pub SyncStatus);
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus, CommandError> {
+    Ok(state.synced()?.status())
+}
+
+/// Writes that need attention (oldest first), then pending ones.
+#[tauri::command]
+#[specta::specta]
+pub async fn outbox_entries(state: State<'_, AppState>) -> Result<Vec<OutboxEntry>, CommandError> {
+    Ok(state.synced()?.outbox_entries().await?)
+}
+
+/// Gives up a write that needed attention. False when there was no such write.
+#[tauri::command]
+#[specta::specta]
+pub async fn discard_write(state: State<'_, AppState>, seq: i64) -> Result<bool, CommandError> {
+    Ok(state.synced()?.discard(seq).await?)
+}
+
+/// Retries a write that needed attention, usually edited. False when there was no such write.
+#[tauri::command]
+#[specta::specta]
+pub async fn retry_write(
+    state: State<'_, AppState>,
+    seq: i64,
+    write: QueuedWrite,
+) -> Result<bool, CommandError> {
+    Ok(state.synced()?.retry(seq, write).await?)
+}

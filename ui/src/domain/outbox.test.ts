@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import type { Machine, OutboxEntry } from "../bindings";
+import { describeConflict, overlay } from "./outbox";
+
+const machine: Machine = {
+  id: 1,
+  uid: "u-1",
+  machine_name: "CNC-001",
+  machine_type: "Lathe",
+  operational_status: "Running",
+  efficiency: 50,
+  last_maintenance: "2024-01-10T08:00:00Z",
+  version: 3,
+  created_at: "2024-01-10T08:00:00Z",
+  updated_at: "2024-01-10T08:00:00Z",
+};
+const input = { ...machine, efficiency: 70, operational_status: "Idle" };
+
+function entry(seq: number, write: OutboxEntry["write"], conflict: OutboxEntry["conflict"] = null): OutboxEntry {
+  return { seq, write, attempts: 0, queued_at: "2024-02-01T00:00:00Z", conflict };
+}
+
+describe("overlay of queued writes", () => {
+  it("shows offline creations first, marked pending", () => {
+    const created = entry(1, { kind: "create", write: { write_id: "w", uid: "u-2", machine: { ...input, machine_name: "NEW" } } });
+    const result = overlay([machine], [created], true);
+    expect(result.rows.map((m) => m.machine_name)).toEqual(["NEW", "CNC-001"]);
+    expect(result.marks.get("u-2")).toBe("pending");
+    expect(overlay([machine], [created], false).rows).toHaveLength(1);
+  });
+  it("shows queued edits on their row and marks deletions", () => {
+    const status = entry(1, { kind: "set_status", write: { write_id: "w", uid: "u-1", status: "Down" } });
+    const result = overlay([machine], [status], true);
+    expect(result.rows[0]?.operational_status).toBe("Down");
+    const deletion = entry(2, { kind: "delete", write: { write_id: "w2", uid: "u-1", expected_version: 3 } });
+    expect(overlay([machine], [deletion], true).marks.get("u-1")).toBe("deleting");
+  });
+  it("does not show a rejected write as applied, and marks it", () => {
+    const update = entry(1, { kind: "update", write: { write_id: "w", uid: "u-1", expected_version: 2, machine: input } }, {
+      reason: "changed_since",
+      expected: 2,
+      current: machine,
+    });
+    const result = overlay([machine], [update], true);
+    expect(result.rows[0]?.efficiency).toBe(50);
+    expect(result.marks.get("u-1")).toBe("attention");
+    expect(describeConflict({ reason: "machine_deleted" })).toMatch(/deleted/);
+  });
+});

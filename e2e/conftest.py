@@ -66,15 +66,29 @@ def tauri_driver():
     log.close()
 
 
-@pytest.fixture(scope="session")
-def driver(tauri_driver):
+def new_session(tauri_driver_url):
+    """Starts the app binary in a new window and returns the WebDriver session on it."""
     options = ArgOptions()
     options.set_capability("browserName", "wry")
     options.set_capability("tauri:options", {"application": os.environ["MES_E2E_APP"]})
-    session = webdriver.Remote(command_executor=tauri_driver, options=options)
+    session = webdriver.Remote(command_executor=tauri_driver_url, options=options)
     session.implicitly_wait(0)
+    return session
+
+
+def quit_quietly(session):
+    """Ends a session whose app may already be dead (a test killed it on purpose)."""
+    try:
+        session.quit()
+    except Exception:  # noqa: BLE001 - the app is gone; nothing to clean up
+        pass
+
+
+@pytest.fixture(scope="session")
+def driver(tauri_driver):
+    session = new_session(tauri_driver)
     yield session
-    session.quit()
+    quit_quietly(session)
 
 
 def reset_database():
@@ -110,4 +124,7 @@ def pytest_runtest_makereport(item, call):
         session = item.funcargs.get("window") or item.funcargs.get("driver")
         if session is not None:
             ARTIFACTS.mkdir(exist_ok=True)
-            session.save_screenshot(str(ARTIFACTS / f"{item.name}.png"))
+            try:
+                session.save_screenshot(str(ARTIFACTS / f"{item.name}.png"))
+            except Exception:  # noqa: BLE001 - the window may be gone (a test killed it)
+                pass

@@ -207,3 +207,58 @@ def test_theme_follows_the_os_and_can_be_switched(window):
     toggle.click()  # back to following the OS (light under Xvfb)
     assert toggle.text == "Theme: system"
     assert html.get_attribute("data-theme") == "light"
+
+
+# Runs last: it kills the shared app window on purpose.
+def test_offline_entry_survives_a_kill_and_syncs_once(window, tauri_driver):
+    from conftest import new_session, quit_quietly
+
+    pg = os.environ["MES_E2E_PG_SCRIPT"]
+    pill = window.find_element(By.ID, "db-pill")
+    subprocess.run([pg, "stop"], check=True)
+    session = None
+    try:
+        wait(window, 30).until(lambda d: "Offline" in pill.text)
+
+        dialog = open_new_machine_form(window)
+        fill_form(dialog, "OFF-001", efficiency="40")
+        dialog.find_element(By.ID, "f-efficiency").send_keys(Keys.ENTER)
+        wait(window).until(lambda d: not dialog.is_displayed())
+        wait(window).until(lambda d: "pending sync" in d.find_element(By.ID, "toast").text)
+        wait(window).until(lambda d: names(d)[0] == "OFF-001")
+        assert rows(window)[0].get_attribute("data-mark") == "pending"
+
+        # Edit the machine created offline: it stays one create.
+        rows(window)[0].find_element(By.CSS_SELECTOR, "button[data-role='edit']").click()
+        dialog = window.find_element(By.ID, "machine-dialog")
+        wait(window).until(lambda d: dialog.is_displayed())
+        efficiency = dialog.find_element(By.ID, "f-efficiency")
+        efficiency.clear()
+        efficiency.send_keys("45.5", Keys.ENTER)
+        wait(window).until(lambda d: not dialog.is_displayed())
+
+        row = next(r for r in rows(window) if "ROB-002" in r.text)
+        Select(row.find_element(By.CSS_SELECTOR, "select[data-role='status']")).select_by_value("Down")
+        wait(window).until(lambda d: "2 pending" in pill.text)
+
+        # SIGKILL: no chance to flush or clean up.
+        subprocess.run(["pkill", "-KILL", "-f", os.environ["MES_E2E_APP"]], check=True)
+        quit_quietly(window)
+
+        session = new_session(tauri_driver)
+        pill = wait(session, 20).until(lambda d: d.find_element(By.ID, "db-pill"))
+        wait(session, 30).until(lambda d: "Offline" in pill.text and "2 pending" in pill.text)
+        wait(session, 20).until(lambda d: "OFF-001" in names(d))
+        assert "as it was at" in session.find_element(By.ID, "cached-note").text
+    finally:
+        subprocess.run([pg, "start"], check=True)
+    wait(session, 60).until(lambda d: "Online" in pill.text and "pending" not in pill.text)
+    assert psql("SELECT count(*), min(efficiency) FROM machines WHERE machine_name = 'OFF-001'") == "1|45.5"
+    assert psql("SELECT operational_status FROM machines WHERE machine_name = 'ROB-002'") == "Down"
+    assert psql("SELECT count(*) FROM machines") == "5"
+    wait(session).until(lambda d: "OFF-001" in names(d))
+    wait(session).until(
+        lambda d: d.execute_script("return document.querySelectorAll('#machine-rows tr[data-mark]').length") == 0
+    )
+    quit_quietly(session)
+

@@ -47,8 +47,14 @@ pub async fn replay(registry: &Registry, outbox: &Outbox) -> Result<ReplayReport
             return Ok(report);
         }
         let seqs: Vec<i64> = entries.iter().map(|e| e.seq).collect();
+        // The transaction first: writes count as sent (and are never folded into again) only
+        // once they can actually reach the server.
+        let tx = match registry.pool().begin().await {
+            Ok(tx) => tx,
+            Err(e) => return interrupted(report, from_sqlx(e)),
+        };
         outbox.mark_sent(&seqs).await?;
-        match apply_batch(registry, &entries).await {
+        match apply_in(tx, &entries).await {
             Ok(BatchOutcome::Committed) => {
                 outbox.remove(&seqs).await?;
                 report.applied += seqs.len() as u32;
@@ -103,7 +109,13 @@ pub async fn apply_batch(
     registry: &Registry,
     entries: &[OutboxEntry],
 ) -> Result<BatchOutcome, RegistryError> {
-    let mut tx = registry.pool().begin().await.map_err(from_sqlx)?;
+    apply_in(registry.pool().begin().await.map_err(from_sqlx)?, entries).await
+}
+
+async fn apply_in(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    entries: &[OutboxEntry],
+) -> Result<BatchOutcome, RegistryError> {
     for entry in entries {
         match apply(&mut tx, entry).await {
             Ok(()) => {}

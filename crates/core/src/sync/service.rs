@@ -209,11 +209,20 @@ impl SyncedRegistry {
     pub async fn run(self: Arc<Self>, on_change: impl Fn(&SyncStatus) + Send + Sync + 'static) {
         let mut backoff = Duration::from_secs(1);
         let mut last_seen: Option<SyncStatus> = None;
+        let mut emit = |status: SyncStatus| {
+            if last_seen.as_ref() != Some(&status) {
+                on_change(&status);
+                last_seen = Some(status);
+            }
+        };
         loop {
             self.refresh_counts().await;
-            if self.status().pending > 0 {
+            // While offline, a cheap check first: "syncing" is shown only when it can happen.
+            let reachable =
+                self.status().connection != Connection::Offline || self.check_health().await;
+            if reachable && self.status().pending > 0 {
                 self.update(|s| s.connection = Connection::Syncing);
-                on_change(&self.status());
+                emit(self.status());
                 match replay(&self.registry, &self.outbox).await {
                     Ok(report) => match report.interrupted {
                         Some(reason) => self.set_offline(reason),
@@ -228,22 +237,11 @@ impl SyncedRegistry {
                     }
                 }
                 self.refresh_counts().await;
-            } else {
-                match self.registry.health().await {
-                    crate::registry::DatabaseHealth::Online { .. } => self.set_online(),
-                    crate::registry::DatabaseHealth::Unavailable { reason, .. } => {
-                        self.set_offline(reason)
-                    }
-                    crate::registry::DatabaseHealth::NeedsAttention { .. } => {
-                        self.set_offline("the database needs attention".into())
-                    }
-                }
+            } else if reachable {
+                self.check_health().await;
             }
             let status = self.status();
-            if last_seen.as_ref() != Some(&status) {
-                on_change(&status);
-                last_seen = Some(status.clone());
-            }
+            emit(status.clone());
             let wait = if status.connection == Connection::Online {
                 backoff = Duration::from_secs(1);
                 ONLINE_CHECK
@@ -255,6 +253,24 @@ impl SyncedRegistry {
             tokio::select! {
                 () = self.wake.notified() => {}
                 () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// Asks the database if it is there, and records the answer. True when online.
+    async fn check_health(&self) -> bool {
+        match self.registry.health().await {
+            crate::registry::DatabaseHealth::Online { .. } => {
+                self.set_online();
+                true
+            }
+            crate::registry::DatabaseHealth::Unavailable { reason, .. } => {
+                self.set_offline(reason);
+                false
+            }
+            crate::registry::DatabaseHealth::NeedsAttention { .. } => {
+                self.set_offline("the database needs attention".into());
+                false
             }
         }
     }

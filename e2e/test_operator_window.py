@@ -209,6 +209,41 @@ def test_theme_follows_the_os_and_can_be_switched(window):
     assert html.get_attribute("data-theme") == "light"
 
 
+
+def test_an_offline_edit_that_conflicts_needs_attention_then_retries(window):
+    pg = os.environ["MES_E2E_PG_SCRIPT"]
+    pill = window.find_element(By.ID, "db-pill")
+    # Another tool changes ASM-003 (version 2) while the window still shows version 1.
+    psql("UPDATE machines SET efficiency = 11 WHERE machine_name = 'ASM-003'")
+    subprocess.run([pg, "stop"], check=True)
+    try:
+        wait(window, 30).until(lambda d: "Offline" in pill.text)
+        row = next(r for r in rows(window) if "ASM-003" in r.text)
+        row.find_element(By.CSS_SELECTOR, "button[data-role='edit']").click()
+        dialog = window.find_element(By.ID, "machine-dialog")
+        wait(window).until(lambda d: dialog.is_displayed())
+        efficiency = dialog.find_element(By.ID, "f-efficiency")
+        efficiency.clear()
+        efficiency.send_keys("66", Keys.ENTER)
+        wait(window).until(lambda d: not dialog.is_displayed())
+        wait(window).until(lambda d: "1 pending" in pill.text)
+    finally:
+        subprocess.run([pg, "start"], check=True)
+    panel = window.find_element(By.ID, "attention")
+    wait(window, 60).until(lambda d: panel.is_displayed() and "someone else changed it" in panel.text)
+    assert "1 need attention" in pill.text
+    assert psql("SELECT efficiency FROM machines WHERE machine_name = 'ASM-003'") == "11", "theirs kept"
+
+    panel.find_element(By.CSS_SELECTOR, "button[data-role='retry']").click()
+    dialog = window.find_element(By.ID, "machine-dialog")
+    wait(window).until(lambda d: dialog.is_displayed())
+    assert "Their values" in dialog.find_element(By.CSS_SELECTOR, ".form-message").text
+    assert dialog.find_element(By.ID, "f-efficiency").get_attribute("value") == "66"
+    dialog.find_element(By.CSS_SELECTOR, "button[data-role='save']").click()
+    wait(window, 30).until(lambda d: psql("SELECT efficiency FROM machines WHERE machine_name = 'ASM-003'") == "66")
+    wait(window, 30).until(lambda d: not panel.is_displayed())
+
+
 # Runs last: it kills the shared app window on purpose.
 def test_offline_entry_survives_a_kill_and_syncs_once(window, tauri_driver):
     from conftest import new_session, quit_quietly

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod fixtures;
+mod replay;
 mod stats;
 #[path = "../../tests/app/support.rs"]
 #[allow(dead_code)]
@@ -134,11 +135,13 @@ async fn run() -> String {
         ]);
     }
 
+    let replay = replay::replay_at_scale(registry.clone()).await;
     let paging = paging_at_scale(&registry).await;
     format!(
-        "## Registry benchmark\n\nServer: {}. Latencies in milliseconds; ratios are core p50 over the raw p50 measured in this run.\n{}\n{}",
+        "## Registry benchmark\n\nServer: {}. Latencies in milliseconds; ratios are core p50 over the raw p50 measured in this run.\n{}\n{}\n{}",
         registry.target(),
         table.render(),
+        replay,
         paging
     )
 }

@@ -291,6 +291,7 @@ def test_offline_entry_survives_a_kill_and_syncs_once(window, tauri_driver):
     assert psql("SELECT count(*), min(efficiency) FROM machines WHERE machine_name = 'OFF-001'") == "1|45.5"
     assert psql("SELECT operational_status FROM machines WHERE machine_name = 'ROB-002'") == "Down"
     assert psql("SELECT count(*) FROM machines") == "5"
+    assert "Last sync" in session.find_element(By.ID, "last-sync").text
     wait(session).until(lambda d: "OFF-001" in names(d))
     wait(session).until(
         lambda d: d.execute_script("return document.querySelectorAll('#machine-rows tr[data-mark]').length") == 0

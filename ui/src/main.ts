@@ -75,7 +75,7 @@ const monitor = new ConnectionMonitor(byId("db-pill"), byId("banner"), (status, 
     void load();
     if (wentOnline) void loadTypes();
   }
-});
+}, byId("last-sync"));
 
 let toastTimer: number | undefined;
 function say(message: string, kind: "info" | "error" = "info"): void {

@@ -14,6 +14,7 @@ export class ConnectionMonitor {
     private readonly pill: HTMLElement,
     private readonly banner: HTMLElement,
     private readonly onChange: (status: SyncStatus, wentOnline: boolean) => void,
+    private readonly lastSync: HTMLElement,
   ) {}
 
   async start(): Promise<void> {
@@ -34,6 +35,7 @@ export class ConnectionMonitor {
     const attention = status.needs_attention > 0 ? ` · ${status.needs_attention} need attention` : "";
     const synced = status.last_sync ? `Last sync ${formatLocalDateTime(status.last_sync)}` : "";
     this.pill.title = synced;
+    this.lastSync.textContent = synced;
     switch (status.connection) {
       case "online":
         this.pill.className = "db-pill online";

@@ -63,6 +63,7 @@ async fn writes_of_every_kind_wait_while_unreachable_then_apply_once(pool: PgPoo
     let online = registry(pool.clone());
     let edited = create(&online, "CNC-001").await;
     let doomed = create(&online, "CNC-002").await;
+    let toggled = create(&online, "CNC-003").await;
     let path = outbox_path();
     let outbox = Outbox::open(&path).await.unwrap();
     let created = create_write(input("NEW-001"));
@@ -72,12 +73,16 @@ async fn writes_of_every_kind_wait_while_unreachable_then_apply_once(pool: PgPoo
         .unwrap();
     outbox.enqueue(queued_update(&edited, 33.0)).await.unwrap();
     outbox
+        .enqueue(queued_status(toggled.uid, "Maintenance"))
+        .await
+        .unwrap();
+    outbox
         .enqueue(queued_status(doomed.uid, "Down"))
         .await
         .unwrap();
     outbox.enqueue(queued_delete(&doomed)).await.unwrap();
     // The delete supersedes the unsent status change of the same machine.
-    assert_eq!(outbox.pending_count().await.unwrap(), 3);
+    assert_eq!(outbox.pending_count().await.unwrap(), 4);
 
     let offline = unreachable();
     let report = replay(&offline, &outbox).await.unwrap();
@@ -85,19 +90,24 @@ async fn writes_of_every_kind_wait_while_unreachable_then_apply_once(pool: PgPoo
     assert_eq!((report.applied, report.conflicts), (0, 0));
     assert_eq!(
         outbox.pending_count().await.unwrap(),
-        3,
+        4,
         "nothing lost while away"
     );
     assert_eq!(
         count(&pool, "SELECT count(*) FROM machines").await,
-        2,
+        3,
         "nothing applied while away"
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM applied_writes").await,
+        3,
+        "only the online creates"
     );
 
     let report = replay(&online, &outbox).await.unwrap();
     assert_eq!(
         (report.applied, report.conflicts, report.interrupted),
-        (3, 0, None)
+        (4, 0, None)
     );
     assert_eq!(outbox.pending_count().await.unwrap(), 0);
     assert_eq!(
@@ -109,10 +119,15 @@ async fn writes_of_every_kind_wait_while_unreachable_then_apply_once(pool: PgPoo
         (after.efficiency, after.version),
         (33.0, edited.version + 1)
     );
+    let status = online.get_machine(toggled.uid).await.unwrap();
+    assert_eq!(
+        (status.operational_status, status.version),
+        (OperationalStatus::Maintenance, 2)
+    );
     assert!(online.get_machine(doomed.uid).await.is_err());
     let again = replay(&online, &outbox).await.unwrap();
     assert_eq!(again.applied, 0);
-    assert_eq!(count(&pool, "SELECT count(*) FROM machines").await, 2);
+    assert_eq!(count(&pool, "SELECT count(*) FROM machines").await, 3);
     let _ = std::fs::remove_file(path);
 }
 

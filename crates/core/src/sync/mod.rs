@@ -8,6 +8,7 @@
 //! A write that can no longer apply moves to "needs attention" with the reason and both versions;
 //! it never blocks the writes behind it.
 
+mod grouped;
 mod outbox;
 mod queued;
 mod replay;

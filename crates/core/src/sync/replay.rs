@@ -2,7 +2,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 
-use super::{Conflict, Outbox, OutboxEntry, QueuedWrite};
+use super::{grouped, Conflict, Outbox, OutboxEntry, QueuedWrite};
 use crate::domain::OperationalStatus;
 use crate::error::{from_sqlx, FieldError, RegistryError};
 use crate::{repo, Registry};
@@ -116,14 +116,28 @@ async fn apply_in(
     mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
     entries: &[OutboxEntry],
 ) -> Result<BatchOutcome, RegistryError> {
-    for entry in entries {
-        match apply(&mut tx, entry).await {
-            Ok(()) => {}
-            Err(ApplyError::Transient(reason)) => return Err(RegistryError::Unavailable(reason)),
-            Err(ApplyError::Conflict(_)) => {
-                tx.rollback().await.map_err(from_sqlx)?;
-                return Ok(BatchOutcome::NeedsOneByOne);
+    let mut rest = entries;
+    while !rest.is_empty() {
+        let run = grouped::run_length(rest);
+        let (now, later) = rest.split_at(run.max(1));
+        rest = later;
+        let fine = if now.len() > 1 {
+            matches!(
+                grouped::apply_run(&mut tx, now).await?,
+                grouped::Grouped::Applied
+            )
+        } else {
+            match apply(&mut tx, &now[0]).await {
+                Ok(()) => true,
+                Err(ApplyError::Transient(reason)) => {
+                    return Err(RegistryError::Unavailable(reason))
+                }
+                Err(ApplyError::Conflict(_)) => false,
             }
+        };
+        if !fine {
+            tx.rollback().await.map_err(from_sqlx)?;
+            return Ok(BatchOutcome::NeedsOneByOne);
         }
     }
     tx.commit().await.map_err(from_sqlx)?;

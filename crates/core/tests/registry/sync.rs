@@ -352,3 +352,122 @@ async fn offline_edits_of_an_offline_machine_fold_into_its_create(pool: PgPool) 
     assert_eq!(outbox.pending_count().await.unwrap(), 0);
     let _ = std::fs::remove_file(path);
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn runs_of_creates_and_status_changes_go_as_one_statement_with_the_same_guarantees(
+    pool: PgPool,
+) {
+    let online = registry(pool.clone());
+    let machines: Vec<_> = create_fleet(&online, 6).await;
+    let path = outbox_path();
+    let outbox = Outbox::open(&path).await.unwrap();
+    for i in 0..5 {
+        outbox
+            .enqueue(QueuedWrite::Create(create_write(input(&format!(
+                "RUN-{i}"
+            )))))
+            .await
+            .unwrap();
+    }
+    for machine in &machines {
+        outbox
+            .enqueue(queued_status(machine.uid, "Idle"))
+            .await
+            .unwrap();
+    }
+    // A crash after an earlier delivery of one create and one status change: recognised.
+    let entries = outbox.pending(100).await.unwrap();
+    outbox
+        .mark_sent(&[entries[2].seq, entries[7].seq])
+        .await
+        .unwrap();
+    assert_eq!(
+        apply_batch(&online, &[entries[2].clone()]).await.unwrap(),
+        BatchOutcome::Committed
+    );
+    assert_eq!(
+        apply_batch(&online, &[entries[7].clone()]).await.unwrap(),
+        BatchOutcome::Committed
+    );
+    let report = replay(&online, &outbox).await.unwrap();
+    assert_eq!((report.applied, report.conflicts), (11, 0));
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM machines WHERE machine_name LIKE 'RUN-%'"
+        )
+        .await,
+        5
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM machines WHERE operational_status = 'Idle'"
+        )
+        .await,
+        6
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM machines WHERE machine_name LIKE 'M-%' AND version = 2"
+        )
+        .await,
+        6,
+        "each status change applied exactly once"
+    );
+
+    // Inside runs: a name taken meanwhile and a machine deleted meanwhile.
+    for i in 0..3 {
+        outbox
+            .enqueue(QueuedWrite::Create(create_write(input(&format!(
+                "LATE-{i}"
+            )))))
+            .await
+            .unwrap();
+    }
+    for machine in &machines[..3] {
+        outbox
+            .enqueue(queued_status(machine.uid, "Down"))
+            .await
+            .unwrap();
+    }
+    create(&online, "late-1").await;
+    let gone = online.get_machine(machines[1].uid).await.unwrap();
+    online.delete_machine(&delete_write(&gone)).await.unwrap();
+    let report = replay(&online, &outbox).await.unwrap();
+    assert_eq!((report.applied, report.conflicts), (4, 2));
+    let conflicts: Vec<Conflict> = outbox
+        .needs_attention()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| e.conflict)
+        .collect();
+    assert_eq!(
+        conflicts,
+        [
+            Conflict::NameTaken {
+                name: "LATE-1".into()
+            },
+            Conflict::MachineDeleted
+        ]
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM machines WHERE operational_status = 'Down'"
+        )
+        .await,
+        2
+    );
+    let _ = std::fs::remove_file(path);
+}
+
+async fn create_fleet(registry: &Registry, n: usize) -> Vec<mes_core::domain::Machine> {
+    let mut machines = Vec::new();
+    for i in 0..n {
+        machines.push(create(registry, &format!("M-{i}")).await);
+    }
+    machines
+}

@@ -270,7 +270,10 @@ export type OutboxEntry_Deserialize = {
 	/**  Order of entry: writes replay in this order. */
 	seq: number,
 	write: QueuedWrite_Deserialize,
-	/**  How many times replay has sent it to the server. */
+	/**
+	 *  0 until replay first sends it; from then on it may be recorded on the server, so it is
+	 *  never folded into. (Replay does not count later sends: that would cost a disk flush.)
+	 */
 	attempts: number,
 	queued_at: string,
 	conflict?: Conflict | null,
@@ -281,7 +284,10 @@ export type OutboxEntry_Serialize = {
 	/**  Order of entry: writes replay in this order. */
 	seq: number,
 	write: QueuedWrite_Serialize,
-	/**  How many times replay has sent it to the server. */
+	/**
+	 *  0 until replay first sends it; from then on it may be recorded on the server, so it is
+	 *  never folded into. (Replay does not count later sends: that would cost a disk flush.)
+	 */
 	attempts: number,
 	queued_at: string,
 	conflict: Conflict | null,

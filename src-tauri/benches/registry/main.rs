@@ -53,6 +53,10 @@ async fn run() -> String {
     let registry = Arc::new(fixtures::fresh_registry(&url).await);
     let pool = registry.pool().clone();
     fixtures::bulk_insert(&pool, 1000, "BG-").await;
+    // `cargo bench --bench registry -- replay` measures only the replay, for quick iteration.
+    if std::env::args().skip(1).any(|arg| arg == "replay") {
+        return replay::replay_at_scale(registry.clone()).await;
+    }
     sqlx::query("CREATE TABLE raw_bench (id bigserial PRIMARY KEY, note text NOT NULL)")
         .execute(&pool)
         .await

@@ -1,50 +1,228 @@
-//! Replay of 10,000 queued writes through the real sync worker.
+//! Replay of 10,000 queued writes through the real sync worker, in three orders an operator
+//! might produce.
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use mes_core::domain::SetMachineStatus;
+use mes_core::domain::{DeleteMachine, SetMachineStatus, UpdateMachine};
 use mes_core::sync::{Connection, Outbox, QueuedWrite, SyncedRegistry};
 use mes_core::Registry;
 use uuid::Uuid;
 
 use crate::fixtures;
+use crate::stats::Table;
 
 const WRITES: usize = 10_000;
 const TARGET_PER_SECOND: f64 = 5_000.0;
 
-/// Both orders an operator might produce: the same writes in runs (a batch of creates, then a
-/// batch of status changes) and strictly interleaved (the worst case for grouping).
-pub async fn replay_at_scale(registry: Arc<Registry>) -> String {
-    let runs = replay_once(registry.clone(), false).await;
-    let interleaved = replay_once(registry, true).await;
-    format!("{runs}\n{interleaved}")
+#[derive(Clone, Copy)]
+enum Order {
+    /// 5,000 creates, then 5,000 status changes.
+    Runs,
+    /// The same, strictly alternating: create, status change, create, …
+    Interleaved,
+    /// A shuffled mix of all four kinds, 2,500 each: edits (half of them renames) and deletes
+    /// of machines the earlier scenarios created, status changes of 1,000 machines (some
+    /// changed several times within a batch).
+    MixedShift,
+    /// The mixed shift where 1 edit in 25 (1 write in 100) was based on a version someone else
+    /// has changed meanwhile: 100 conflicts spread through the queue.
+    MixedWithConflicts,
 }
 
-async fn replay_once(registry: Arc<Registry>, interleaved: bool) -> String {
-    let path = std::env::temp_dir().join(format!("mes-bench-outbox-{}.sqlite3", Uuid::new_v4()));
-    let outbox = Outbox::open(&path).await.expect("outbox");
-    let targets: Vec<Uuid> = sqlx::query_scalar("SELECT uid FROM machines ORDER BY id LIMIT 1000")
+impl Order {
+    fn describe(self) -> &'static str {
+        match self {
+            Order::Runs => "in runs: 5,000 creates, then 5,000 status changes",
+            Order::Interleaved => "interleaved: create, status change, create, …",
+            Order::MixedShift => {
+                "shuffled mix: 2,500 each of creates, edits (half renames), status changes, deletes"
+            }
+            Order::MixedWithConflicts => "the shuffled mix, with 100 stale edits (1% of writes)",
+        }
+    }
+
+    fn prefix(self) -> &'static str {
+        match self {
+            Order::Runs => "RR",
+            Order::Interleaved => "RI",
+            Order::MixedShift => "RM",
+            Order::MixedWithConflicts => "RC",
+        }
+    }
+}
+
+struct Measured {
+    enqueue: Duration,
+    synced: Duration,
+    /// Machines with the scenario's prefix after replay, and how many were expected.
+    created: (i64, i64),
+    /// Writes needing attention after replay.
+    conflicts: usize,
+}
+
+pub async fn replay_at_scale(registry: Arc<Registry>) -> String {
+    let mut table = Table::new(
+        &format!(
+            "Replay of {WRITES} queued writes (batches of 500 per server transaction; target ≥ {TARGET_PER_SECOND:.0} writes/s)"
+        ),
+        &[
+            "write order",
+            "queueing offline (fsynced)",
+            "database back → synced",
+            "replay throughput",
+            "target",
+            "machines with the prefix (expected)",
+            "needing attention",
+        ],
+    );
+    for order in [
+        Order::Runs,
+        Order::Interleaved,
+        Order::MixedShift,
+        Order::MixedWithConflicts,
+    ] {
+        let m = replay_once(registry.clone(), order).await;
+        let per_second = WRITES as f64 / m.synced.as_secs_f64();
+        table.row(&[
+            order.describe().into(),
+            format!("{:.0} writes/s", WRITES as f64 / m.enqueue.as_secs_f64()),
+            format!("{:.2} s", m.synced.as_secs_f64()),
+            format!("{per_second:.0} writes/s"),
+            if per_second >= TARGET_PER_SECOND {
+                "✓"
+            } else {
+                "✗"
+            }
+            .into(),
+            format!("{} ({})", m.created.0, m.created.1),
+            m.conflicts.to_string(),
+        ]);
+    }
+    format!(
+        "{}\nTimes run from the worker's start, as after an outage (health check, then replay), to its \
+         \"synced\" report. After a real outage the worker notices the database's return within its \
+         backoff: 1 s doubling to 15 s.",
+        table.render()
+    )
+}
+
+/// Machines the mixed shift edits, deletes and changes, as the client last saw them.
+struct Targets {
+    /// Distinct machines, each edited or deleted once: (uid, name, version).
+    edited: Vec<(Uuid, String, i64)>,
+    /// Status changes pick among these, with repeats.
+    toggled: Vec<Uuid>,
+}
+
+async fn targets(registry: &Registry) -> Targets {
+    let edited = sqlx::query_as(
+        "SELECT uid, machine_name, version FROM machines
+         WHERE machine_name LIKE 'RR-%' OR machine_name LIKE 'RI-%' ORDER BY id LIMIT 5000",
+    )
+    .fetch_all(registry.pool())
+    .await
+    .expect("machines to edit");
+    let toggled = sqlx::query_scalar("SELECT uid FROM machines ORDER BY id LIMIT 1000")
         .fetch_all(registry.pool())
         .await
         .expect("machines to change");
+    Targets { edited, toggled }
+}
 
-    let queued = Instant::now();
-    let prefix = if interleaved { "RI" } else { "RR" };
-    let creates = (0..WRITES / 2)
-        .map(|i| QueuedWrite::Create(fixtures::create_write(&format!("{prefix}-{i:05}"), i)));
-    let statuses = (0..WRITES / 2).map(|i| {
+fn writes(order: Order, targets: &Targets) -> (Vec<QueuedWrite>, i64) {
+    let prefix = order.prefix();
+    let create =
+        |i: usize| QueuedWrite::Create(fixtures::create_write(&format!("{prefix}-{i:05}"), i));
+    let status = |i: usize, uid: Uuid| {
         QueuedWrite::SetStatus(SetMachineStatus {
             write_id: Uuid::new_v4(),
-            uid: targets[i % targets.len()],
+            uid,
             status: ["Down", "Idle", "Running"][i % 3].into(),
         })
-    });
-    let writes: Vec<QueuedWrite> = if interleaved {
-        creates.zip(statuses).flat_map(|(c, s)| [c, s]).collect()
-    } else {
-        creates.chain(statuses).collect()
     };
+    let toggled = |i: usize| targets.toggled[i % targets.toggled.len()];
+    match order {
+        Order::Runs => {
+            let creates = (0..WRITES / 2).map(create);
+            let statuses = (0..WRITES / 2).map(|i| status(i, toggled(i)));
+            (creates.chain(statuses).collect(), (WRITES / 2) as i64)
+        }
+        Order::Interleaved => {
+            let writes = (0..WRITES / 2)
+                .flat_map(|i| [create(i), status(i, toggled(i))])
+                .collect();
+            (writes, (WRITES / 2) as i64)
+        }
+        Order::MixedShift | Order::MixedWithConflicts => {
+            let stale_every = match order {
+                Order::MixedWithConflicts => 25,
+                _ => usize::MAX,
+            };
+            assert!(targets.edited.len() >= WRITES / 2, "machines to edit");
+            let mut kinds: Vec<usize> = (0..WRITES).map(|i| i % 4).collect();
+            let mut seed: u64 = 42;
+            for i in (1..kinds.len()).rev() {
+                seed = seed
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                kinds.swap(i, (seed >> 33) as usize % (i + 1));
+            }
+            let (mut edits, mut deletes) = (
+                targets.edited[..WRITES / 4].iter(),
+                targets.edited[WRITES / 4..WRITES / 2].iter(),
+            );
+            let mut writes = Vec::with_capacity(WRITES);
+            let mut renamed = 0;
+            let mut edits_made = 0;
+            for (i, kind) in kinds.into_iter().enumerate() {
+                seed = seed
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                let random = (seed >> 33) as usize;
+                writes.push(match kind {
+                    0 => create(i),
+                    1 => status(i, toggled(random)),
+                    2 => {
+                        let (uid, name, version) = edits.next().expect("an edit target");
+                        edits_made += 1;
+                        let stale = edits_made % stale_every == 0;
+                        let name = if i % 2 == 0 && !stale {
+                            renamed += 1;
+                            format!("{prefix}-E{i:05}")
+                        } else {
+                            name.clone()
+                        };
+                        QueuedWrite::Update(UpdateMachine {
+                            write_id: Uuid::new_v4(),
+                            uid: *uid,
+                            expected_version: if stale { version + 7 } else { *version },
+                            machine: fixtures::input(&name, i + 1),
+                        })
+                    }
+                    _ => {
+                        let (uid, _, version) = deletes.next().expect("a delete target");
+                        QueuedWrite::Delete(DeleteMachine {
+                            write_id: Uuid::new_v4(),
+                            uid: *uid,
+                            expected_version: *version,
+                        })
+                    }
+                });
+            }
+            // The creates, and the machines renamed onto the prefix.
+            (writes, (WRITES / 4 + renamed) as i64)
+        }
+    }
+}
+
+async fn replay_once(registry: Arc<Registry>, order: Order) -> Measured {
+    let path = std::env::temp_dir().join(format!("mes-bench-outbox-{}.sqlite3", Uuid::new_v4()));
+    let outbox = Outbox::open(&path).await.expect("outbox");
+    let targets = targets(&registry).await;
+    let (writes, expected) = writes(order, &targets);
+
+    let queued = Instant::now();
     for write in writes {
         outbox.enqueue(write).await.expect("enqueue");
     }
@@ -65,28 +243,23 @@ async fn replay_once(registry: Arc<Registry>, interleaved: bool) -> String {
     }));
     let finished = done_rx.await.expect("worker reports synced");
     worker.abort();
-    let total = finished - started;
-    let per_second = WRITES as f64 / total.as_secs_f64();
+    let conflicts = synced
+        .outbox()
+        .needs_attention()
+        .await
+        .expect("attention")
+        .len();
     let created: i64 =
         sqlx::query_scalar("SELECT count(*) FROM machines WHERE machine_name LIKE $1")
-            .bind(format!("{prefix}-%"))
+            .bind(format!("{}-%", order.prefix()))
             .fetch_one(registry.pool())
             .await
             .expect("count");
     let _ = std::fs::remove_file(path);
-    format!(
-        "\n### Replay of {WRITES} queued writes, {} (5,000 creates + 5,000 status changes; batches of 500 per transaction)\n\n\
-         | measure | value |\n|---|---|\n\
-         | queueing while offline (each write fsynced to SQLite) | {:.0} writes/s ({:.2} ms per write) |\n\
-         | database reachable → all synced (health check + replay) | {:.2} s |\n\
-         | replay throughput | {per_second:.0} writes/s (target ≥ {TARGET_PER_SECOND:.0}: {}) |\n\
-         | machines created, expected {} | {created} |\n\n\
-         After an outage the worker notices the database's return within its backoff: 1 s doubling to 15 s.",
-        if interleaved { "strictly interleaved: create, status, create, …" } else { "in runs: 5,000 creates, then 5,000 status changes" },
-        WRITES as f64 / enqueue.as_secs_f64(),
-        enqueue.as_secs_f64() * 1000.0 / WRITES as f64,
-        total.as_secs_f64(),
-        if per_second >= TARGET_PER_SECOND { "✓" } else { "✗" },
-        WRITES / 2,
-    )
+    Measured {
+        enqueue,
+        synced: finished - started,
+        created: (created, expected),
+        conflicts,
+    }
 }

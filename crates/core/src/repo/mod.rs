@@ -2,10 +2,15 @@
 //! domain types; database errors that mean something to a caller are mapped to `RegistryError`
 //! here, where the constraint names are known.
 
+mod machines_batch;
 mod machines_read;
 mod machines_write;
 mod row;
 
+pub use machines_batch::{
+    create_machines, delete_machines, set_machine_statuses, update_machines, BatchCreate,
+    BatchDelete, BatchStatus, BatchUpdate,
+};
 pub use machines_read::{count_machines, get_machine, list_machines, machine_types, status_counts};
 pub use machines_write::{
     create_machine, delete_machine, set_machine_status, update_machine, write_was_applied,

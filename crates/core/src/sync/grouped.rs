@@ -1,159 +1,232 @@
-//! Replay's fast path: a run of consecutive creates, or of status changes on distinct machines,
-//! goes to the server as one multi-row statement instead of one round trip per write. Each row
-//! still records its `write_id` in the same statement and skips writes already applied. Any
-//! surprise (a conflict, a machine gone, an error) makes the caller redo the batch one write at
-//! a time, where each write gets its own answer.
+//! Replay's fast path: a batch is planned as a few multi-row statements (all its creates, all
+//! its edits, …) instead of one round trip per write, with the same end state as applying the
+//! writes in order. Any surprise (a conflict, a machine gone, an error) makes the caller roll
+//! back and send fewer writes at a time, down to the one that cannot apply, which then gets
+//! its own answer.
 
-use chrono::{DateTime, Utc};
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{OutboxEntry, QueuedWrite};
 use crate::domain::OperationalStatus;
-use crate::error::{from_sqlx, RegistryError};
+use crate::error::RegistryError;
+use crate::repo;
 
 /// How a grouped statement went.
 pub(super) enum Grouped {
-    /// Every write in the run is now applied (now or before).
+    /// Every write in the group is now applied (now or before).
     Applied,
-    /// Not all of them could apply: redo one by one.
-    Fallback,
+    /// Not all of them could apply. `first` is the earliest (in queue order) that did not,
+    /// when the server said which; unknown after an error.
+    Stopped { first: Option<i64> },
 }
 
-/// The length of the run of groupable writes starting at `entries[0]` (1 when not groupable).
-pub(super) fn run_length(entries: &[OutboxEntry]) -> usize {
-    let Some(first) = entries.first() else {
-        return 0;
-    };
-    match &first.write {
-        QueuedWrite::Create(_) => entries
-            .iter()
-            .take_while(|e| matches!(e.write, QueuedWrite::Create(_)))
-            .count(),
-        QueuedWrite::SetStatus(_) => {
-            // One UPDATE sets each row once: a second change of the same machine ends the run.
-            let mut seen = std::collections::HashSet::new();
-            entries
-                .iter()
-                .take_while(|e| matches!(&e.write, QueuedWrite::SetStatus(w) if seen.insert(w.uid)))
-                .count()
+/// One statement of a batch's plan.
+#[derive(Debug, PartialEq)]
+pub(super) enum Step<'a> {
+    /// Writes of one kind on distinct machines, as one multi-row statement.
+    Group(Phase, Vec<&'a OutboxEntry>),
+    /// A write alone in its group of a segment.
+    One(&'a OutboxEntry),
+}
+
+/// The order in which a segment applies its groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Phase {
+    Create,
+    Update,
+    Status,
+    Delete,
+}
+
+fn phase(write: &QueuedWrite) -> Phase {
+    match write {
+        QueuedWrite::Create(_) => Phase::Create,
+        QueuedWrite::Update(_) => Phase::Update,
+        QueuedWrite::SetStatus(_) => Phase::Status,
+        QueuedWrite::Delete(_) => Phase::Delete,
+    }
+}
+
+/// Plans a batch as few statements as possible with the same end state as applying it in order.
+///
+/// Writes are gathered into segments; a segment applies all its creates, then its edits, then
+/// its status changes, then its deletes. So a write is only ever moved past writes on *other*
+/// machines, and a machine's own writes keep their order: a segment ends before a write on a
+/// machine it already holds a write of the same or a later phase for.
+///
+/// Writes on different machines interact only through names (unique ignoring case). Two
+/// writes taking the same name still collide in any order; the server refuses one and the
+/// batch falls back to one by one, where the first in order wins. A name freed by an edit or a
+/// delete and taken by a later create is taken too early here; that too fails and falls back.
+/// The one reordering that could succeed where the order would fail, an edit taking a name that
+/// another edit of the same statement frees, is refused by the statement itself.
+pub(super) fn plan(entries: &[OutboxEntry]) -> Vec<Step<'_>> {
+    let mut steps = Vec::new();
+    let mut segment = Segment::default();
+    for entry in entries {
+        let phase = phase(&entry.write);
+        let uid = entry.write.machine_uid();
+        if segment
+            .last_phase
+            .get(&uid)
+            .is_some_and(|last| *last >= phase)
+        {
+            segment.close(&mut steps);
         }
-        _ => 1,
+        segment.last_phase.insert(uid, phase);
+        segment.groups[phase as usize].push(entry);
+    }
+    segment.close(&mut steps);
+    steps
+}
+
+#[derive(Default)]
+struct Segment<'a> {
+    /// Indexed by `Phase`.
+    groups: [Vec<&'a OutboxEntry>; 4],
+    /// The latest phase each machine has a write in, in this segment.
+    last_phase: HashMap<Uuid, Phase>,
+}
+
+impl<'a> Segment<'a> {
+    fn close(&mut self, steps: &mut Vec<Step<'a>>) {
+        self.last_phase.clear();
+        let [creates, updates, statuses, deletes] = std::mem::take(&mut self.groups);
+        let phases = [Phase::Create, Phase::Update, Phase::Status, Phase::Delete];
+        for (phase, group) in phases
+            .into_iter()
+            .zip([creates, updates, statuses, deletes])
+        {
+            match group.as_slice() {
+                [] => {}
+                [one] => steps.push(Step::One(one)),
+                _ => steps.push(Step::Group(phase, group)),
+            }
+        }
     }
 }
 
-pub(super) async fn apply_run(
+/// Applies a grouped step inside the caller's transaction. A write that does not validate any
+/// more stops the step there.
+pub(super) async fn apply_step(
     db: &mut PgConnection,
-    run: &[OutboxEntry],
+    step: &Step<'_>,
 ) -> Result<Grouped, RegistryError> {
-    match run.first().map(|e| &e.write) {
-        Some(QueuedWrite::Create(_)) => creates(db, run).await,
-        Some(QueuedWrite::SetStatus(_)) => statuses(db, run).await,
-        _ => Ok(Grouped::Fallback),
+    let (phase, group) = match step {
+        Step::Group(phase, group) => (phase, group),
+        Step::One(entry) => {
+            return Ok(Grouped::Stopped {
+                first: Some(entry.seq),
+            })
+        }
+    };
+    let now = Utc::now();
+    // Writes are turned into the statement's rows in order; the first that cannot be stops the
+    // step before anything is sent.
+    let unfit = |index: usize| {
+        Ok(Grouped::Stopped {
+            first: Some(group[index].seq),
+        })
+    };
+    let done = match phase {
+        Phase::Create => {
+            let mut valid = Vec::with_capacity(group.len());
+            for (index, entry) in group.iter().enumerate() {
+                match &entry.write {
+                    QueuedWrite::Create(w) => match w.machine.validate(now) {
+                        Ok(machine) => valid.push((w, machine)),
+                        Err(_) => return unfit(index),
+                    },
+                    _ => return unfit(index),
+                }
+            }
+            let writes: Vec<_> = valid
+                .iter()
+                .map(|(w, machine)| repo::BatchCreate {
+                    write_id: w.write_id,
+                    uid: w.uid,
+                    machine,
+                })
+                .collect();
+            repo::create_machines(db, &writes).await
+        }
+        Phase::Update => {
+            let mut valid = Vec::with_capacity(group.len());
+            for (index, entry) in group.iter().enumerate() {
+                match &entry.write {
+                    QueuedWrite::Update(w) => match w.machine.validate(now) {
+                        Ok(machine) => valid.push((w, machine)),
+                        Err(_) => return unfit(index),
+                    },
+                    _ => return unfit(index),
+                }
+            }
+            let writes: Vec<_> = valid
+                .iter()
+                .map(|(w, machine)| repo::BatchUpdate {
+                    write_id: w.write_id,
+                    uid: w.uid,
+                    expected_version: w.expected_version,
+                    machine,
+                })
+                .collect();
+            repo::update_machines(db, &writes).await
+        }
+        Phase::Status => {
+            let mut writes = Vec::with_capacity(group.len());
+            for (index, entry) in group.iter().enumerate() {
+                match &entry.write {
+                    QueuedWrite::SetStatus(w) => match OperationalStatus::parse(&w.status) {
+                        Ok(status) => writes.push(repo::BatchStatus {
+                            write_id: w.write_id,
+                            uid: w.uid,
+                            status,
+                        }),
+                        Err(_) => return unfit(index),
+                    },
+                    _ => return unfit(index),
+                }
+            }
+            repo::set_machine_statuses(db, &writes).await
+        }
+        Phase::Delete => {
+            let mut writes = Vec::with_capacity(group.len());
+            for (index, entry) in group.iter().enumerate() {
+                match &entry.write {
+                    QueuedWrite::Delete(w) => writes.push(repo::BatchDelete {
+                        write_id: w.write_id,
+                        uid: w.uid,
+                        expected_version: w.expected_version,
+                    }),
+                    _ => return unfit(index),
+                }
+            }
+            repo::delete_machines(db, &writes).await
+        }
+    };
+    match done {
+        Ok(done) => {
+            let done: HashSet<Uuid> = done.into_iter().collect();
+            Ok(
+                match group.iter().find(|e| !done.contains(&e.write.write_id())) {
+                    None => Grouped::Applied,
+                    Some(entry) => Grouped::Stopped {
+                        first: Some(entry.seq),
+                    },
+                },
+            )
+        }
+        // The database away is the caller's transient error; any other error is a write that
+        // cannot apply, not known which.
+        Err(RegistryError::Unavailable(reason)) => Err(RegistryError::Unavailable(reason)),
+        Err(_) => Ok(Grouped::Stopped { first: None }),
     }
 }
 
-async fn creates(db: &mut PgConnection, run: &[OutboxEntry]) -> Result<Grouped, RegistryError> {
-    let (mut write_ids, mut uids, mut names, mut types, mut statuses, mut efficiencies, mut lasts) = (
-        vec![],
-        vec![],
-        vec![],
-        vec![],
-        vec![],
-        vec![],
-        Vec::<DateTime<Utc>>::new(),
-    );
-    for entry in run {
-        let QueuedWrite::Create(w) = &entry.write else {
-            return Ok(Grouped::Fallback);
-        };
-        let Ok(machine) = w.machine.validate(Utc::now()) else {
-            return Ok(Grouped::Fallback);
-        };
-        write_ids.push(w.write_id);
-        uids.push(w.uid);
-        names.push(machine.name.as_str().to_owned());
-        types.push(machine.machine_type.as_str().to_owned());
-        statuses.push(machine.status.as_str().to_owned());
-        efficiencies.push(machine.efficiency.value());
-        lasts.push(machine.last_maintenance);
-    }
-    let applied: Result<i64, sqlx::Error> = sqlx::query_scalar(
-        "WITH input AS (
-            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::timestamptz[])
-                AS t(write_id, uid, name, machine_type, status, efficiency, last_maintenance)
-        ), fresh AS (
-            SELECT input.* FROM input
-            WHERE NOT EXISTS (SELECT 1 FROM applied_writes a WHERE a.write_id = input.write_id)
-        ), inserted AS (
-            INSERT INTO machines (uid, machine_name, machine_type, operational_status, efficiency, last_maintenance)
-            SELECT uid, name, machine_type, status, efficiency, last_maintenance FROM fresh
-            RETURNING uid
-        ), recorded AS (
-            INSERT INTO applied_writes (write_id, machine_uid, kind)
-            SELECT fresh.write_id, fresh.uid, 'create' FROM fresh JOIN inserted USING (uid)
-        )
-        SELECT (SELECT count(*) FROM inserted) + (SELECT count(*) FROM input) - (SELECT count(*) FROM fresh)",
-    )
-    .bind(&write_ids)
-    .bind(&uids)
-    .bind(&names)
-    .bind(&types)
-    .bind(&statuses)
-    .bind(&efficiencies)
-    .bind(&lasts)
-    .fetch_one(db)
-    .await;
-    outcome(applied, run.len())
-}
-
-async fn statuses(db: &mut PgConnection, run: &[OutboxEntry]) -> Result<Grouped, RegistryError> {
-    let (mut write_ids, mut uids, mut statuses): (Vec<Uuid>, Vec<Uuid>, Vec<&str>) =
-        (vec![], vec![], vec![]);
-    for entry in run {
-        let QueuedWrite::SetStatus(w) = &entry.write else {
-            return Ok(Grouped::Fallback);
-        };
-        let Ok(status) = OperationalStatus::parse(&w.status) else {
-            return Ok(Grouped::Fallback);
-        };
-        write_ids.push(w.write_id);
-        uids.push(w.uid);
-        statuses.push(status.as_str());
-    }
-    let applied: Result<i64, sqlx::Error> = sqlx::query_scalar(
-        "WITH input AS (
-            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS t(write_id, uid, status)
-        ), fresh AS (
-            SELECT input.* FROM input
-            WHERE NOT EXISTS (SELECT 1 FROM applied_writes a WHERE a.write_id = input.write_id)
-        ), updated AS (
-            UPDATE machines m SET operational_status = fresh.status
-            FROM fresh WHERE m.uid = fresh.uid
-            RETURNING fresh.write_id, m.uid
-        ), recorded AS (
-            INSERT INTO applied_writes (write_id, machine_uid, kind)
-            SELECT write_id, uid, 'set_status' FROM updated
-        )
-        SELECT (SELECT count(*) FROM updated) + (SELECT count(*) FROM input) - (SELECT count(*) FROM fresh)",
-    )
-    .bind(&write_ids)
-    .bind(&uids)
-    .bind(&statuses)
-    .fetch_one(db)
-    .await;
-    outcome(applied, run.len())
-}
-
-/// All applied → done; fewer (a machine gone) or a database error → one by one; the database
-/// away → the caller's transient error.
-fn outcome(applied: Result<i64, sqlx::Error>, expected: usize) -> Result<Grouped, RegistryError> {
-    match applied {
-        Ok(count) if count == expected as i64 => Ok(Grouped::Applied),
-        Ok(_) => Ok(Grouped::Fallback),
-        Err(e) => match from_sqlx(e) {
-            RegistryError::Unavailable(reason) => Err(RegistryError::Unavailable(reason)),
-            _ => Ok(Grouped::Fallback),
-        },
-    }
-}
+#[cfg(test)]
+#[path = "grouped_plan_tests.rs"]
+mod plan_tests;

@@ -33,7 +33,8 @@ pub struct OutboxEntry {
     /// Order of entry: writes replay in this order.
     pub seq: i64,
     pub write: QueuedWrite,
-    /// How many times replay has sent it to the server.
+    /// 0 until replay first sends it; from then on it may be recorded on the server, so it is
+    /// never folded into. (Replay does not count later sends: that would cost a disk flush.)
     pub attempts: i64,
     pub queued_at: DateTime<Utc>,
     pub conflict: Option<Conflict>,
@@ -152,14 +153,18 @@ impl Outbox {
     pub async fn mark_sent(&self, seqs: &[i64]) -> Result<(), RegistryError> {
         self.each(
             seqs,
-            "UPDATE outbox SET attempts = attempts + 1 WHERE seq = ?",
+            "UPDATE outbox SET attempts = attempts + 1 WHERE seq IN (SELECT value FROM json_each(?))",
         )
         .await
     }
 
     /// Removes writes the server has committed.
     pub async fn remove(&self, seqs: &[i64]) -> Result<(), RegistryError> {
-        self.each(seqs, "DELETE FROM outbox WHERE seq = ?").await
+        self.each(
+            seqs,
+            "DELETE FROM outbox WHERE seq IN (SELECT value FROM json_each(?))",
+        )
+        .await
     }
 
     pub async fn set_conflict(&self, seq: i64, conflict: &Conflict) -> Result<(), RegistryError> {
@@ -233,16 +238,15 @@ impl Outbox {
         .transpose()
     }
 
+    /// Runs `sql` once for all of `seqs`, passed as one JSON array: a batch is one statement
+    /// and one synced commit, not one round trip to SQLite's thread per write.
     async fn each(&self, seqs: &[i64], sql: &str) -> Result<(), RegistryError> {
-        let mut tx = self.pool.begin().await.map_err(local)?;
-        for seq in seqs {
-            sqlx::query(sql)
-                .bind(seq)
-                .execute(&mut *tx)
-                .await
-                .map_err(local)?;
-        }
-        tx.commit().await.map_err(local)
+        sqlx::query(sql)
+            .bind(serde_json::to_string(seqs).map_err(local)?)
+            .execute(&self.pool)
+            .await
+            .map_err(local)?;
+        Ok(())
     }
 
     async fn select(&self, tail: &str, limit: i64) -> Result<Vec<OutboxEntry>, RegistryError> {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::support::*;
 
-fn outbox_path() -> PathBuf {
+pub fn outbox_path() -> PathBuf {
     std::env::temp_dir().join(format!("mes-outbox-test-{}.sqlite3", Uuid::new_v4()))
 }
 
@@ -38,7 +38,7 @@ fn queued_update(machine: &mes_core::domain::Machine, efficiency: f64) -> Queued
     })
 }
 
-fn queued_status(uid: Uuid, status: &str) -> QueuedWrite {
+pub fn queued_status(uid: Uuid, status: &str) -> QueuedWrite {
     QueuedWrite::SetStatus(SetMachineStatus {
         write_id: Uuid::new_v4(),
         uid,

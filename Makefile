@@ -17,7 +17,7 @@ e2e:
 
 # Benchmarks against the local PostgreSQL: latency ratios to raw sqlx round trips, paging at 100k.
 bench:
-	scripts/bench.sh
+	scripts/bench.sh $(ONLY)
 
 # Regenerate ui/src/bindings.ts after changing a command or a type, then commit it.
 bindings:

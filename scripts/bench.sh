@@ -13,7 +13,9 @@ else
   export DATABASE_URL
 fi
 [ -f ui/dist/index.html ] || (cd ui && npx vite build --logLevel warn)
-cargo bench -p mes-app --bench registry
+# `make bench ONLY=replay` passes "replay": only the replay scenarios, for quick iteration.
+cargo bench -p mes-app --bench registry -- "$@"
+[ $# -eq 0 ] || exit 0
 
 # The real window: launch time and memory at 4 and 100,000 machines (debug build, as `make run`).
 if [ -z "${MES_BENCH_DATABASE_URL:-}" ]; then

@@ -53,9 +53,14 @@ async fn run() -> String {
     let registry = Arc::new(fixtures::fresh_registry(&url).await);
     let pool = registry.pool().clone();
     fixtures::bulk_insert(&pool, 1000, "BG-").await;
-    // `cargo bench --bench registry -- replay` measures only the replay, for quick iteration.
-    if std::env::args().skip(1).any(|arg| arg == "replay") {
+    // `cargo bench --bench registry -- replay` (or `paging`) measures only that part, for quick
+    // iteration.
+    let only = |part: &str| std::env::args().skip(1).any(|arg| arg == part);
+    if only("replay") {
         return replay::replay_at_scale(registry.clone()).await;
+    }
+    if only("paging") {
+        return paging_at_scale(&registry).await;
     }
     sqlx::query("CREATE TABLE raw_bench (id bigserial PRIMARY KEY, note text NOT NULL)")
         .execute(&pool)

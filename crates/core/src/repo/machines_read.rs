@@ -31,6 +31,7 @@ pub async fn list_machines(
         .push_bind(query.offset);
     let rows: Vec<MachineRow> = sql
         .build_query_as()
+        .persistent(plan_once(query))
         .fetch_all(db)
         .await
         .map_err(from_sqlx)?;
@@ -44,6 +45,7 @@ pub async fn count_machines(
     let mut sql = QueryBuilder::<Postgres>::new("SELECT count(*) FROM machines");
     push_filters(&mut sql, query, true);
     sql.build_query_scalar()
+        .persistent(plan_once(query))
         .fetch_one(db)
         .await
         .map_err(from_sqlx)
@@ -61,6 +63,7 @@ pub async fn status_counts(
     sql.push(" GROUP BY operational_status");
     let rows: Vec<(String, i64)> = sql
         .build_query_as()
+        .persistent(plan_once(query))
         .fetch_all(db)
         .await
         .map_err(from_sqlx)?;
@@ -84,6 +87,14 @@ pub async fn machine_types(db: impl PgExecutor<'_>) -> Result<Vec<String>, Regis
     .fetch_all(db)
     .await
     .map_err(from_sqlx)
+}
+
+/// Whether the statement may be prepared once and reused. Not with a name search: a reused
+/// statement soon gets a generic plan that cannot see the pattern, guesses its selectivity, and
+/// walks the whole name index for a rare name (15 ms instead of 2 ms on 100,000 machines). Sent
+/// unprepared, it is planned for its pattern every time, still in one round trip.
+fn plan_once(query: &ValidListQuery) -> bool {
+    query.search.is_none()
 }
 
 fn push_filters(sql: &mut QueryBuilder<'_, Postgres>, query: &ValidListQuery, by_status: bool) {

@@ -28,6 +28,13 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 /// counts, the types and the health at once). Short, so recovery is noticed within a second.
 const FAIL_FAST_WINDOW: Duration = Duration::from_secs(1);
 
+/// How long an applied write id is remembered. A write is only ever sent again by a client
+/// that crashed between the server's commit and removing it from its outbox, and it resends on
+/// its next connection; 180 days covers any plausible outage. Even past that, a create would
+/// meet its own name and machine id, and an edit or delete its moved-on version (all shown as
+/// needing attention), so only a status change could be applied a second time.
+pub const APPLIED_WRITES_RETENTION: chrono::TimeDelta = chrono::TimeDelta::days(180);
+
 /// The machine registry: a lazily connecting pool, the schema migrated once, and the operations
 /// the app offers. Every operation validates its input first, so bad input is refused (and
 /// nothing changes) even while the database is unreachable.
@@ -298,6 +305,22 @@ impl Registry {
             repo::delete_machine(&mut db, write.write_id, write.uid, write.expected_version).await
         })
         .await
+    }
+
+    /// Forgets the write ids applied more than [`APPLIED_WRITES_RETENTION`] ago, in bounded
+    /// steps; returns how many. Without this the record grows with every write forever.
+    pub async fn prune_applied_writes(&self) -> Result<u64, RegistryError> {
+        const STEP: i64 = 10_000;
+        self.ensure_schema().await?;
+        let before = Utc::now() - APPLIED_WRITES_RETENTION;
+        let mut pruned = 0;
+        loop {
+            let step = repo::prune_applied_writes(&self.pool, before, STEP).await?;
+            pruned += step;
+            if step < STEP as u64 {
+                return Ok(pruned);
+            }
+        }
     }
 
     /// Runs `operation` on a pooled connection. After a server restart the pool still holds dead

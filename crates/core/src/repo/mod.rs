@@ -2,11 +2,13 @@
 //! domain types; database errors that mean something to a caller are mapped to `RegistryError`
 //! here, where the constraint names are known.
 
+mod applied_writes;
 mod machines_batch;
 mod machines_read;
 mod machines_write;
 mod row;
 
+pub use applied_writes::prune_applied_writes;
 pub use machines_batch::{
     create_machines, delete_machines, set_machine_statuses, update_machines, BatchCreate,
     BatchDelete, BatchStatus, BatchUpdate,

@@ -1,5 +1,5 @@
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,8 @@ use crate::Registry;
 const LAST_LIST: &str = "last_list";
 const ONLINE_CHECK: Duration = Duration::from_secs(5);
 const MAX_BACKOFF: Duration = Duration::from_secs(15);
+/// How often the worker forgets applied write ids past their retention.
+const PRUNE_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// What a write became: applied on the server, or queued to be sent when it is back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -205,9 +207,11 @@ impl SyncedRegistry {
 
     /// Keeps the status current and the outbox flowing: replays whenever writes wait (woken at
     /// once by a new one), checks the database every few seconds while online and with backoff
-    /// (1 s doubling to 15 s) while not. Calls `on_change` whenever the status changes.
+    /// (1 s doubling to 15 s) while not. Calls `on_change` whenever the status changes. Once a
+    /// day while online, forgets applied write ids past their retention.
     pub async fn run(self: Arc<Self>, on_change: impl Fn(&SyncStatus) + Send + Sync + 'static) {
         let mut backoff = Duration::from_secs(1);
+        let mut last_prune: Option<Instant> = None;
         let mut last_seen: Option<SyncStatus> = None;
         let mut emit = |status: SyncStatus| {
             if last_seen.as_ref() != Some(&status) {
@@ -242,6 +246,16 @@ impl SyncedRegistry {
             }
             let status = self.status();
             emit(status.clone());
+            if status.connection == Connection::Online
+                && last_prune.map_or(true, |at: Instant| at.elapsed() >= PRUNE_EVERY)
+            {
+                last_prune = Some(Instant::now());
+                match self.registry.prune_applied_writes().await {
+                    Ok(0) => {}
+                    Ok(pruned) => tracing::info!(pruned, "forgot old applied write ids"),
+                    Err(e) => tracing::warn!(error = %e, "pruning applied write ids failed"),
+                }
+            }
             let wait = if status.connection == Connection::Online {
                 backoff = Duration::from_secs(1);
                 ONLINE_CHECK

@@ -120,3 +120,47 @@ impl ByName for mes_core::Registry {
             .unwrap()
     }
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn applied_write_ids_past_retention_are_forgotten_and_a_late_create_still_makes_no_twin(
+    pool: PgPool,
+) {
+    let registry = registry(pool.clone());
+    let old = create_write(input("OLD-001"));
+    registry.create_machine(&old).await.unwrap();
+    let recent = create_write(input("NEW-001"));
+    registry.create_machine(&recent).await.unwrap();
+    sqlx::query(
+        "UPDATE applied_writes SET applied_at = now() - interval '181 days' WHERE write_id = $1",
+    )
+    .bind(old.write_id)
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    assert_eq!(registry.prune_applied_writes().await.unwrap(), 1);
+    assert_eq!(count(&pool, "SELECT count(*) FROM applied_writes").await, 1);
+    assert!(mes_core::repo::write_was_applied(&pool, recent.write_id)
+        .await
+        .unwrap());
+    assert_eq!(registry.prune_applied_writes().await.unwrap(), 0);
+
+    // The forgotten create, delivered again: its name and machine id are taken, so it is
+    // refused, not doubled.
+    let again = registry.create_machine(&old).await.unwrap_err();
+    assert!(
+        matches!(
+            again,
+            RegistryError::DuplicateName { .. } | RegistryError::Validation(_)
+        ),
+        "{again:?}"
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM machines WHERE machine_name = 'OLD-001'"
+        )
+        .await,
+        1
+    );
+}

@@ -285,6 +285,16 @@ def test_offline_entry_survives_a_kill_and_syncs_once(window, tauri_driver):
         wait(session, 30).until(lambda d: "Offline" in pill.text and "2 pending" in pill.text)
         wait(session, 20).until(lambda d: "OFF-001" in names(d))
         assert "as it was at" in session.find_element(By.ID, "cached-note").text
+
+        # Offline, the whole fleet can be searched, not only the page last seen; the machine
+        # created offline shows only when it matches.
+        search = session.find_element(By.ID, "search")
+        search.send_keys("rob")
+        wait(session).until(lambda d: names(d) == ["ROB-002"])
+        assert rows(session)[0].get_attribute("data-mark") == "pending"
+        search.send_keys(Keys.CONTROL, "a")
+        search.send_keys(Keys.BACKSPACE)
+        wait(session).until(lambda d: names(d)[0] == "OFF-001" and len(names(d)) == 5)
     finally:
         subprocess.run([pg, "start"], check=True)
     wait(session, 60).until(lambda d: "Online" in pill.text and "pending" not in pill.text)

@@ -130,7 +130,7 @@ async function load(): Promise<void> {
 
 function renderRows(): void {
   if (!page) return;
-  const shown = overlay(page.machines, outbox, query.offset === 0);
+  const shown = overlay(page.machines, outbox, query.offset === 0, query);
   table.render(shown.rows, new Date(), busy, shown.marks);
 }
 

@@ -307,6 +307,18 @@ impl Registry {
         .await
     }
 
+    /// Up to `limit` machines in id order, for the offline copy of the fleet.
+    pub async fn all_machines(&self, limit: i64) -> Result<Vec<Machine>, RegistryError> {
+        self.ensure_schema().await?;
+        self.note(repo::all_machines(&self.pool, limit).await)
+    }
+
+    /// A fingerprint of the fleet that changes with any change to it.
+    pub async fn fleet_signature(&self) -> Result<String, RegistryError> {
+        self.ensure_schema().await?;
+        self.note(repo::fleet_signature(&self.pool).await)
+    }
+
     /// Forgets the write ids applied more than [`APPLIED_WRITES_RETENTION`] ago, in bounded
     /// steps; returns how many. Without this the record grows with every write forever.
     pub async fn prune_applied_writes(&self) -> Result<u64, RegistryError> {

@@ -22,7 +22,7 @@ pub async fn list_machines(
 #[tauri::command]
 #[specta::specta]
 pub async fn get_machine(state: State<'_, AppState>, uid: Uuid) -> Result<Machine, CommandError> {
-    Ok(state.synced()?.registry().get_machine(uid).await?)
+    Ok(state.synced()?.get_machine(uid).await?)
 }
 
 #[tauri::command]
@@ -67,11 +67,11 @@ pub async fn status_counts(
     state: State<'_, AppState>,
     query: ListQuery,
 ) -> Result<Vec<StatusCount>, CommandError> {
-    Ok(state.synced()?.registry().status_counts(&query).await?)
+    Ok(state.synced()?.status_counts(&query).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn machine_types(state: State<'_, AppState>) -> Result<Vec<String>, CommandError> {
-    Ok(state.synced()?.registry().machine_types().await?)
+    Ok(state.synced()?.machine_types().await?)
 }

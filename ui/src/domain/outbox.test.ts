@@ -28,6 +28,16 @@ describe("overlay of queued writes", () => {
     expect(result.marks.get("u-2")).toBe("pending");
     expect(overlay([machine], [created], false).rows).toHaveLength(1);
   });
+  it("lists an offline creation only when it passes the list's filters", () => {
+    const created = entry(1, { kind: "create", write: { write_id: "w", uid: "u-2", machine: { ...input, machine_name: "New Press" } } });
+    const names = (filters: { statuses: string[]; machine_type: string | null; search: string | null }) =>
+      overlay([machine], [created], true, filters).rows.map((m) => m.machine_name);
+    expect(names({ statuses: [], machine_type: null, search: "  press " })).toEqual(["New Press", "CNC-001"]);
+    expect(names({ statuses: [], machine_type: null, search: "robot" })).toEqual(["CNC-001"]);
+    expect(names({ statuses: ["Down"], machine_type: null, search: null })).toEqual(["CNC-001"]);
+    expect(names({ statuses: ["Idle"], machine_type: "Lathe", search: null })).toEqual(["New Press", "CNC-001"]);
+    expect(names({ statuses: [], machine_type: "Press", search: null })).toEqual(["CNC-001"]);
+  });
   it("shows queued edits on their row and marks deletions", () => {
     const status = entry(1, { kind: "set_status", write: { write_id: "w", uid: "u-1", status: "Down" } });
     const result = overlay([machine], [status], true);

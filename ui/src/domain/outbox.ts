@@ -22,8 +22,33 @@ function withInput(machine: Machine, input: MachineInput): Machine {
   };
 }
 
-/** Applies queued writes to a page of machines; offline creations come first on the first page. */
-export function overlay(machines: Machine[], entries: OutboxEntry[], firstPage: boolean): Overlaid {
+/** The list's filters, as the server applies them: statuses (empty means all), type, name search. */
+export interface ListFilters {
+  statuses?: string[];
+  machine_type?: string | null;
+  search?: string | null;
+}
+
+/** Whether a machine passes the list's filters (the server's rule, for machines it has not seen yet). */
+export function passesFilters(machine: Machine, filters: ListFilters): boolean {
+  const search = filters.search?.trim().toLowerCase() ?? "";
+  return (
+    (!filters.statuses?.length || filters.statuses.includes(machine.operational_status)) &&
+    ((filters.machine_type ?? null) === null || filters.machine_type === machine.machine_type) &&
+    (search === "" || machine.machine_name.toLowerCase().includes(search))
+  );
+}
+
+/**
+ * Applies queued writes to a page of machines. Machines created but not yet sent come first on
+ * the first page, when they pass the list's filters.
+ */
+export function overlay(
+  machines: Machine[],
+  entries: OutboxEntry[],
+  firstPage: boolean,
+  filters: ListFilters = {},
+): Overlaid {
   const marks = new Map<string, RowMark>();
   const rows = machines.map((m) => ({ ...m }));
   const created: Machine[] = [];
@@ -54,7 +79,7 @@ export function overlay(machines: Machine[], entries: OutboxEntry[], firstPage: 
         },
         write.write.machine,
       );
-      if (firstPage && index < 0) created.push(machine);
+      if (firstPage && index < 0 && passesFilters(machine, filters)) created.push(machine);
     } else if (index >= 0) {
       const row = rows[index];
       if (!row) continue;

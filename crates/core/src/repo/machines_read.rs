@@ -79,6 +79,33 @@ pub async fn status_counts(
         .collect())
 }
 
+/// Up to `limit` machines, in id order: the offline copy of the fleet.
+pub async fn all_machines(
+    db: impl PgExecutor<'_>,
+    limit: i64,
+) -> Result<Vec<Machine>, RegistryError> {
+    let sql = format!("SELECT {MACHINE_COLUMNS} FROM machines ORDER BY id LIMIT $1");
+    let rows: Vec<MachineRow> = sqlx::query_as(&sql)
+        .bind(limit)
+        .fetch_all(db)
+        .await
+        .map_err(from_sqlx)?;
+    into_machines(rows)
+}
+
+/// A fingerprint of the whole fleet that changes with every insert, delete and real change
+/// (the version trigger moves `updated_at`), whoever makes it: the offline copy is refreshed
+/// only when it differs.
+pub async fn fleet_signature(db: impl PgExecutor<'_>) -> Result<String, RegistryError> {
+    sqlx::query_scalar(
+        "SELECT count(*) || '/' || coalesce(max(id), 0) || '/' || coalesce(max(updated_at)::text, '')
+         FROM machines",
+    )
+    .fetch_one(db)
+    .await
+    .map_err(from_sqlx)
+}
+
 /// The distinct machine types, for the type filter. Bounded: a fleet has tens of types.
 pub async fn machine_types(db: impl PgExecutor<'_>) -> Result<Vec<String>, RegistryError> {
     sqlx::query_scalar(

@@ -13,7 +13,10 @@ pub use machines_batch::{
     create_machines, delete_machines, set_machine_statuses, update_machines, BatchCreate,
     BatchDelete, BatchStatus, BatchUpdate,
 };
-pub use machines_read::{count_machines, get_machine, list_machines, machine_types, status_counts};
+pub use machines_read::{
+    all_machines, count_machines, fleet_signature, get_machine, list_machines, machine_types,
+    status_counts,
+};
 pub use machines_write::{
     create_machine, delete_machine, set_machine_status, update_machine, write_was_applied,
 };

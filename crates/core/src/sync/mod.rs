@@ -8,13 +8,18 @@
 //! A write that can no longer apply moves to "needs attention" with the reason and both versions;
 //! it never blocks the writes behind it.
 
+mod fleet;
+mod fleet_store;
 mod grouped;
 mod outbox;
 mod queued;
+mod reads;
 mod replay;
 mod service;
 
+pub use fleet::FleetCopy;
 pub use outbox::{Conflict, Outbox, OutboxEntry};
 pub use queued::QueuedWrite;
+pub use reads::FLEET_COPY_LIMIT;
 pub use replay::{apply_batch, replay, BatchOutcome, ReplayReport};
 pub use service::{Connection, SyncStatus, SyncedRegistry, WriteOutcome};

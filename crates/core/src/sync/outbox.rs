@@ -43,10 +43,10 @@ pub struct OutboxEntry {
 /// The durable local queue. Every change is one SQLite transaction with a full sync, so a write
 /// acknowledged as "saved — pending sync" survives a crash or a power cut.
 pub struct Outbox {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
 }
 
-fn local(err: impl std::fmt::Display) -> RegistryError {
+pub(super) fn local(err: impl std::fmt::Display) -> RegistryError {
     RegistryError::Internal(format!("local outbox: {err}"))
 }
 
@@ -66,6 +66,10 @@ CREATE TABLE IF NOT EXISTS cache (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL,
     saved_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS fleet (
+    uid TEXT PRIMARY KEY,
+    machine TEXT NOT NULL
 );
 ";
 

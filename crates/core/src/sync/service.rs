@@ -7,17 +7,18 @@ use tokio::sync::Notify;
 
 use super::{replay, Outbox, OutboxEntry, QueuedWrite};
 use crate::domain::{
-    CreateMachine, DeleteMachine, ListQuery, Machine, MachinePage, OperationalStatus,
-    SetMachineStatus, UpdateMachine,
+    CreateMachine, DeleteMachine, Machine, OperationalStatus, SetMachineStatus, UpdateMachine,
 };
 use crate::error::RegistryError;
 use crate::Registry;
 
-const LAST_LIST: &str = "last_list";
 const ONLINE_CHECK: Duration = Duration::from_secs(5);
 const MAX_BACKOFF: Duration = Duration::from_secs(15);
 /// How often the worker forgets applied write ids past their retention.
 const PRUNE_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
+/// How often, at most, the worker checks whether the offline copy of the fleet is current
+/// (right after a replay too).
+const FLEET_CHECK: Duration = Duration::from_secs(30);
 
 /// What a write became: applied on the server, or queued to be sent when it is back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -53,8 +54,10 @@ pub struct SyncStatus {
 
 /// The registry with offline entry: the one thing the app's commands call.
 pub struct SyncedRegistry {
-    registry: Arc<Registry>,
-    outbox: Arc<Outbox>,
+    pub(super) registry: Arc<Registry>,
+    pub(super) outbox: Arc<Outbox>,
+    /// Held while the fleet copy is being refreshed: one refresh at a time, in order.
+    pub(super) fleet_refreshing: Arc<tokio::sync::Mutex<()>>,
     wake: Notify,
     status: Mutex<SyncStatus>,
 }
@@ -64,6 +67,7 @@ impl SyncedRegistry {
         Self {
             registry,
             outbox: Arc::new(outbox),
+            fleet_refreshing: Arc::new(tokio::sync::Mutex::new(())),
             wake: Notify::new(),
             status: Mutex::new(SyncStatus {
                 connection: Connection::Offline,
@@ -88,37 +92,6 @@ impl SyncedRegistry {
             .lock()
             .map(|s| s.clone())
             .unwrap_or_else(|p| p.into_inner().clone())
-    }
-
-    /// A page from the server (kept as the offline copy), or the last page seen when the server
-    /// is away, marked with the time it was current.
-    pub async fn list_machines(&self, query: &ListQuery) -> Result<MachinePage, RegistryError> {
-        match self.registry.list_machines(query).await {
-            Ok(page) => {
-                let outbox = self.outbox.clone();
-                if let Ok(json) = serde_json::to_string(&page) {
-                    // Off the response path: the copy is for later, the operator waits now.
-                    tokio::spawn(async move {
-                        if let Err(e) = outbox.cache_put(LAST_LIST, &json).await {
-                            tracing::warn!(error = %e, "could not keep the offline copy of the list");
-                        }
-                    });
-                }
-                Ok(page)
-            }
-            Err(RegistryError::Unavailable(reason)) => {
-                match self.outbox.cache_get(LAST_LIST).await? {
-                    Some((json, saved_at)) => {
-                        let mut page: MachinePage = serde_json::from_str(&json)
-                            .map_err(|e| RegistryError::Internal(format!("offline copy: {e}")))?;
-                        page.cached_at = Some(saved_at);
-                        Ok(page)
-                    }
-                    None => Err(RegistryError::Unavailable(reason)),
-                }
-            }
-            Err(other) => Err(other),
-        }
     }
 
     pub async fn create_machine(
@@ -192,6 +165,7 @@ impl SyncedRegistry {
             match online {
                 Ok(machine) => {
                     self.set_online();
+                    self.keep_in_fleet_copy(&machine, matches!(write, QueuedWrite::Delete(_)));
                     return Ok(WriteOutcome::Applied { machine });
                 }
                 Err(RegistryError::Unavailable(reason)) => self.set_offline(reason),
@@ -212,6 +186,7 @@ impl SyncedRegistry {
     pub async fn run(self: Arc<Self>, on_change: impl Fn(&SyncStatus) + Send + Sync + 'static) {
         let mut backoff = Duration::from_secs(1);
         let mut last_prune: Option<Instant> = None;
+        let mut last_fleet_check: Option<Instant> = None;
         let mut last_seen: Option<SyncStatus> = None;
         let mut emit = |status: SyncStatus| {
             if last_seen.as_ref() != Some(&status) {
@@ -224,10 +199,13 @@ impl SyncedRegistry {
             // While offline, a cheap check first: "syncing" is shown only when it can happen.
             let reachable =
                 self.status().connection != Connection::Offline || self.check_health().await;
+            let mut replayed = false;
             if reachable && self.status().pending > 0 {
                 self.update(|s| s.connection = Connection::Syncing);
                 emit(self.status());
-                match replay(&self.registry, &self.outbox).await {
+                let replay = replay(&self.registry, &self.outbox).await;
+                replayed = replay.as_ref().is_ok_and(|report| report.applied > 0);
+                match replay {
                     Ok(report) => match report.interrupted {
                         Some(reason) => self.set_offline(reason),
                         None => {
@@ -246,6 +224,15 @@ impl SyncedRegistry {
             }
             let status = self.status();
             emit(status.clone());
+            if status.connection == Connection::Online
+                && (replayed
+                    || last_fleet_check.map_or(true, |at: Instant| at.elapsed() >= FLEET_CHECK))
+            {
+                last_fleet_check = Some(Instant::now());
+                if let Err(e) = self.refresh_fleet_copy().await {
+                    tracing::warn!(error = %e, "could not refresh the offline copy of the fleet");
+                }
+            }
             if status.connection == Connection::Online
                 && last_prune.map_or(true, |at: Instant| at.elapsed() >= PRUNE_EVERY)
             {

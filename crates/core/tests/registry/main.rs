@@ -9,6 +9,7 @@ mod concurrency;
 mod crud;
 mod idempotency;
 mod list;
+mod offline_copy;
 mod replay_grouped;
 mod support;
 mod sync;

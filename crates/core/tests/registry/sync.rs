@@ -15,7 +15,7 @@ pub fn outbox_path() -> PathBuf {
     std::env::temp_dir().join(format!("mes-outbox-test-{}.sqlite3", Uuid::new_v4()))
 }
 
-fn unreachable() -> Registry {
+pub fn unreachable() -> Registry {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -1,0 +1,117 @@
+//! The offline copy of the whole fleet: while the database is away, the list, its filters,
+//! search, sorting, paging and counts are answered from it with the server's rules, so an
+//! operator can still find any machine to edit. (Text is compared by bytes, as a server with
+//! the C collation does; under a linguistic collation the offline order of types may differ.)
+
+use std::cmp::Ordering;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{
+    Machine, MachinePage, OperationalStatus, SortColumn, SortDirection, StatusCount, ValidListQuery,
+};
+
+/// Every machine as of `saved_at`.
+#[derive(Debug, Clone)]
+pub struct FleetCopy {
+    pub machines: Vec<Machine>,
+    pub saved_at: DateTime<Utc>,
+}
+
+impl FleetCopy {
+    /// The page the server would have answered, marked with the copy's time.
+    pub fn page(&self, query: &ValidListQuery) -> MachinePage {
+        let mut matching: Vec<&Machine> = self
+            .machines
+            .iter()
+            .filter(|m| matches(m, query, true))
+            .collect();
+        matching.sort_by(|a, b| compare(a, b, query.sort, query.direction));
+        let total = matching.len() as i64;
+        let machines = matching
+            .into_iter()
+            .skip(usize::try_from(query.offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(query.limit).unwrap_or(0))
+            .cloned()
+            .collect();
+        MachinePage {
+            machines,
+            total,
+            limit: query.limit,
+            offset: query.offset,
+            cached_at: Some(self.saved_at),
+        }
+    }
+
+    /// Machines per status under the query's type and search filters, as the server counts.
+    pub fn status_counts(&self, query: &ValidListQuery) -> Vec<StatusCount> {
+        OperationalStatus::ALL
+            .into_iter()
+            .map(|status| StatusCount {
+                status,
+                count: self
+                    .machines
+                    .iter()
+                    .filter(|m| m.operational_status == status && matches(m, query, false))
+                    .count() as i64,
+            })
+            .collect()
+    }
+
+    /// The distinct machine types, sorted.
+    pub fn machine_types(&self) -> Vec<String> {
+        let mut types: Vec<String> = self
+            .machines
+            .iter()
+            .map(|m| m.machine_type.clone())
+            .collect();
+        types.sort();
+        types.dedup();
+        types
+    }
+
+    pub fn get(&self, uid: uuid::Uuid) -> Option<Machine> {
+        self.machines.iter().find(|m| m.uid == uid).cloned()
+    }
+}
+
+/// The server's filters (`repo::machines_read::push_filters`).
+fn matches(machine: &Machine, query: &ValidListQuery, by_status: bool) -> bool {
+    (!by_status
+        || query.statuses.is_empty()
+        || query.statuses.contains(&machine.operational_status))
+        && query
+            .machine_type
+            .as_ref()
+            .map_or(true, |t| &machine.machine_type == t)
+        && query.search.as_ref().map_or(true, |s| {
+            machine
+                .machine_name
+                .to_lowercase()
+                .contains(&s.to_lowercase())
+        })
+}
+
+/// The server's order (`SortColumn::order_by`): the column, then `id` in the same direction.
+fn compare(a: &Machine, b: &Machine, sort: SortColumn, direction: SortDirection) -> Ordering {
+    let by_column = match sort {
+        SortColumn::MachineName => a
+            .machine_name
+            .to_lowercase()
+            .cmp(&b.machine_name.to_lowercase()),
+        SortColumn::MachineType => a.machine_type.cmp(&b.machine_type),
+        SortColumn::OperationalStatus => a
+            .operational_status
+            .as_str()
+            .cmp(b.operational_status.as_str()),
+        SortColumn::Efficiency => a.efficiency.total_cmp(&b.efficiency),
+        SortColumn::LastMaintenance => a.last_maintenance.cmp(&b.last_maintenance),
+        SortColumn::UpdatedAt => a.updated_at.cmp(&b.updated_at),
+        SortColumn::Id => Ordering::Equal,
+    };
+    let ordering = by_column.then(a.id.cmp(&b.id));
+    match direction {
+        SortDirection::Asc => ordering,
+        SortDirection::Desc => ordering.reverse(),
+    }
+}

@@ -1,0 +1,147 @@
+//! Reads that still answer while the database is away: from the offline copy of the fleet
+//! (kept current by the sync worker), else from the last page seen. Either way the answer is
+//! marked with the time it was current.
+
+use super::{FleetCopy, Outbox, SyncedRegistry};
+use crate::domain::{ListQuery, Machine, MachinePage, StatusCount, ValidListQuery};
+use crate::error::RegistryError;
+use crate::Registry;
+
+const LAST_LIST: &str = "last_list";
+/// Remembers the fingerprint of a fleet too large to copy, so it is not fetched again for
+/// nothing until it changes.
+const TOO_LARGE: &str = "fleet_too_large";
+/// The most machines kept offline: about 300 bytes each, so about 6 MB of copy. A larger fleet
+/// falls back to the last page seen.
+pub const FLEET_COPY_LIMIT: i64 = 20_000;
+
+impl SyncedRegistry {
+    /// A page from the server (the page is also kept as the last one seen); offline, the same
+    /// page from the fleet copy, or else the last page seen.
+    pub async fn list_machines(&self, query: &ListQuery) -> Result<MachinePage, RegistryError> {
+        match self.registry.list_machines(query).await {
+            Ok(page) => {
+                let (registry, outbox) = (self.registry.clone(), self.outbox.clone());
+                let refreshing = self.fleet_refreshing.clone();
+                let json = serde_json::to_string(&page).ok();
+                // Off the response path: the copies are for later, the operator waits now. The
+                // fleet copy is checked after every list seen, so offline it is never older than
+                // what the operator last saw.
+                tokio::spawn(async move {
+                    if let Some(json) = json {
+                        if let Err(e) = outbox.cache_put(LAST_LIST, &json).await {
+                            tracing::warn!(error = %e, "could not keep the offline copy of the list");
+                        }
+                    }
+                    let _one_at_a_time = refreshing.lock().await;
+                    if let Err(e) = refresh_fleet_copy(&registry, &outbox).await {
+                        tracing::warn!(error = %e, "could not refresh the offline copy of the fleet");
+                    }
+                });
+                Ok(page)
+            }
+            Err(RegistryError::Unavailable(reason)) => {
+                if let Some((copy, query)) = self.offline_copy(query).await? {
+                    return Ok(copy.page(&query));
+                }
+                match self.outbox.cache_get(LAST_LIST).await? {
+                    Some((json, saved_at)) => {
+                        let mut page: MachinePage = serde_json::from_str(&json)
+                            .map_err(|e| RegistryError::Internal(format!("offline copy: {e}")))?;
+                        page.cached_at = Some(saved_at);
+                        Ok(page)
+                    }
+                    None => Err(RegistryError::Unavailable(reason)),
+                }
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Machines per status for the status filter; offline, from the fleet copy.
+    pub async fn status_counts(
+        &self,
+        query: &ListQuery,
+    ) -> Result<Vec<StatusCount>, RegistryError> {
+        match self.registry.status_counts(query).await {
+            Err(RegistryError::Unavailable(reason)) => match self.offline_copy(query).await? {
+                Some((copy, query)) => Ok(copy.status_counts(&query)),
+                None => Err(RegistryError::Unavailable(reason)),
+            },
+            other => other,
+        }
+    }
+
+    /// The machine types for the type filter; offline, from the fleet copy.
+    pub async fn machine_types(&self) -> Result<Vec<String>, RegistryError> {
+        match self.registry.machine_types().await {
+            Err(RegistryError::Unavailable(reason)) => match self.outbox.fleet_copy().await? {
+                Some(copy) => Ok(copy.machine_types()),
+                None => Err(RegistryError::Unavailable(reason)),
+            },
+            other => other,
+        }
+    }
+
+    /// One machine; offline, from the fleet copy.
+    pub async fn get_machine(&self, uid: uuid::Uuid) -> Result<Machine, RegistryError> {
+        match self.registry.get_machine(uid).await {
+            Err(RegistryError::Unavailable(reason)) => match self.outbox.fleet_copy().await? {
+                Some(copy) => copy.get(uid).ok_or(RegistryError::Unavailable(reason)),
+                None => Err(RegistryError::Unavailable(reason)),
+            },
+            other => other,
+        }
+    }
+
+    /// Takes a new copy of the fleet when it changed since the last one.
+    pub async fn refresh_fleet_copy(&self) -> Result<(), RegistryError> {
+        let _one_at_a_time = self.fleet_refreshing.lock().await;
+        refresh_fleet_copy(&self.registry, &self.outbox).await
+    }
+
+    /// After a write applied online: the copy follows at once, off the response path.
+    pub(super) fn keep_in_fleet_copy(&self, machine: &Machine, deleted: bool) {
+        let outbox = self.outbox.clone();
+        let machine = machine.clone();
+        tokio::spawn(async move {
+            let kept = if deleted {
+                outbox.fleet_remove(machine.uid).await
+            } else {
+                outbox.fleet_put(&machine).await
+            };
+            if let Err(e) = kept {
+                tracing::warn!(error = %e, "could not update the offline copy of the fleet");
+            }
+        });
+    }
+
+    async fn offline_copy(
+        &self,
+        query: &ListQuery,
+    ) -> Result<Option<(FleetCopy, ValidListQuery)>, RegistryError> {
+        let query = query.validate().map_err(RegistryError::Validation)?;
+        Ok(self.outbox.fleet_copy().await?.map(|copy| (copy, query)))
+    }
+}
+
+/// Takes a new copy of the fleet when its fingerprint changed since the last one (the
+/// fingerprint is cheap to ask for; the copy is not).
+async fn refresh_fleet_copy(registry: &Registry, outbox: &Outbox) -> Result<(), RegistryError> {
+    let signature = registry.fleet_signature().await?;
+    if outbox.fleet_signature().await?.as_deref() == Some(signature.as_str())
+        || outbox.cache_get(TOO_LARGE).await?.map(|(s, _)| s) == Some(signature.clone())
+    {
+        return Ok(());
+    }
+    let machines = registry.all_machines(FLEET_COPY_LIMIT + 1).await?;
+    if machines.len() as i64 > FLEET_COPY_LIMIT {
+        tracing::warn!(
+            limit = FLEET_COPY_LIMIT,
+            "the fleet is too large to keep offline; offline, the last page seen is shown"
+        );
+        outbox.fleet_clear().await?;
+        return outbox.cache_put(TOO_LARGE, &signature).await;
+    }
+    outbox.fleet_replace(&machines, &signature).await
+}

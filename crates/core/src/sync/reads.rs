@@ -2,6 +2,8 @@
 //! (kept current by the sync worker), else from the last page seen. Either way the answer is
 //! marked with the time it was current.
 
+use chrono::Utc;
+
 use super::{FleetCopy, Outbox, SyncedRegistry};
 use crate::domain::{ListQuery, Machine, MachinePage, StatusCount, ValidListQuery};
 use crate::error::RegistryError;
@@ -14,6 +16,7 @@ const TOO_LARGE: &str = "fleet_too_large";
 /// The most machines kept offline: about 300 bytes each, so about 6 MB of copy. A larger fleet
 /// falls back to the last page seen.
 pub const FLEET_COPY_LIMIT: i64 = 20_000;
+const TOO_LARGE_RECHECK: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 
 impl SyncedRegistry {
     /// A page from the server (the page is also kept as the last one seen); offline, the same
@@ -126,22 +129,40 @@ impl SyncedRegistry {
 }
 
 /// Takes a new copy of the fleet when its fingerprint changed since the last one (the
-/// fingerprint is cheap to ask for; the copy is not).
+/// fingerprint is cheap to ask for; the copy is not). A fleet found too large to copy is not
+/// asked about again for ten minutes.
 async fn refresh_fleet_copy(registry: &Registry, outbox: &Outbox) -> Result<(), RegistryError> {
+    if let Some((_, since)) = outbox.cache_get(TOO_LARGE).await? {
+        if Utc::now() - since < TOO_LARGE_RECHECK {
+            return Ok(());
+        }
+    }
     let signature = registry.fleet_signature().await?;
-    if outbox.fleet_signature().await?.as_deref() == Some(signature.as_str())
-        || outbox.cache_get(TOO_LARGE).await?.map(|(s, _)| s) == Some(signature.clone())
-    {
+    if outbox.fleet_signature().await?.as_deref() == Some(signature.as_str()) {
         return Ok(());
     }
-    let machines = registry.all_machines(FLEET_COPY_LIMIT + 1).await?;
-    if machines.len() as i64 > FLEET_COPY_LIMIT {
-        tracing::warn!(
-            limit = FLEET_COPY_LIMIT,
-            "the fleet is too large to keep offline; offline, the last page seen is shown"
-        );
-        outbox.fleet_clear().await?;
-        return outbox.cache_put(TOO_LARGE, &signature).await;
+    let small_enough = signature_count(&signature).is_some_and(|count| count <= FLEET_COPY_LIMIT);
+    let machines = if small_enough {
+        Some(registry.all_machines(FLEET_COPY_LIMIT + 1).await?)
+    } else {
+        None
+    };
+    match machines {
+        Some(machines) if machines.len() as i64 <= FLEET_COPY_LIMIT => {
+            outbox.fleet_replace(&machines, &signature).await
+        }
+        _ => {
+            tracing::warn!(
+                limit = FLEET_COPY_LIMIT,
+                "the fleet is too large to keep offline; offline, the last page seen is shown"
+            );
+            outbox.fleet_clear().await?;
+            outbox.cache_put(TOO_LARGE, &signature).await
+        }
     }
-    outbox.fleet_replace(&machines, &signature).await
+}
+
+/// The machine count the fingerprint starts with (`repo::fleet_signature`).
+fn signature_count(signature: &str) -> Option<i64> {
+    signature.split('/').next()?.parse().ok()
 }

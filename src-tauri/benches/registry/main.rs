@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod fixtures;
+mod offline;
 mod replay;
 mod stats;
 #[path = "../../tests/app/support.rs"]
@@ -61,6 +62,9 @@ async fn run() -> String {
     }
     if only("paging") {
         return paging_at_scale(&registry).await;
+    }
+    if only("offline") {
+        return offline::offline_copy_at_scale(registry.clone()).await;
     }
     sqlx::query("CREATE TABLE raw_bench (id bigserial PRIMARY KEY, note text NOT NULL)")
         .execute(&pool)
@@ -145,12 +149,14 @@ async fn run() -> String {
     }
 
     let replay = replay::replay_at_scale(registry.clone()).await;
+    let offline = offline::offline_copy_at_scale(registry.clone()).await;
     let paging = paging_at_scale(&registry).await;
     format!(
-        "## Registry benchmark\n\nServer: {}. Latencies in milliseconds; ratios are core p50 over the raw p50 measured in this run.\n{}\n{}\n{}",
+        "## Registry benchmark\n\nServer: {}. Latencies in milliseconds; ratios are core p50 over the raw p50 measured in this run.\n{}\n{}\n\n{}\n{}",
         registry.target(),
         table.render(),
         replay,
+        offline,
         paging
     )
 }

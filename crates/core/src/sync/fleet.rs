@@ -26,7 +26,15 @@ impl FleetCopy {
             .iter()
             .filter(|m| matches(m, query, true))
             .collect();
-        matching.sort_by(|a, b| compare(a, b, query.sort, query.direction));
+        if query.sort == SortColumn::MachineName {
+            // Lower-casing once per machine, not once per comparison.
+            matching.sort_by_cached_key(|m| (m.machine_name.to_lowercase(), m.id));
+            if query.direction == SortDirection::Desc {
+                matching.reverse();
+            }
+        } else {
+            matching.sort_by(|a, b| compare(a, b, query.sort, query.direction));
+        }
         let total = matching.len() as i64;
         let machines = matching
             .into_iter()

@@ -1,6 +1,8 @@
 //! Where the offline copy of the fleet lives: a table in the outbox's SQLite file, one row per
 //! machine, with its time and the server's fingerprint of the fleet in the `cache` table.
 
+use std::sync::atomic::Ordering;
+
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -38,7 +40,9 @@ impl Outbox {
             .execute(&mut *tx)
             .await
             .map_err(local)?;
-        tx.commit().await.map_err(local)
+        tx.commit().await.map_err(local)?;
+        self.fleet_changed();
+        Ok(())
     }
 
     /// Forgets the copy (the fleet outgrew what is kept offline).
@@ -47,7 +51,9 @@ impl Outbox {
         for sql in ["DELETE FROM fleet", "DELETE FROM cache WHERE key = 'fleet'"] {
             sqlx::query(sql).execute(&mut *tx).await.map_err(local)?;
         }
-        tx.commit().await.map_err(local)
+        tx.commit().await.map_err(local)?;
+        self.fleet_changed();
+        Ok(())
     }
 
     /// Brings one machine of the copy up to date after a write this app applied online. An
@@ -64,6 +70,7 @@ impl Outbox {
         .execute(&self.pool)
         .await
         .map_err(local)?;
+        self.fleet_changed();
         Ok(())
     }
 
@@ -73,6 +80,7 @@ impl Outbox {
             .execute(&self.pool)
             .await
             .map_err(local)?;
+        self.fleet_changed();
         Ok(())
     }
 
@@ -82,6 +90,16 @@ impl Outbox {
             .fetch_optional(&self.pool)
             .await
             .map_err(local)
+    }
+
+    /// Which state of the copy is on disk: a copy read at this generation is still current
+    /// while it stays the same.
+    pub fn fleet_generation(&self) -> u64 {
+        self.fleet_generation.load(Ordering::Acquire)
+    }
+
+    fn fleet_changed(&self) {
+        self.fleet_generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The copy, when there is one.

@@ -44,6 +44,8 @@ pub struct OutboxEntry {
 /// acknowledged as "saved — pending sync" survives a crash or a power cut.
 pub struct Outbox {
     pub(super) pool: SqlitePool,
+    /// Moves on with every change to the fleet copy, so a copy held in memory knows it is old.
+    pub(super) fleet_generation: std::sync::atomic::AtomicU64,
 }
 
 pub(super) fn local(err: impl std::fmt::Display) -> RegistryError {
@@ -92,7 +94,10 @@ impl Outbox {
             .await
             .map_err(local)?;
         sqlx::raw_sql(SCHEMA).execute(&pool).await.map_err(local)?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            fleet_generation: std::sync::atomic::AtomicU64::new(0),
+        })
     }
 
     /// Queues a write durably. Writes on a machine whose earlier queued writes were never sent

@@ -2,6 +2,8 @@
 //! (kept current by the sync worker), else from the last page seen. Either way the answer is
 //! marked with the time it was current.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 
 use super::{FleetCopy, Outbox, SyncedRegistry};
@@ -22,7 +24,7 @@ impl SyncedRegistry {
     /// A page from the server (the page is also kept as the last one seen); offline, the same
     /// page from the fleet copy, or else the last page seen.
     pub async fn list_machines(&self, query: &ListQuery) -> Result<MachinePage, RegistryError> {
-        match self.registry.list_machines(query).await {
+        match self.ask_server(self.registry.list_machines(query)).await {
             Ok(page) => {
                 let (registry, outbox) = (self.registry.clone(), self.outbox.clone());
                 let refreshing = self.fleet_refreshing.clone();
@@ -66,7 +68,7 @@ impl SyncedRegistry {
         &self,
         query: &ListQuery,
     ) -> Result<Vec<StatusCount>, RegistryError> {
-        match self.registry.status_counts(query).await {
+        match self.ask_server(self.registry.status_counts(query)).await {
             Err(RegistryError::Unavailable(reason)) => match self.offline_copy(query).await? {
                 Some((copy, query)) => Ok(copy.status_counts(&query)),
                 None => Err(RegistryError::Unavailable(reason)),
@@ -77,8 +79,8 @@ impl SyncedRegistry {
 
     /// The machine types for the type filter; offline, from the fleet copy.
     pub async fn machine_types(&self) -> Result<Vec<String>, RegistryError> {
-        match self.registry.machine_types().await {
-            Err(RegistryError::Unavailable(reason)) => match self.outbox.fleet_copy().await? {
+        match self.ask_server(self.registry.machine_types()).await {
+            Err(RegistryError::Unavailable(reason)) => match self.fleet_copy().await? {
                 Some(copy) => Ok(copy.machine_types()),
                 None => Err(RegistryError::Unavailable(reason)),
             },
@@ -88,8 +90,8 @@ impl SyncedRegistry {
 
     /// One machine; offline, from the fleet copy.
     pub async fn get_machine(&self, uid: uuid::Uuid) -> Result<Machine, RegistryError> {
-        match self.registry.get_machine(uid).await {
-            Err(RegistryError::Unavailable(reason)) => match self.outbox.fleet_copy().await? {
+        match self.ask_server(self.registry.get_machine(uid)).await {
+            Err(RegistryError::Unavailable(reason)) => match self.fleet_copy().await? {
                 Some(copy) => copy.get(uid).ok_or(RegistryError::Unavailable(reason)),
                 None => Err(RegistryError::Unavailable(reason)),
             },
@@ -122,9 +124,50 @@ impl SyncedRegistry {
     async fn offline_copy(
         &self,
         query: &ListQuery,
-    ) -> Result<Option<(FleetCopy, ValidListQuery)>, RegistryError> {
+    ) -> Result<Option<(Arc<FleetCopy>, ValidListQuery)>, RegistryError> {
         let query = query.validate().map_err(RegistryError::Validation)?;
-        Ok(self.outbox.fleet_copy().await?.map(|copy| (copy, query)))
+        Ok(self.fleet_copy().await?.map(|copy| (copy, query)))
+    }
+
+    /// The fleet copy, read from disk only when it changed since the last read.
+    async fn fleet_copy(&self) -> Result<Option<Arc<FleetCopy>>, RegistryError> {
+        let generation = self.outbox.fleet_generation();
+        if let Ok(memo) = self.fleet_memo.lock() {
+            if let Some((at, copy)) = memo.as_ref() {
+                if *at == generation {
+                    return Ok(Some(copy.clone()));
+                }
+            }
+        }
+        let copy = self.outbox.fleet_copy().await?.map(Arc::new);
+        if let (Some(copy), Ok(mut memo)) = (&copy, self.fleet_memo.lock()) {
+            *memo = Some((generation, copy.clone()));
+        }
+        Ok(copy)
+    }
+
+    /// The server's answer, unless the database is known to be away; finding it away is
+    /// noted (the worker then watches for its return).
+    async fn ask_server<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, RegistryError>>,
+    ) -> Result<T, RegistryError> {
+        if self.known_offline() {
+            return Err(self.offline_reason());
+        }
+        let answer = call.await;
+        if let Err(RegistryError::Unavailable(reason)) = &answer {
+            self.went_offline(reason.clone());
+        }
+        answer
+    }
+
+    fn offline_reason(&self) -> RegistryError {
+        RegistryError::Unavailable(
+            self.status()
+                .reason
+                .unwrap_or_else(|| "the database is unreachable".into()),
+        )
     }
 }
 

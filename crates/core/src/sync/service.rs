@@ -1,3 +1,4 @@
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -5,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use super::{replay, Outbox, OutboxEntry, QueuedWrite};
+use super::{replay, FleetCopy, Outbox, OutboxEntry, QueuedWrite};
 use crate::domain::{
     CreateMachine, DeleteMachine, Machine, OperationalStatus, SetMachineStatus, UpdateMachine,
 };
@@ -58,6 +59,11 @@ pub struct SyncedRegistry {
     pub(super) outbox: Arc<Outbox>,
     /// Held while the fleet copy is being refreshed: one refresh at a time, in order.
     pub(super) fleet_refreshing: Arc<tokio::sync::Mutex<()>>,
+    /// The fleet copy as last read from disk, with the outbox's generation it was read at.
+    pub(super) fleet_memo: Mutex<Option<(u64, Arc<FleetCopy>)>>,
+    /// Whether the connection has been observed at all (the status starts as offline only
+    /// because nothing is known yet).
+    observed: AtomicBool,
     wake: Notify,
     status: Mutex<SyncStatus>,
 }
@@ -68,6 +74,8 @@ impl SyncedRegistry {
             registry,
             outbox: Arc::new(outbox),
             fleet_refreshing: Arc::new(tokio::sync::Mutex::new(())),
+            fleet_memo: Mutex::new(None),
+            observed: AtomicBool::new(false),
             wake: Notify::new(),
             status: Mutex::new(SyncStatus {
                 connection: Connection::Offline,
@@ -155,7 +163,7 @@ impl SyncedRegistry {
     /// A write that fails because the database went away is queued with the same `write_id`:
     /// if its commit did land, replay recognises it.
     async fn write(&self, write: QueuedWrite) -> Result<WriteOutcome, RegistryError> {
-        if self.outbox.pending_count().await? == 0 {
+        if !self.known_offline() && self.outbox.pending_count().await? == 0 {
             let online = match &write {
                 QueuedWrite::Create(w) => self.registry.create_machine(w).await,
                 QueuedWrite::Update(w) => self.registry.update_machine(w).await,
@@ -287,14 +295,30 @@ impl SyncedRegistry {
         }
     }
 
+    /// The database is known to be away: reads answer from the offline copy and writes queue
+    /// at once, instead of each waiting for a connection attempt to fail. The worker notices
+    /// its return within its backoff.
+    pub(super) fn known_offline(&self) -> bool {
+        self.observed.load(Ordering::Acquire) && self.status().connection == Connection::Offline
+    }
+
     fn set_online(&self) {
+        self.observed.store(true, Ordering::Release);
         self.update(|s| {
             s.connection = Connection::Online;
             s.reason = None;
         });
     }
 
+    /// A read found the database away: reads answer offline from now on, and the worker is
+    /// woken to watch for its return.
+    pub(super) fn went_offline(&self, reason: String) {
+        self.set_offline(reason);
+        self.wake.notify_one();
+    }
+
     fn set_offline(&self, reason: String) {
+        self.observed.store(true, Ordering::Release);
         self.update(|s| {
             s.connection = Connection::Offline;
             s.reason = Some(reason);

@@ -139,6 +139,11 @@ async fn offline_any_machine_can_be_found_not_only_the_last_page_seen(pool: PgPo
     };
     let page = offline.list_machines(&search).await.unwrap();
     assert!(page.cached_at.is_some(), "marked with the copy's time");
+    // Found away once, the database is known to be away: later reads answer from the copy at
+    // once, and the status says why.
+    let status = offline.status();
+    assert_eq!(status.connection, mes_core::sync::Connection::Offline);
+    assert!(status.reason.is_some_and(|r| !r.is_empty()));
     let names: Vec<&str> = page
         .machines
         .iter()

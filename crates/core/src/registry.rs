@@ -167,6 +167,34 @@ impl Registry {
         }
     }
 
+    /// One direct connection attempt, without the pool's retries: says quickly that the server
+    /// is still away (refused, closed, unknown host), which is what a check while offline
+    /// mostly hears. `Err` holds the reason; a server that answers, even to refuse the login,
+    /// is `Ok` (the full health check then says what is wrong).
+    pub async fn probe(&self) -> Result<(), String> {
+        let options = self.pool.connect_options();
+        let attempt = tokio::time::timeout(ACQUIRE_TIMEOUT, PgConnection::connect_with(&options));
+        let away = match attempt.await {
+            Err(_) => Some(format!(
+                "no answer from the database server within {} s",
+                ACQUIRE_TIMEOUT.as_secs()
+            )),
+            Ok(Ok(connection)) => {
+                let _ = connection.close().await;
+                None
+            }
+            Ok(Err(e)) => match from_sqlx(e) {
+                RegistryError::Unavailable(reason) => Some(reason),
+                _ => None,
+            },
+        };
+        match away {
+            Some(reason) => Err(reason),
+            // Back: the next calls must try it, not fail fast on the last failure.
+            None => self.note(Ok(())).map_err(|e| e.to_string()),
+        }
+    }
+
     pub async fn health(&self) -> DatabaseHealth {
         let target = self.target.clone();
         let result = self

@@ -38,6 +38,11 @@ pub async fn fresh_registry(admin_url: &str) -> Registry {
     registry
 }
 
+/// The benchmark database's URL on the server named by `admin_url`.
+pub fn bench_url(admin_url: &str) -> String {
+    replace_database(admin_url, BENCH_DATABASE)
+}
+
 fn replace_database(url: &str, database: &str) -> String {
     let (base, query) = url.split_once('?').map_or((url, ""), |(b, q)| (b, q));
     let base = base.rsplit_once('/').map_or(base, |(prefix, _)| prefix);

@@ -8,6 +8,7 @@
 
 mod fixtures;
 mod offline;
+mod proxy;
 mod replay;
 mod stats;
 #[path = "../../tests/app/support.rs"]

@@ -67,3 +67,13 @@ async fn bad_input_is_refused_even_while_the_database_is_away() {
         Err(RegistryError::Validation(_))
     ));
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_probe_says_at_once_whether_the_server_is_there(pool: sqlx::PgPool) {
+    let away = unreachable_registry().probe().await.unwrap_err();
+    assert!(away.contains("cannot reach"), "{away}");
+    assert!(!away.contains("Sup3rSecret"), "no password in: {away}");
+    // Back: a probe that reaches the server also ends the fail-fast window.
+    let online = registry(pool);
+    assert_eq!(online.probe().await, Ok(()));
+}

@@ -1,4 +1,4 @@
-//! Where the offline copy of the fleet lives: a table in the outbox's SQLite file, one row per
+//! Where the offline copy of the fleet lives: a table in the outbox's cache file, one row per
 //! machine, with its time and the server's fingerprint of the fleet in the `cache` table.
 
 use std::sync::atomic::Ordering;
@@ -21,7 +21,7 @@ impl Outbox {
         signature: &str,
     ) -> Result<(), RegistryError> {
         let json = serde_json::to_string(machines).map_err(local)?;
-        let mut tx = self.pool.begin().await.map_err(local)?;
+        let mut tx = self.cache.begin().await.map_err(local)?;
         sqlx::query("DELETE FROM fleet")
             .execute(&mut *tx)
             .await
@@ -47,7 +47,7 @@ impl Outbox {
 
     /// Forgets the copy (the fleet outgrew what is kept offline).
     pub async fn fleet_clear(&self) -> Result<(), RegistryError> {
-        let mut tx = self.pool.begin().await.map_err(local)?;
+        let mut tx = self.cache.begin().await.map_err(local)?;
         for sql in ["DELETE FROM fleet", "DELETE FROM cache WHERE key = 'fleet'"] {
             sqlx::query(sql).execute(&mut *tx).await.map_err(local)?;
         }
@@ -67,7 +67,7 @@ impl Outbox {
         )
         .bind(machine.uid.to_string())
         .bind(serde_json::to_string(machine).map_err(local)?)
-        .execute(&self.pool)
+        .execute(&self.cache)
         .await
         .map_err(local)?;
         self.fleet_changed();
@@ -77,7 +77,7 @@ impl Outbox {
     pub async fn fleet_remove(&self, uid: Uuid) -> Result<(), RegistryError> {
         sqlx::query("DELETE FROM fleet WHERE uid = ?")
             .bind(uid.to_string())
-            .execute(&self.pool)
+            .execute(&self.cache)
             .await
             .map_err(local)?;
         self.fleet_changed();
@@ -87,7 +87,7 @@ impl Outbox {
     /// The server's fingerprint of the fleet when the copy was taken.
     pub async fn fleet_signature(&self) -> Result<Option<String>, RegistryError> {
         sqlx::query_scalar("SELECT value FROM cache WHERE key = 'fleet'")
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.cache)
             .await
             .map_err(local)
     }
@@ -106,7 +106,7 @@ impl Outbox {
     pub async fn fleet_copy(&self) -> Result<Option<FleetCopy>, RegistryError> {
         let saved_at: Option<String> =
             sqlx::query_scalar("SELECT saved_at FROM cache WHERE key = 'fleet'")
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.cache)
                 .await
                 .map_err(local)?;
         let Some(saved_at) = saved_at else {
@@ -116,7 +116,7 @@ impl Outbox {
             .map_err(local)?
             .to_utc();
         let rows: Vec<String> = sqlx::query_scalar("SELECT machine FROM fleet")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.cache)
             .await
             .map_err(local)?;
         let machines = rows

@@ -43,9 +43,22 @@ pub struct OutboxEntry {
 /// The durable local queue. Every change is one SQLite transaction with a full sync, so a write
 /// acknowledged as "saved — pending sync" survives a crash or a power cut.
 pub struct Outbox {
-    pub(super) pool: SqlitePool,
+    pool: SqlitePool,
+    /// The copies kept for offline reading (the last page seen, the fleet), in a file of their
+    /// own: they are caches, rebuilt from the server, so they skip the disk flush per change
+    /// (a crash of the app still keeps them; a power cut may lose the last few), and their
+    /// writes never queue in front of an operator's write.
+    pub(super) cache: SqlitePool,
     /// Moves on with every change to the fleet copy, so a copy held in memory knows it is old.
     pub(super) fleet_generation: std::sync::atomic::AtomicU64,
+}
+
+/// `outbox.sqlite3` → `outbox-cache.sqlite3`, beside it.
+fn cache_path(outbox: &Path) -> std::path::PathBuf {
+    let stem = outbox
+        .file_stem()
+        .map_or_else(|| "outbox".into(), |s| s.to_string_lossy());
+    outbox.with_file_name(format!("{stem}-cache.sqlite3"))
 }
 
 pub(super) fn local(err: impl std::fmt::Display) -> RegistryError {
@@ -64,6 +77,9 @@ CREATE TABLE IF NOT EXISTS outbox (
     conflict TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_machine ON outbox (machine_uid);
+";
+
+const CACHE_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS cache (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL,
@@ -94,8 +110,25 @@ impl Outbox {
             .await
             .map_err(local)?;
         sqlx::raw_sql(SCHEMA).execute(&pool).await.map_err(local)?;
+        let cache_path = cache_path(path);
+        let cache_options =
+            SqliteConnectOptions::from_str(&format!("sqlite://{}", cache_path.display()))
+                .map_err(local)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal);
+        let cache = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(cache_options)
+            .await
+            .map_err(local)?;
+        sqlx::raw_sql(CACHE_SCHEMA)
+            .execute(&cache)
+            .await
+            .map_err(local)?;
         Ok(Self {
             pool,
+            cache,
             fleet_generation: std::sync::atomic::AtomicU64::new(0),
         })
     }
@@ -222,7 +255,7 @@ impl Outbox {
             .bind(key)
             .bind(value)
             .bind(Utc::now().to_rfc3339())
-            .execute(&self.pool)
+            .execute(&self.cache)
             .await
             .map_err(local)?;
         Ok(())
@@ -235,7 +268,7 @@ impl Outbox {
         let row: Option<(String, String)> =
             sqlx::query_as("SELECT value, saved_at FROM cache WHERE key = ?")
                 .bind(key)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.cache)
                 .await
                 .map_err(local)?;
         row.map(|(value, at)| {

@@ -150,48 +150,43 @@ impl Registry {
         result
     }
 
-    /// Connects once, directly, to learn why the pool cannot: the pool only reports that it
-    /// timed out, while the operator needs "connection refused" or "wrong password".
-    async fn diagnose(&self) -> Option<String> {
+    /// Connects once, directly, without the pool's retries.
+    async fn connect_once(&self) -> DirectAttempt {
         let options = self.pool.connect_options();
         match tokio::time::timeout(ACQUIRE_TIMEOUT, PgConnection::connect_with(&options)).await {
-            Err(_) => None,
+            Err(_) => DirectAttempt::NoAnswer,
             Ok(Ok(connection)) => {
                 let _ = connection.close().await;
-                None
+                DirectAttempt::Answered
             }
             Ok(Err(e)) => match from_sqlx(e) {
-                RegistryError::Unavailable(reason) => Some(reason),
-                _ => None,
+                RegistryError::Unavailable(reason) => DirectAttempt::Away(reason),
+                _ => DirectAttempt::Answered,
             },
         }
     }
 
-    /// One direct connection attempt, without the pool's retries: says quickly that the server
-    /// is still away (refused, closed, unknown host), which is what a check while offline
-    /// mostly hears. `Err` holds the reason; a server that answers, even to refuse the login,
-    /// is `Ok` (the full health check then says what is wrong).
+    /// Learns why the pool cannot connect: the pool only reports that it timed out, while the
+    /// operator needs "connection refused" or "wrong password".
+    async fn diagnose(&self) -> Option<String> {
+        match self.connect_once().await {
+            DirectAttempt::Away(reason) => Some(reason),
+            DirectAttempt::Answered | DirectAttempt::NoAnswer => None,
+        }
+    }
+
+    /// Says quickly whether the server is still away (refused, closed, unknown host), which is
+    /// what a check while offline mostly hears. `Err` holds the reason; a server that answers,
+    /// even to refuse the login, is `Ok` (the full health check then says what is wrong).
     pub async fn probe(&self) -> Result<(), String> {
-        let options = self.pool.connect_options();
-        let attempt = tokio::time::timeout(ACQUIRE_TIMEOUT, PgConnection::connect_with(&options));
-        let away = match attempt.await {
-            Err(_) => Some(format!(
+        match self.connect_once().await {
+            DirectAttempt::Away(reason) => Err(reason),
+            DirectAttempt::NoAnswer => Err(format!(
                 "no answer from the database server within {} s",
                 ACQUIRE_TIMEOUT.as_secs()
             )),
-            Ok(Ok(connection)) => {
-                let _ = connection.close().await;
-                None
-            }
-            Ok(Err(e)) => match from_sqlx(e) {
-                RegistryError::Unavailable(reason) => Some(reason),
-                _ => None,
-            },
-        };
-        match away {
-            Some(reason) => Err(reason),
             // Back: the next calls must try it, not fail fast on the last failure.
-            None => self.note(Ok(())).map_err(|e| e.to_string()),
+            DirectAttempt::Answered => self.note(Ok(())).map_err(|e| e.to_string()),
         }
     }
 
@@ -391,6 +386,16 @@ impl Registry {
     async fn acquire(&self) -> Result<PoolConnection<Postgres>, RegistryError> {
         self.pool.acquire().await.map_err(from_sqlx)
     }
+}
+
+/// How one direct connection attempt went.
+enum DirectAttempt {
+    /// The server answered (it may still have refused the login).
+    Answered,
+    /// The server cannot be reached, and why.
+    Away(String),
+    /// Nothing within the timeout.
+    NoAnswer,
 }
 
 /// A migration error is either the database being away, our adoption check refusing rows (its

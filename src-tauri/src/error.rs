@@ -24,6 +24,9 @@ pub enum CommandError {
     DatabaseUnavailable { reason: String },
     /// The database holds rows the app cannot adopt; an administrator must fix them.
     NeedsAttention { report: String },
+    /// The database refused the change for a reason of its own (a permission, a rule another
+    /// tool added); nothing was changed.
+    Refused { reason: String },
     /// Something unexpected; the details are in the log.
     Internal { message: String },
 }
@@ -37,7 +40,10 @@ impl From<RegistryError> for CommandError {
             RegistryError::StaleVersion { expected, current } => {
                 Self::StaleVersion { expected, current }
             }
-            RegistryError::Unavailable(reason) => Self::DatabaseUnavailable { reason },
+            RegistryError::Unavailable(reason) | RegistryError::Busy(reason) => {
+                Self::DatabaseUnavailable { reason }
+            }
+            RegistryError::Refused(reason) => Self::Refused { reason },
             RegistryError::SchemaRefused(report) => Self::NeedsAttention { report },
             RegistryError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");

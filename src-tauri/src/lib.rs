@@ -75,13 +75,16 @@ pub fn run() -> Result<(), tauri::Error> {
             let state = tauri::async_runtime::block_on(AppState::open(config_file, &data_dir));
             if let Some(synced) = state.shared() {
                 let handle = app.handle().clone();
-                tauri::async_runtime::spawn(synced.run(move |status| {
-                    use tauri_specta::Event;
-                    if let Err(e) = commands::sync::SyncStatusChanged(status.clone()).emit(&handle)
-                    {
-                        tracing::warn!(error = %e, "could not send the sync status to the window");
-                    }
-                }));
+                tauri::async_runtime::spawn(synced.run_supervised(std::sync::Arc::new(
+                    move |status: &mes_core::sync::SyncStatus| {
+                        use tauri_specta::Event;
+                        if let Err(e) =
+                            commands::sync::SyncStatusChanged(status.clone()).emit(&handle)
+                        {
+                            tracing::warn!(error = %e, "could not send the sync status to the window");
+                        }
+                    },
+                )));
             }
             app.manage(state);
             Ok(())

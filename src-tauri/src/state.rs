@@ -1,7 +1,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use mes_core::sync::{Outbox, SyncedRegistry};
+use std::future::Future;
+
+use mes_core::sync::{Outbox, SyncedRegistry, OUTBOX_IN_USE};
+use mes_core::RegistryError;
 use mes_core::{DatabaseConfig, Registry};
 
 use crate::error::CommandError;
@@ -32,10 +35,14 @@ impl AppState {
                 Err(e.to_string())
             }
             Ok(config) => {
-                tracing::info!(target = %config.target(), "database configured");
+                tracing::info!(target = %config.target(), deadline_s = config.deadline().as_secs(), "database configured");
                 let registry = Arc::new(Registry::connect_lazy(&config));
                 match Outbox::open(&data_dir.join(OUTBOX_FILE_NAME)).await {
                     Ok(outbox) => Ok(Arc::new(SyncedRegistry::new(registry, outbox))),
+                    Err(e) if e.to_string().contains(OUTBOX_IN_USE) => {
+                        tracing::error!(error = %e, "another instance holds the local outbox");
+                        Err("MES Machine Manager is already running for this user on this PC; use that window".into())
+                    }
                     Err(e) => {
                         tracing::error!(error = %e, "cannot open the local outbox");
                         Err(format!(
@@ -53,11 +60,38 @@ impl AppState {
     }
 
     pub fn synced(&self) -> Result<&SyncedRegistry, CommandError> {
-        self.synced
-            .as_deref()
-            .map_err(|problem| CommandError::DatabaseUnavailable {
-                reason: format!("the app is not set up: {problem}"),
-            })
+        self.synced.as_deref().map_err(|_| self.not_set_up())
+    }
+
+    fn not_set_up(&self) -> CommandError {
+        let problem = self.synced.as_ref().err().map_or("", String::as_str);
+        CommandError::DatabaseUnavailable {
+            reason: format!("the app is not set up: {problem}"),
+        }
+    }
+
+    /// Runs one core call in a task of its own and converts its error: a panic inside the core
+    /// becomes an `Internal` answer (and a log line) instead of a command that never answers.
+    pub async fn call<T, F, Fut>(&self, work: F) -> Result<T, CommandError>
+    where
+        F: FnOnce(Arc<SyncedRegistry>) -> Fut,
+        Fut: Future<Output = Result<T, RegistryError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let synced = match &self.synced {
+            Ok(synced) => synced.clone(),
+            Err(_) => return Err(self.not_set_up()),
+        };
+        match tauri::async_runtime::spawn(work(synced)).await {
+            Ok(result) => result.map_err(CommandError::from),
+            Err(e) => {
+                tracing::error!(error = %e, "a command failed unexpectedly");
+                Err(CommandError::Internal {
+                    message: "An unexpected error occurred; details are in the application log."
+                        .into(),
+                })
+            }
+        }
     }
 
     /// A handle for background work that outlives a command (the sync worker).

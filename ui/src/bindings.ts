@@ -8,23 +8,23 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 
 /** Commands */
 export const commands = {
-	databaseStatus: () => typedError<DatabaseStatus, CommandError>(__TAURI_INVOKE("database_status")),
+	databaseStatus: () => typedError<DatabaseStatus, CommandError_Serialize>(__TAURI_INVOKE("database_status")),
 	/**  A page of machines; while the database is unreachable, the last page seen (`cached_at` set). */
-	listMachines: (query: ListQuery_Deserialize) => typedError<MachinePage_Serialize, CommandError>(__TAURI_INVOKE("list_machines", { query })),
-	getMachine: (uid: string) => typedError<Machine, CommandError>(__TAURI_INVOKE("get_machine", { uid })),
-	createMachine: (write: CreateMachine_Deserialize) => typedError<WriteOutcome, CommandError>(__TAURI_INVOKE("create_machine", { write })),
-	updateMachine: (write: UpdateMachine_Deserialize) => typedError<WriteOutcome, CommandError>(__TAURI_INVOKE("update_machine", { write })),
-	setMachineStatus: (write: SetMachineStatus) => typedError<WriteOutcome, CommandError>(__TAURI_INVOKE("set_machine_status", { write })),
-	deleteMachine: (write: DeleteMachine) => typedError<WriteOutcome, CommandError>(__TAURI_INVOKE("delete_machine", { write })),
-	statusCounts: (query: ListQuery_Deserialize) => typedError<StatusCount[], CommandError>(__TAURI_INVOKE("status_counts", { query })),
-	machineTypes: () => typedError<string[], CommandError>(__TAURI_INVOKE("machine_types")),
-	syncStatus: () => typedError<SyncStatus_Serialize, CommandError>(__TAURI_INVOKE("sync_status")),
+	listMachines: (query: ListQuery_Deserialize) => typedError<MachinePage_Serialize, CommandError_Serialize>(__TAURI_INVOKE("list_machines", { query })),
+	getMachine: (uid: string) => typedError<Machine_Serialize, CommandError_Serialize>(__TAURI_INVOKE("get_machine", { uid })),
+	createMachine: (write: CreateMachine_Deserialize) => typedError<WriteOutcome_Serialize, CommandError_Serialize>(__TAURI_INVOKE("create_machine", { write })),
+	updateMachine: (write: UpdateMachine_Deserialize) => typedError<WriteOutcome_Serialize, CommandError_Serialize>(__TAURI_INVOKE("update_machine", { write })),
+	setMachineStatus: (write: SetMachineStatus) => typedError<WriteOutcome_Serialize, CommandError_Serialize>(__TAURI_INVOKE("set_machine_status", { write })),
+	deleteMachine: (write: DeleteMachine) => typedError<WriteOutcome_Serialize, CommandError_Serialize>(__TAURI_INVOKE("delete_machine", { write })),
+	statusCounts: (query: ListQuery_Deserialize) => typedError<StatusCount[], CommandError_Serialize>(__TAURI_INVOKE("status_counts", { query })),
+	machineTypes: () => typedError<string[], CommandError_Serialize>(__TAURI_INVOKE("machine_types")),
+	syncStatus: () => typedError<SyncStatus_Serialize, CommandError_Serialize>(__TAURI_INVOKE("sync_status")),
 	/**  Writes that need attention (oldest first), then pending ones. */
-	outboxEntries: () => typedError<OutboxEntry_Serialize[], CommandError>(__TAURI_INVOKE("outbox_entries")),
+	outboxEntries: () => typedError<OutboxEntry_Serialize[], CommandError_Serialize>(__TAURI_INVOKE("outbox_entries")),
 	/**  Gives up a write that needed attention. False when there was no such write. */
-	discardWrite: (seq: number) => typedError<boolean, CommandError>(__TAURI_INVOKE("discard_write", { seq })),
+	discardWrite: (seq: number) => typedError<boolean, CommandError_Serialize>(__TAURI_INVOKE("discard_write", { seq })),
 	/**  Retries a write that needed attention, usually edited. False when there was no such write. */
-	retryWrite: (seq: number, write: QueuedWrite_Deserialize) => typedError<boolean, CommandError>(__TAURI_INVOKE("retry_write", { seq, write })),
+	retryWrite: (seq: number, write: QueuedWrite_Deserialize) => typedError<boolean, CommandError_Serialize>(__TAURI_INVOKE("retry_write", { seq, write })),
 };
 
 /** Events */
@@ -33,7 +33,9 @@ export const events = {
 };
 
 /* Types */
-export type CommandError = 
+export type CommandError = CommandError_Serialize | CommandError_Deserialize;
+
+export type CommandError_Deserialize = 
 /**  The machine does not exist (any more). */
 { kind: "NotFound"; data: {
 	uid: string,
@@ -49,7 +51,7 @@ export type CommandError =
 /**  The machine changed since it was read; `current` is how it is now. */
 { kind: "StaleVersion"; data: {
 	expected: number,
-	current: Machine,
+	current: Machine_Deserialize,
 } } | 
 /**  The database cannot be reached or refused the connection; try again later. */
 { kind: "DatabaseUnavailable"; data: {
@@ -58,6 +60,51 @@ export type CommandError =
 /**  The database holds rows the app cannot adopt; an administrator must fix them. */
 { kind: "NeedsAttention"; data: {
 	report: string,
+} } | 
+/**
+ *  The database refused the change for a reason of its own (a permission, a rule another
+ *  tool added); nothing was changed.
+ */
+{ kind: "Refused"; data: {
+	reason: string,
+} } | 
+/**  Something unexpected; the details are in the log. */
+{ kind: "Internal"; data: {
+	message: string,
+} };
+
+export type CommandError_Serialize = 
+/**  The machine does not exist (any more). */
+{ kind: "NotFound"; data: {
+	uid: string,
+} } | 
+/**  Some fields are invalid; nothing was changed. */
+{ kind: "Validation"; data: {
+	fields: FieldError[],
+} } | 
+/**  Another machine already has this name (ignoring letter case). */
+{ kind: "DuplicateName"; data: {
+	name: string,
+} } | 
+/**  The machine changed since it was read; `current` is how it is now. */
+{ kind: "StaleVersion"; data: {
+	expected: number,
+	current: Machine_Serialize,
+} } | 
+/**  The database cannot be reached or refused the connection; try again later. */
+{ kind: "DatabaseUnavailable"; data: {
+	reason: string,
+} } | 
+/**  The database holds rows the app cannot adopt; an administrator must fix them. */
+{ kind: "NeedsAttention"; data: {
+	report: string,
+} } | 
+/**
+ *  The database refused the change for a reason of its own (a permission, a rule another
+ *  tool added); nothing was changed.
+ */
+{ kind: "Refused"; data: {
+	reason: string,
 } } | 
 /**  Something unexpected; the details are in the log. */
 { kind: "Internal"; data: {
@@ -68,15 +115,39 @@ export type CommandError =
 export type ConfigSource = "environment" | "config_file" | "postgres_defaults";
 
 /**  Why a queued write could not be applied, with the server's side where there is one. */
-export type Conflict = 
+export type Conflict = Conflict_Serialize | Conflict_Deserialize;
+
+/**  Why a queued write could not be applied, with the server's side where there is one. */
+export type Conflict_Deserialize = 
 /**  Another machine took the name meanwhile. */
 { reason: "name_taken"; name: string } | 
 /**  Someone else changed the machine since this write's version; `current` is theirs. */
-{ reason: "changed_since"; expected: number; current: Machine } | 
+{ reason: "changed_since"; expected: number; current: Machine_Deserialize } | 
 /**  The machine was deleted meanwhile. */
 { reason: "machine_deleted" } | 
 /**  The write breaks a rule (checked again at replay). */
-{ reason: "invalid"; fields: FieldError[] };
+{ reason: "invalid"; fields: FieldError[] } | 
+/**
+ *  The server refused it for a reason of its own (a permission, a rule another tool added),
+ *  in the app's words.
+ */
+{ reason: "refused"; explanation: string };
+
+/**  Why a queued write could not be applied, with the server's side where there is one. */
+export type Conflict_Serialize = 
+/**  Another machine took the name meanwhile. */
+{ reason: "name_taken"; name: string } | 
+/**  Someone else changed the machine since this write's version; `current` is theirs. */
+{ reason: "changed_since"; expected: number; current: Machine_Serialize } | 
+/**  The machine was deleted meanwhile. */
+{ reason: "machine_deleted" } | 
+/**  The write breaks a rule (checked again at replay). */
+{ reason: "invalid"; fields: FieldError[] } | 
+/**
+ *  The server refused it for a reason of its own (a permission, a rule another tool added),
+ *  in the app's words.
+ */
+{ reason: "refused"; explanation: string };
 
 export type Connection = "online" | "offline" | "syncing";
 
@@ -174,21 +245,7 @@ export type ListQuery_Serialize = {
  *  A machine as stored. `id` is the tutorial's serial key (other tools use it); `uid` is the
  *  identity the app uses, which a client can choose before the row exists (offline entry).
  */
-export type Machine = {
-	id: number,
-	uid: string,
-	machine_name: string,
-	machine_type: string,
-	operational_status: OperationalStatus,
-	/**  OEE in percent, 0 to 100. */
-	efficiency: number | null,
-	/**  UTC instant (RFC 3339); the UI shows it in local time. */
-	last_maintenance: string,
-	/**  Optimistic-concurrency token: send it back with an update or delete. */
-	version: number,
-	created_at: string,
-	updated_at: string,
-};
+export type Machine = Machine_Serialize | Machine_Deserialize;
 
 /**
  *  A machine's editable fields exactly as a form or another client sends them: plain strings and
@@ -232,7 +289,7 @@ export type MachinePage = MachinePage_Serialize | MachinePage_Deserialize;
 
 /**  One page of machines and how many match the filters in all. */
 export type MachinePage_Deserialize = {
-	machines: Machine[],
+	machines: Machine_Deserialize[],
 	total: number,
 	limit: number,
 	offset: number,
@@ -245,7 +302,7 @@ export type MachinePage_Deserialize = {
 
 /**  One page of machines and how many match the filters in all. */
 export type MachinePage_Serialize = {
-	machines: Machine[],
+	machines: Machine_Serialize[],
 	total: number,
 	limit: number,
 	offset: number,
@@ -254,6 +311,62 @@ export type MachinePage_Serialize = {
 	 *  current. `null` for a live answer.
 	 */
 	cached_at: string | null,
+};
+
+/**
+ *  A machine as stored. `id` is the tutorial's serial key (other tools use it); `uid` is the
+ *  identity the app uses, which a client can choose before the row exists (offline entry).
+ */
+export type Machine_Deserialize = {
+	id: number,
+	uid: string,
+	machine_name: string,
+	machine_type: string,
+	operational_status: OperationalStatus,
+	/**  OEE in percent, 0 to 100; `null` when the stored value is not (see `problems`). */
+	efficiency?: number | null,
+	/**
+	 *  UTC instant (RFC 3339); the UI shows it in local time. `null` when the stored value is not a
+	 *  date the app can show (see `problems`).
+	 */
+	last_maintenance?: string | null,
+	/**  Optimistic-concurrency token: send it back with an update or delete. */
+	version: number,
+	created_at?: string | null,
+	updated_at?: string | null,
+	/**
+	 *  Why some values are not shown: another tool stored them in a form the app cannot represent
+	 *  ('infinity', a year 262143, …). Empty for a sound row.
+	 */
+	problems: string[],
+};
+
+/**
+ *  A machine as stored. `id` is the tutorial's serial key (other tools use it); `uid` is the
+ *  identity the app uses, which a client can choose before the row exists (offline entry).
+ */
+export type Machine_Serialize = {
+	id: number,
+	uid: string,
+	machine_name: string,
+	machine_type: string,
+	operational_status: OperationalStatus,
+	/**  OEE in percent, 0 to 100; `null` when the stored value is not (see `problems`). */
+	efficiency: number | null,
+	/**
+	 *  UTC instant (RFC 3339); the UI shows it in local time. `null` when the stored value is not a
+	 *  date the app can show (see `problems`).
+	 */
+	last_maintenance: string | null,
+	/**  Optimistic-concurrency token: send it back with an update or delete. */
+	version: number,
+	created_at: string | null,
+	updated_at: string | null,
+	/**
+	 *  Why some values are not shown: another tool stored them in a form the app cannot represent
+	 *  ('infinity', a year 262143, …). Empty for a sound row.
+	 */
+	problems: string[],
 };
 
 /**
@@ -276,7 +389,7 @@ export type OutboxEntry_Deserialize = {
 	 */
 	attempts: number,
 	queued_at: string,
-	conflict?: Conflict | null,
+	conflict?: Conflict_Deserialize | null,
 };
 
 /**  One row of the outbox: a pending write, or one that needs attention (`conflict` is set). */
@@ -290,7 +403,7 @@ export type OutboxEntry_Serialize = {
 	 */
 	attempts: number,
 	queued_at: string,
-	conflict: Conflict | null,
+	conflict: Conflict_Serialize | null,
 };
 
 /**  A write waiting in the outbox: exactly what the online command would have sent. */
@@ -346,6 +459,11 @@ export type SyncStatus_Deserialize = {
 	pending: number,
 	needs_attention: number,
 	last_sync?: string | null,
+	/**
+	 *  Set when a background task of the app failed unexpectedly (it was restarted); shown in
+	 *  the window until the app restarts, with the details in the log.
+	 */
+	fault?: string | null,
 };
 
 /**  The connection and the outbox as the window shows them. */
@@ -356,6 +474,11 @@ export type SyncStatus_Serialize = {
 	pending: number,
 	needs_attention: number,
 	last_sync: string | null,
+	/**
+	 *  Set when a background task of the app failed unexpectedly (it was restarted); shown in
+	 *  the window until the app restarts, with the details in the log.
+	 */
+	fault: string | null,
 };
 
 /**  Replace all fields of a machine (the tutorial's PUT), if it is still at `expected_version`. */
@@ -378,7 +501,15 @@ export type UpdateMachine_Serialize = {
 };
 
 /**  What a write became: applied on the server, or queued to be sent when it is back. */
-export type WriteOutcome = { outcome: "applied"; machine: Machine } | 
+export type WriteOutcome = WriteOutcome_Serialize | WriteOutcome_Deserialize;
+
+/**  What a write became: applied on the server, or queued to be sent when it is back. */
+export type WriteOutcome_Deserialize = { outcome: "applied"; machine: Machine_Deserialize } | 
+/**  Durably in the local outbox; `pending` writes are waiting in all. */
+{ outcome: "queued"; pending: number };
+
+/**  What a write became: applied on the server, or queued to be sent when it is back. */
+export type WriteOutcome_Serialize = { outcome: "applied"; machine: Machine_Serialize } | 
 /**  Durably in the local outbox; `pending` writes are waiting in all. */
 { outcome: "queued"; pending: number };
 

@@ -184,6 +184,7 @@ function retryEntry(entry: OutboxEntry): void {
     version: current?.version ?? (write.kind === "update" ? write.write.expected_version : 1),
     created_at: entry.queued_at,
     updated_at: entry.queued_at,
+    problems: [],
   };
   openMachineForm(machineDialog, {
     machine: base,
@@ -201,6 +202,13 @@ function retryEntry(entry: OutboxEntry): void {
               write: { write_id: api.newId(), uid: write.write.uid, expected_version: base.version, machine: input },
             };
       const outcome = await api.retryWrite(entry.seq, retried);
+      if (outcome.ok && !outcome.value) {
+        void load();
+        return {
+          ok: false,
+          error: { kind: "Internal", data: { message: "this change was no longer waiting (already sent or discarded), so nothing was retried" } },
+        };
+      }
       return outcome.ok ? { ok: true, value: { outcome: "queued", pending: monitor.current()?.pending ?? 1 } } : outcome;
     },
     onSaved: () => {
@@ -216,7 +224,9 @@ async function discardEntry(entry: OutboxEntry, label: string): Promise<void> {
   const yes = await confirmDialog(confirmBox, "Discard this change?", `${label} will be dropped and never applied.`, "Discard change");
   if (!yes) return;
   const outcome = await api.discardWrite(entry.seq);
-  if (outcome.ok) say(`${label}: discarded.`);
+  if (!outcome.ok) say(`${label} was not discarded. ${describeError(outcome.error)}`, "error");
+  else if (outcome.value) say(`${label}: discarded.`);
+  else say(`${label} was no longer waiting (already sent or discarded): nothing to discard.`, "error");
   void load();
 }
 

@@ -5,11 +5,17 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgConnectOptions;
 
 pub const DATABASE_URL_VAR: &str = "MES_DATABASE_URL";
+/// Seconds each database call may take before the database counts as unavailable.
+pub const DEADLINE_VAR: &str = "MES_DB_DEADLINE_SECS";
+/// The default deadline: a healthy server answers in milliseconds; a network that drops packets
+/// is noticed within this, and the operator's write is queued instead of hanging.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(5);
 pub const CONFIG_FILE_NAME: &str = "config.toml";
 
 /// Where the database URL came from, for the log and the status line.
@@ -39,6 +45,7 @@ impl fmt::Display for DatabaseTarget {
 pub struct DatabaseConfig {
     options: PgConnectOptions,
     target: DatabaseTarget,
+    deadline: Duration,
 }
 
 impl fmt::Debug for DatabaseConfig {
@@ -58,12 +65,26 @@ pub enum ConfigError {
     Unreadable { path: PathBuf, reason: String },
     #[error("the config file {path} is not valid TOML: {reason}")]
     BadFile { path: PathBuf, reason: String },
+    #[error("{source_name} must be a number of seconds from 1 to 300")]
+    BadDeadline { source_name: String },
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     database_url: Option<String>,
+    /// Seconds each database call may take (default 5).
+    deadline_seconds: Option<u64>,
+}
+
+fn deadline_from(seconds: u64, source_name: &str) -> Result<Duration, ConfigError> {
+    if (1..=300).contains(&seconds) {
+        Ok(Duration::from_secs(seconds))
+    } else {
+        Err(ConfigError::BadDeadline {
+            source_name: source_name.to_owned(),
+        })
+    }
 }
 
 impl DatabaseConfig {
@@ -73,22 +94,51 @@ impl DatabaseConfig {
         env_url: Option<String>,
         config_file: Option<&Path>,
     ) -> Result<Self, ConfigError> {
-        if let Some(url) = env_url.filter(|u| !u.trim().is_empty()) {
-            return Self::from_url(url.trim(), ConfigSource::Environment, DATABASE_URL_VAR);
+        let file = match config_file {
+            Some(path) => read_config_file(path)?,
+            None => ConfigFile::default(),
+        };
+        let mut config = if let Some(url) = env_url.filter(|u| !u.trim().is_empty()) {
+            Self::from_url(url.trim(), ConfigSource::Environment, DATABASE_URL_VAR)?
+        } else if let (Some(url), Some(path)) = (&file.database_url, config_file) {
+            let name = format!("database_url in {}", path.display());
+            Self::from_url(url.trim(), ConfigSource::ConfigFile, &name)?
+        } else {
+            Self::with_options(PgConnectOptions::new(), ConfigSource::PostgresDefaults)
+        };
+        if let (Some(seconds), Some(path)) = (file.deadline_seconds, config_file) {
+            let name = format!("deadline_seconds in {}", path.display());
+            config = config.with_deadline(deadline_from(seconds, &name)?);
         }
-        if let Some(path) = config_file {
-            if let Some(url) = read_config_file(path)?.database_url {
-                let name = format!("database_url in {}", path.display());
-                return Self::from_url(url.trim(), ConfigSource::ConfigFile, &name);
-            }
-        }
-        let options = PgConnectOptions::new();
-        Ok(Self::with_options(options, ConfigSource::PostgresDefaults))
+        Ok(config)
     }
 
-    /// Reads `MES_DATABASE_URL` from the process environment, then the file.
+    /// Reads `MES_DATABASE_URL` and `MES_DB_DEADLINE_SECS` from the process environment, then
+    /// the file.
     pub fn from_env(config_file: Option<&Path>) -> Result<Self, ConfigError> {
-        Self::resolve(std::env::var(DATABASE_URL_VAR).ok(), config_file)
+        let config = Self::resolve(std::env::var(DATABASE_URL_VAR).ok(), config_file)?;
+        match std::env::var(DEADLINE_VAR) {
+            Ok(text) if !text.trim().is_empty() => {
+                let seconds = text.trim().parse().map_err(|_| ConfigError::BadDeadline {
+                    source_name: DEADLINE_VAR.into(),
+                })?;
+                Ok(config.with_deadline(deadline_from(seconds, DEADLINE_VAR)?))
+            }
+            _ => Ok(config),
+        }
+    }
+
+    /// How long each database call may take. The server is told too (`statement_timeout`,
+    /// `lock_timeout`, `idle_in_transaction_session_timeout`), so it stops work nobody waits for
+    /// and releases the locks of a PC whose network froze mid-transaction.
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self.options = session_settings(self.options, deadline);
+        self
+    }
+
+    pub fn deadline(&self) -> Duration {
+        self.deadline
     }
 
     pub fn from_url(
@@ -108,7 +158,8 @@ impl DatabaseConfig {
     }
 
     pub fn with_options(options: PgConnectOptions, source: ConfigSource) -> Self {
-        let options = options.application_name("mes-machine-manager");
+        // A DBA must see which PC holds a connection (pg_stat_activity.application_name).
+        let options = options.application_name(&format!("mes-machine-manager@{}", host_name()));
         let target = DatabaseTarget {
             display: format!(
                 "{}@{}:{}/{}",
@@ -119,7 +170,11 @@ impl DatabaseConfig {
             ),
             source,
         };
-        Self { options, target }
+        Self {
+            options: session_settings(options, DEFAULT_DEADLINE),
+            target,
+            deadline: DEFAULT_DEADLINE,
+        }
     }
 
     pub fn options(&self) -> &PgConnectOptions {
@@ -129,6 +184,36 @@ impl DatabaseConfig {
     pub fn target(&self) -> &DatabaseTarget {
         &self.target
     }
+}
+
+/// Per-connection settings sent at connection start (no extra round trip). Keepalives are the
+/// server's: sqlx cannot set the client socket's, but the server then notices a PC that vanished
+/// and ends its session (and its locks) within about half a minute.
+fn session_settings(options: PgConnectOptions, deadline: Duration) -> PgConnectOptions {
+    let ms = deadline.as_millis();
+    options.options([
+        ("statement_timeout", ms.to_string()),
+        ("lock_timeout", (ms / 2).max(1).to_string()),
+        (
+            "idle_in_transaction_session_timeout",
+            (ms * 4).max(10_000).to_string(),
+        ),
+        ("tcp_keepalives_idle", "10".to_owned()),
+        ("tcp_keepalives_interval", "5".to_owned()),
+        ("tcp_keepalives_count", "3".to_owned()),
+    ])
+}
+
+/// This computer's name, for `application_name`.
+pub fn host_name() -> String {
+    let from_env = std::env::var("COMPUTERNAME").or_else(|_| std::env::var("HOSTNAME"));
+    let name = from_env
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty());
+    name.unwrap_or_else(|| "unknown-host".into())
 }
 
 fn read_config_file(path: &Path) -> Result<ConfigFile, ConfigError> {

@@ -38,14 +38,26 @@ pub enum RegistryError {
         current: Box<Machine>,
     },
 
-    /// The database cannot be reached or refused the connection. The text is safe to show: it
-    /// never contains the password or the full connection string.
+    /// The database cannot be reached, did not answer within its deadline, or does not accept
+    /// work now (shutting down, read-only, full). The text is safe to show: it never contains the
+    /// password or the full connection string. Writes wait in the outbox and are sent later.
     #[error("database unavailable: {0}")]
     Unavailable(String),
 
-    /// The schema migration refused to adopt the existing table: the report lists offending rows.
+    /// The server is there but this attempt collided with other work (a deadlock, a serialization
+    /// failure, a lock held too long): the same write succeeds when simply tried again.
+    #[error("database busy: {0}")]
+    Busy(String),
+
+    /// The schema cannot be used by this app: the adoption refused rows, the database is newer
+    /// than the app, or a migration could not run. The text says what to do.
     #[error("database needs attention: {0}")]
     SchemaRefused(String),
+
+    /// The server refused this change for a reason of its own (a permission, a rule another tool
+    /// added). The text is in the app's words; the server's own text goes to the log.
+    #[error("refused by the database: {0}")]
+    Refused(String),
 
     #[error("internal error: {0}")]
     Internal(String),
@@ -64,42 +76,113 @@ impl RegistryError {
         Self::Validation(vec![FieldError::new(field, message)])
     }
 
-    /// True when the operation may succeed if simply tried again later (the database was away).
+    /// True when the operation may succeed if simply tried again later.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Unavailable(_))
+        matches!(self, Self::Unavailable(_) | Self::Busy(_))
     }
 }
 
-/// Classifies a driver error that no repository function had a more specific meaning for:
-/// connection-level trouble becomes `Unavailable` with a safe message, the rest `Internal`.
+/// What a driver error means for the caller, by SQLSTATE where the server gave one.
+enum Class {
+    Unavailable(String),
+    Busy(String),
+    Refused(String),
+    Internal,
+}
+
+/// Classifies a driver error that no repository function had a more specific meaning for.
 pub(crate) fn from_sqlx(err: sqlx::Error) -> RegistryError {
-    match unavailable_reason(&err) {
-        Some(reason) => RegistryError::Unavailable(reason),
-        None => RegistryError::Internal(err.to_string()),
+    match classify(&err) {
+        Class::Unavailable(reason) => RegistryError::Unavailable(reason),
+        Class::Busy(reason) => RegistryError::Busy(reason),
+        Class::Refused(reason) => {
+            tracing::warn!(error = %err, %reason, "the database refused a change");
+            RegistryError::Refused(reason)
+        }
+        Class::Internal => RegistryError::Internal(err.to_string()),
     }
 }
 
-fn unavailable_reason(err: &sqlx::Error) -> Option<String> {
+fn classify(err: &sqlx::Error) -> Class {
+    use Class::*;
     match err {
-        sqlx::Error::Io(io) => Some(format!("cannot reach the database server ({})", io.kind())),
-        sqlx::Error::Tls(_) => Some("the secure connection to the database failed".into()),
-        sqlx::Error::PoolTimedOut => Some("the database did not answer in time".into()),
-        sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
-            Some("the connection to the database was closed".into())
+        sqlx::Error::Io(io) => {
+            Unavailable(format!("cannot reach the database server ({})", io.kind()))
         }
+        sqlx::Error::Tls(_) => Unavailable("the secure connection to the database failed".into()),
+        sqlx::Error::PoolTimedOut => Unavailable("the database did not answer in time".into()),
+        sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
+            Unavailable("the connection to the database was closed".into())
+        }
+        sqlx::Error::Protocol(_) => Unavailable("the connection to the database broke".into()),
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
-            match code.as_ref() {
-                "28P01" | "28000" => Some("the database refused the user name or password".into()),
-                "3D000" => Some("the database does not exist on the server".into()),
-                "57P01" | "57P02" | "57P03" => {
-                    Some("the database server is shutting down or starting up".into())
-                }
-                "53300" => Some("the database server has too many connections".into()),
-                c if c.starts_with("08") => Some("lost the connection to the database".into()),
-                _ => None,
-            }
+            classify_sqlstate(code.as_ref())
         }
-        _ => None,
+        _ => Internal,
+    }
+}
+
+/// The server's error codes (PostgreSQL appendix A) that mean "not now" rather than "no".
+fn classify_sqlstate(code: &str) -> Class {
+    use Class::*;
+    match code {
+        "28P01" | "28000" => Unavailable("the database refused the user name or password".into()),
+        "3D000" => Unavailable("the database does not exist on the server".into()),
+        "57P01" | "57P02" | "57P03" => {
+            Unavailable("the database server is shutting down or starting up".into())
+        }
+        "57014" => Unavailable("the database did not finish in time (statement timeout)".into()),
+        "25006" => Unavailable(
+            "the database server only accepts reading now (a standby, perhaps after a failover)"
+                .into(),
+        ),
+        "25P03" | "57P05" => Unavailable("the database server ended an idle session".into()),
+        "53300" => Unavailable("the database server has too many connections".into()),
+        "53100" => Unavailable("the database server's disk is full".into()),
+        "53200" => Unavailable("the database server is out of memory".into()),
+        "40001" => Busy("another change to the same rows was made at the same moment".into()),
+        "40P01" => Busy("a deadlock with another change; it will be tried again".into()),
+        "55P03" => Busy("a machine is locked by another session for too long".into()),
+        c if c.starts_with("08") => Unavailable("lost the connection to the database".into()),
+        c if c.starts_with("53") || c.starts_with("58") => Unavailable(format!(
+            "the database server has a resource problem (error {c})"
+        )),
+        "42501" => Refused("the database user may not make this change".into()),
+        "P0001" => Refused("a rule in the database (a trigger) refused this change".into()),
+        c if c.starts_with("23") => Refused(format!(
+            "the change breaks a rule of the database table (error {c})"
+        )),
+        // Inside a batch, the statements after a failed one answer so; the batch is redone
+        // in smaller parts, where the real cause shows.
+        "25P02" => Internal,
+        c if c.starts_with("22") => Refused(format!(
+            "the database could not store a value of this change (error {c})"
+        )),
+        _ => Internal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transient_codes_are_not_conflicts() {
+        for code in ["40001", "40P01", "55P03"] {
+            assert!(matches!(classify_sqlstate(code), Class::Busy(_)), "{code}");
+        }
+        for code in ["57014", "53300", "57P01", "25006", "08006", "25P03"] {
+            assert!(
+                matches!(classify_sqlstate(code), Class::Unavailable(_)),
+                "{code}"
+            );
+        }
+        for code in ["42501", "P0001", "23514"] {
+            assert!(
+                matches!(classify_sqlstate(code), Class::Refused(_)),
+                "{code}"
+            );
+        }
     }
 }

@@ -6,11 +6,13 @@
 //! connection pool, the one-time schema migration and the repository together.
 
 pub mod config;
+pub mod db;
 pub mod domain;
 pub mod error;
 pub mod registry;
 pub mod repo;
 pub mod samples;
+pub mod schema;
 pub mod sync;
 
 pub use config::{DatabaseConfig, DatabaseTarget};

@@ -16,8 +16,11 @@ pub struct DatabaseStatus {
 #[tauri::command]
 #[specta::specta]
 pub async fn database_status(state: State<'_, AppState>) -> Result<DatabaseStatus, CommandError> {
+    let health = state
+        .call(|s| async move { Ok(s.registry().health().await) })
+        .await?;
     Ok(DatabaseStatus {
-        health: state.synced()?.registry().health().await,
+        health,
         config_file: state.config_file().display().to_string(),
     })
 }

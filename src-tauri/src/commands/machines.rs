@@ -16,13 +16,17 @@ pub async fn list_machines(
     state: State<'_, AppState>,
     query: ListQuery,
 ) -> Result<MachinePage, CommandError> {
-    Ok(state.synced()?.list_machines(&query).await?)
+    state
+        .call(|s| async move { s.list_machines(&query).await })
+        .await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn get_machine(state: State<'_, AppState>, uid: Uuid) -> Result<Machine, CommandError> {
-    Ok(state.synced()?.get_machine(uid).await?)
+    state
+        .call(|s| async move { s.get_machine(uid).await })
+        .await
 }
 
 #[tauri::command]
@@ -31,7 +35,9 @@ pub async fn create_machine(
     state: State<'_, AppState>,
     write: CreateMachine,
 ) -> Result<WriteOutcome, CommandError> {
-    Ok(state.synced()?.create_machine(write).await?)
+    state
+        .call(|s| async move { s.create_machine(write).await })
+        .await
 }
 
 #[tauri::command]
@@ -40,7 +46,9 @@ pub async fn update_machine(
     state: State<'_, AppState>,
     write: UpdateMachine,
 ) -> Result<WriteOutcome, CommandError> {
-    Ok(state.synced()?.update_machine(write).await?)
+    state
+        .call(|s| async move { s.update_machine(write).await })
+        .await
 }
 
 #[tauri::command]
@@ -49,7 +57,9 @@ pub async fn set_machine_status(
     state: State<'_, AppState>,
     write: SetMachineStatus,
 ) -> Result<WriteOutcome, CommandError> {
-    Ok(state.synced()?.set_machine_status(write).await?)
+    state
+        .call(|s| async move { s.set_machine_status(write).await })
+        .await
 }
 
 #[tauri::command]
@@ -58,7 +68,9 @@ pub async fn delete_machine(
     state: State<'_, AppState>,
     write: DeleteMachine,
 ) -> Result<WriteOutcome, CommandError> {
-    Ok(state.synced()?.delete_machine(write).await?)
+    state
+        .call(|s| async move { s.delete_machine(write).await })
+        .await
 }
 
 #[tauri::command]
@@ -67,11 +79,13 @@ pub async fn status_counts(
     state: State<'_, AppState>,
     query: ListQuery,
 ) -> Result<Vec<StatusCount>, CommandError> {
-    Ok(state.synced()?.status_counts(&query).await?)
+    state
+        .call(|s| async move { s.status_counts(&query).await })
+        .await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn machine_types(state: State<'_, AppState>) -> Result<Vec<String>, CommandError> {
-    Ok(state.synced()?.machine_types().await?)
+    state.call(|s| async move { s.machine_types().await }).await
 }

@@ -19,14 +19,16 @@ pub async fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus, Comma
 #[tauri::command]
 #[specta::specta]
 pub async fn outbox_entries(state: State<'_, AppState>) -> Result<Vec<OutboxEntry>, CommandError> {
-    Ok(state.synced()?.outbox_entries().await?)
+    state
+        .call(|s| async move { s.outbox_entries().await })
+        .await
 }
 
 /// Gives up a write that needed attention. False when there was no such write.
 #[tauri::command]
 #[specta::specta]
 pub async fn discard_write(state: State<'_, AppState>, seq: i64) -> Result<bool, CommandError> {
-    Ok(state.synced()?.discard(seq).await?)
+    state.call(|s| async move { s.discard(seq).await }).await
 }
 
 /// Retries a write that needed attention, usually edited. False when there was no such write.
@@ -37,5 +39,7 @@ pub async fn retry_write(
     seq: i64,
     write: QueuedWrite,
 ) -> Result<bool, CommandError> {
-    Ok(state.synced()?.retry(seq, write).await?)
+    state
+        .call(|s| async move { s.retry(seq, write).await })
+        .await
 }

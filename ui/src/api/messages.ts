@@ -14,6 +14,8 @@ export function describeError(error: CommandError): string {
       return `Someone else changed this machine while you were editing (it is now at version ${error.data.current.version}).`;
     case "DatabaseUnavailable":
       return `The database is unreachable (${error.data.reason}). Nothing was saved; your entry is kept here. Try again when the connection is back.`;
+    case "Refused":
+      return `The database refused this change: ${error.data.reason}. Nothing was changed.`;
     case "NeedsAttention":
       return "The database holds rows that break the registry's rules; an administrator must fix them (see the banner).";
     case "Internal":

@@ -13,8 +13,15 @@ const machine: Machine = {
   version: 3,
   created_at: "2024-01-10T08:00:00Z",
   updated_at: "2024-01-10T08:00:00Z",
+  problems: [],
 };
-const input = { ...machine, efficiency: 70, operational_status: "Idle" };
+const input = {
+  machine_name: machine.machine_name,
+  machine_type: machine.machine_type,
+  last_maintenance: "2024-01-10T08:00:00Z",
+  efficiency: 70,
+  operational_status: "Idle",
+};
 
 function entry(seq: number, write: OutboxEntry["write"], conflict: OutboxEntry["conflict"] = null): OutboxEntry {
   return { seq, write, attempts: 0, queued_at: "2024-02-01T00:00:00Z", conflict };

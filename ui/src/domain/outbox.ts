@@ -76,6 +76,7 @@ export function overlay(
           version: 1,
           created_at: entry.queued_at,
           updated_at: entry.queued_at,
+          problems: [],
         },
         write.write.machine,
       );
@@ -103,5 +104,7 @@ export function describeConflict(conflict: Conflict): string {
       return "the machine was deleted meanwhile";
     case "invalid":
       return conflict.fields.map((f) => f.message).join(" · ");
+    case "refused":
+      return `the database refused it: ${conflict.explanation}`;
   }
 }

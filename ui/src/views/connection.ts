@@ -35,7 +35,8 @@ export class ConnectionMonitor {
     const attention = status.needs_attention > 0 ? ` · ${status.needs_attention} need attention` : "";
     const synced = status.last_sync ? `Last sync ${formatLocalDateTime(status.last_sync)}` : "";
     this.pill.title = synced;
-    this.lastSync.textContent = synced;
+    this.lastSync.textContent = status.fault ? `${synced} · ⚠ ${status.fault}` : synced;
+    this.lastSync.classList.toggle("fault", Boolean(status.fault));
     switch (status.connection) {
       case "online":
         this.pill.className = "db-pill online";
@@ -57,6 +58,8 @@ export class ConnectionMonitor {
 
   private async showOfflineBanner(status: SyncStatus): Promise<void> {
     const detail = await api.databaseStatus();
+    // An online status may have arrived while this call was under way: it wins.
+    if (this.last?.connection !== "offline") return;
     this.banner.hidden = false;
     if (detail.ok && detail.value.health.state === "needs_attention") {
       this.banner.className = "banner attention";

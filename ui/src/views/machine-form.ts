@@ -54,8 +54,9 @@ function formFrom(machine: Machine): MachineForm {
     machine_name: machine.machine_name,
     machine_type: machine.machine_type,
     operational_status: machine.operational_status,
-    efficiency: machine.efficiency === null ? "" : String(machine.efficiency),
-    last_maintenance_local: utcToLocalInput(machine.last_maintenance),
+    efficiency: machine.efficiency === null || machine.efficiency === undefined ? "" : String(machine.efficiency),
+    // Empty when the stored value is not a date (another tool wrote it): the operator sets one.
+    last_maintenance_local: machine.last_maintenance ? utcToLocalInput(machine.last_maintenance) : "",
   };
 }
 

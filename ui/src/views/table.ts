@@ -107,17 +107,27 @@ export class MachineTable {
         "data-uid": machine.uid,
         class: mark ?? "",
         ...(mark ? { "data-mark": mark } : {}),
+        ...(machine.problems.length > 0 ? { "data-problem": "true", title: machine.problems.join("\n") } : {}),
       },
-      el("td", { class: "name" }, machine.machine_name),
-      el("td", {}, machine.machine_type),
-      el("td", {}, el("span", { class: `status-cell ${statusClass(machine.operational_status)}` }, select)),
-      el("td", { class: "numeric" }, formatEfficiency(machine.efficiency)),
       el(
         "td",
-        { title: machine.last_maintenance },
-        formatLocalDateTime(machine.last_maintenance),
-        el("span", { class: "age" }, formatAge(machine.last_maintenance, now)),
+        { class: "name" },
+        machine.machine_name,
+        ...(machine.problems.length > 0
+          ? [el("span", { class: "problem", role: "img", "aria-label": machine.problems.join(" ") }, " ⚠")]
+          : []),
       ),
+      el("td", {}, machine.machine_type),
+      el("td", {}, el("span", { class: `status-cell ${statusClass(machine.operational_status)}` }, select)),
+      el("td", { class: "numeric" }, formatEfficiency(machine.efficiency ?? null)),
+      machine.last_maintenance
+        ? el(
+            "td",
+            { title: machine.last_maintenance },
+            formatLocalDateTime(machine.last_maintenance),
+            el("span", { class: "age" }, formatAge(machine.last_maintenance, now)),
+          )
+        : el("td", { class: "unreadable" }, "not a date (see ⚠)"),
       el("td", { class: "actions" }, edit, remove),
     );
     row.addEventListener("dblclick", () => this.handlers.onEdit(machine));

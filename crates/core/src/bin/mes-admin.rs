@@ -3,13 +3,13 @@
 
 use std::process::ExitCode;
 
-use mes_core::registry::DatabaseHealth;
-use mes_core::{samples, DatabaseConfig, Registry};
+use mes_core::{samples, schema, DatabaseConfig, Registry};
 
 const USAGE: &str = "usage: mes-admin <migrate|seed|status>
   migrate  apply the schema migrations (adopting an existing tutorial table)
   seed     migrate, then load the four sample machines if the table is empty
-  status   say whether the database is reachable and migrated";
+  status   say whether the database is reachable and migrated, and name the rows holding
+           values the app cannot show (only reads; changes nothing)";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -30,10 +30,18 @@ async fn main() -> ExitCode {
     };
     let registry = Registry::connect_lazy(&config);
     let outcome = match command.as_str() {
-        "migrate" => registry
-            .ensure_schema()
-            .await
-            .map(|()| "schema is up to date".to_owned()),
+        "migrate" => match schema::migrate(registry.db()).await {
+            Ok(()) => schema::inspect(registry.db()).await.map(|state| {
+                let mut message = format!("schema is up to date (schema {})", state.database);
+                for row in &state.rule_breaks {
+                    message.push_str(&format!(
+                        "\n  row holding a value the app cannot show: {row}"
+                    ));
+                }
+                message
+            }),
+            Err(e) => Err(e),
+        },
         "seed" => samples::seed_if_empty(&registry)
             .await
             .map(|added| match added {
@@ -41,13 +49,28 @@ async fn main() -> ExitCode {
                 n => format!("loaded {n} sample machines"),
             }),
         "status" => {
-            let health = registry.health().await;
-            let online = matches!(health, DatabaseHealth::Online { .. });
+            let state = match registry.ping().await {
+                Ok(()) => schema::inspect(registry.db()).await,
+                Err(e) => Err(e),
+            };
+            let report = match &state {
+                Ok(state) => serde_json::json!({
+                    "state": if state.up_to_date() { "online" } else { "needs_migration" },
+                    "target": config.target().display,
+                    "schema": { "database": state.database, "app": state.app },
+                    "rows_with_values_the_app_cannot_show": state.rule_breaks,
+                }),
+                Err(e) => serde_json::json!({
+                    "state": "unavailable",
+                    "target": config.target().display,
+                    "reason": e.to_string(),
+                }),
+            };
             println!(
                 "{}",
-                serde_json::to_string_pretty(&health).unwrap_or_default()
+                serde_json::to_string_pretty(&report).unwrap_or_default()
             );
-            return if online {
+            return if state.is_ok_and(|s| s.up_to_date()) {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE

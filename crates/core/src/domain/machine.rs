@@ -13,14 +13,18 @@ pub struct Machine {
     pub machine_name: String,
     pub machine_type: String,
     pub operational_status: OperationalStatus,
-    /// OEE in percent, 0 to 100.
-    pub efficiency: f64,
-    /// UTC instant (RFC 3339); the UI shows it in local time.
-    pub last_maintenance: DateTime<Utc>,
+    /// OEE in percent, 0 to 100; `null` when the stored value is not (see `problems`).
+    pub efficiency: Option<f64>,
+    /// UTC instant (RFC 3339); the UI shows it in local time. `null` when the stored value is not a
+    /// date the app can show (see `problems`).
+    pub last_maintenance: Option<DateTime<Utc>>,
     /// Optimistic-concurrency token: send it back with an update or delete.
     pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    /// Why some values are not shown: another tool stored them in a form the app cannot represent
+    /// ('infinity', a year 262143, …). Empty for a sound row.
+    pub problems: Vec<String>,
 }
 
 /// How many machines have a status (for "12 Running · 3 Down").

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::machines_write::accepted_version;
 use crate::domain::{OperationalStatus, ValidMachine};
 use crate::error::{from_sqlx, RegistryError};
 
@@ -77,6 +78,7 @@ impl MachineColumns {
 pub async fn create_machines(
     db: &mut PgConnection,
     writes: &[BatchCreate<'_>],
+    client: Option<Uuid>,
 ) -> Result<Vec<Uuid>, RegistryError> {
     let mut columns = MachineColumns::default();
     for write in writes {
@@ -87,12 +89,12 @@ pub async fn create_machines(
              INSERT INTO machines (uid, machine_name, machine_type, operational_status, efficiency, last_maintenance)
              SELECT uid, name, machine_type, status, efficiency, last_maintenance FROM fresh
              ON CONFLICT DO NOTHING
-             RETURNING uid
+             RETURNING uid, version
          ), done AS (
-             SELECT fresh.write_id, fresh.uid FROM fresh JOIN inserted USING (uid)
+             SELECT fresh.write_id, fresh.uid, inserted.version FROM fresh JOIN inserted USING (uid)
          ), recorded AS (
-             INSERT INTO applied_writes (write_id, machine_uid, kind)
-             SELECT write_id, uid, 'create' FROM done
+             INSERT INTO applied_writes (write_id, machine_uid, kind, client_id, version_before, version_after)
+             SELECT write_id, uid, 'create', $8::uuid, NULL, version FROM done
          )
          {DONE_OR_BEFORE}",
         with_fresh(
@@ -108,6 +110,7 @@ pub async fn create_machines(
         .bind(&columns.statuses)
         .bind(&columns.efficiencies)
         .bind(&columns.last_maintenance)
+        .bind(client)
         .fetch_all(db)
         .await
         .map_err(from_sqlx)
@@ -121,13 +124,16 @@ pub async fn create_machines(
 pub async fn update_machines(
     db: &mut PgConnection,
     writes: &[BatchUpdate<'_>],
+    client: Option<Uuid>,
 ) -> Result<Vec<Uuid>, RegistryError> {
     let mut columns = MachineColumns::default();
     for write in writes {
         columns.push(write.machine);
     }
     let sql = format!(
-        "{}, blocked AS (
+        "{}, target AS (
+             SELECT m.uid, m.version FROM machines m JOIN fresh f USING (uid) FOR UPDATE OF m
+         ), blocked AS (
              SELECT f.uid FROM fresh f
              WHERE EXISTS (SELECT 1 FROM machines m
                            WHERE lower(m.machine_name) = lower(f.name) AND m.uid <> f.uid)
@@ -136,19 +142,20 @@ pub async fn update_machines(
              UPDATE machines m
              SET machine_name = f.name, machine_type = f.machine_type, operational_status = f.status,
                  efficiency = f.efficiency, last_maintenance = f.last_maintenance
-             FROM fresh f
-             WHERE m.uid = f.uid AND m.version = f.expected_version
+             FROM fresh f JOIN target t USING (uid)
+             WHERE m.uid = f.uid AND {}
                AND f.uid NOT IN (SELECT uid FROM blocked)
-             RETURNING f.write_id, m.uid
+             RETURNING f.write_id, m.uid, t.version AS version_before, m.version AS version_after
          ), done AS (SELECT * FROM updated), recorded AS (
-             INSERT INTO applied_writes (write_id, machine_uid, kind)
-             SELECT write_id, uid, 'update' FROM done
+             INSERT INTO applied_writes (write_id, machine_uid, kind, client_id, version_before, version_after)
+             SELECT write_id, uid, 'update', $9::uuid, version_before, version_after FROM done
          )
          {DONE_OR_BEFORE}",
         with_fresh(
             ", expected_version, name, machine_type, status, efficiency, last_maintenance",
             "$1::uuid[], $2::uuid[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::timestamptz[]",
-        )
+        ),
+        accepted_version("f.expected_version", "t.version", "t.uid", "$9::uuid"),
     );
     sqlx::query_scalar(&sql)
         .bind(writes.iter().map(|w| w.write_id).collect::<Vec<_>>())
@@ -164,6 +171,7 @@ pub async fn update_machines(
         .bind(&columns.statuses)
         .bind(&columns.efficiencies)
         .bind(&columns.last_maintenance)
+        .bind(client)
         .fetch_all(db)
         .await
         .map_err(from_sqlx)
@@ -173,15 +181,18 @@ pub async fn update_machines(
 pub async fn set_machine_statuses(
     db: &mut PgConnection,
     writes: &[BatchStatus],
+    client: Option<Uuid>,
 ) -> Result<Vec<Uuid>, RegistryError> {
     let sql = format!(
-        "{}, updated AS (
+        "{}, target AS (
+             SELECT m.uid, m.version FROM machines m JOIN fresh f USING (uid) FOR UPDATE OF m
+         ), updated AS (
              UPDATE machines m SET operational_status = f.status
-             FROM fresh f WHERE m.uid = f.uid
-             RETURNING f.write_id, m.uid
+             FROM fresh f JOIN target t USING (uid) WHERE m.uid = f.uid
+             RETURNING f.write_id, m.uid, t.version AS version_before, m.version AS version_after
          ), done AS (SELECT * FROM updated), recorded AS (
-             INSERT INTO applied_writes (write_id, machine_uid, kind)
-             SELECT write_id, uid, 'set_status' FROM done
+             INSERT INTO applied_writes (write_id, machine_uid, kind, client_id, version_before, version_after)
+             SELECT write_id, uid, 'set_status', $4::uuid, version_before, version_after FROM done
          )
          {DONE_OR_BEFORE}",
         with_fresh(", status", "$1::uuid[], $2::uuid[], $3::text[]")
@@ -190,6 +201,7 @@ pub async fn set_machine_statuses(
         .bind(writes.iter().map(|w| w.write_id).collect::<Vec<_>>())
         .bind(writes.iter().map(|w| w.uid).collect::<Vec<_>>())
         .bind(writes.iter().map(|w| w.status.as_str()).collect::<Vec<_>>())
+        .bind(client)
         .fetch_all(db)
         .await
         .map_err(from_sqlx)
@@ -200,24 +212,28 @@ pub async fn set_machine_statuses(
 pub async fn delete_machines(
     db: &mut PgConnection,
     writes: &[BatchDelete],
+    client: Option<Uuid>,
 ) -> Result<Vec<Uuid>, RegistryError> {
     // Every part of the statement sees the table as it was before it, so `gone` holds only the
     // machines missing beforehand, never those this statement deletes.
     let sql = format!(
-        "{}, deleted AS (
-             DELETE FROM machines m USING fresh f
-             WHERE m.uid = f.uid AND m.version = f.expected_version
-             RETURNING f.write_id, m.uid
+        "{}, target AS (
+             SELECT m.uid, m.version FROM machines m JOIN fresh f USING (uid) FOR UPDATE OF m
+         ), deleted AS (
+             DELETE FROM machines m USING fresh f JOIN target t USING (uid)
+             WHERE m.uid = f.uid AND {}
+             RETURNING f.write_id, m.uid, t.version AS version_before
          ), recorded AS (
-             INSERT INTO applied_writes (write_id, machine_uid, kind)
-             SELECT write_id, uid, 'delete' FROM deleted
+             INSERT INTO applied_writes (write_id, machine_uid, kind, client_id, version_before, version_after)
+             SELECT write_id, uid, 'delete', $4::uuid, version_before, NULL FROM deleted
          ), done AS (
              SELECT write_id FROM deleted
              UNION ALL
              SELECT f.write_id FROM fresh f WHERE NOT EXISTS (SELECT 1 FROM machines m WHERE m.uid = f.uid)
          )
          {DONE_OR_BEFORE}",
-        with_fresh(", expected_version", "$1::uuid[], $2::uuid[], $3::int8[]")
+        with_fresh(", expected_version", "$1::uuid[], $2::uuid[], $3::int8[]"),
+        accepted_version("f.expected_version", "t.version", "t.uid", "$4::uuid"),
     );
     sqlx::query_scalar(&sql)
         .bind(writes.iter().map(|w| w.write_id).collect::<Vec<_>>())
@@ -228,6 +244,7 @@ pub async fn delete_machines(
                 .map(|w| w.expected_version)
                 .collect::<Vec<_>>(),
         )
+        .bind(client)
         .fetch_all(db)
         .await
         .map_err(from_sqlx)

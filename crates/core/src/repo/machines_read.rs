@@ -1,7 +1,7 @@
 use sqlx::{PgExecutor, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::row::{into_machines, MachineRow, MACHINE_COLUMNS};
+use super::row::{insane_instants, into_machines, MachineRow, MACHINE_COLUMNS};
 use crate::domain::{Machine, OperationalStatus, StatusCount, ValidListQuery};
 use crate::error::{from_sqlx, RegistryError};
 
@@ -93,17 +93,38 @@ pub async fn all_machines(
     into_machines(rows)
 }
 
-/// A fingerprint of the whole fleet that changes with every insert, delete and real change
-/// (the version trigger moves `updated_at`), whoever makes it: the offline copy is refreshed
-/// only when it differs.
+/// A fingerprint of the whole fleet that changes with every committed insert, delete and real
+/// change, whoever makes it: the count, then an order-free hash of every (uid, version) pair.
+/// Every real change moves a machine's version (the trigger), so the set of pairs changes with
+/// it; unlike the newest `updated_at` (a transaction's *start*), it cannot miss a change that
+/// commits late. The offline copy is refreshed only when it differs.
 pub async fn fleet_signature(db: impl PgExecutor<'_>) -> Result<String, RegistryError> {
     sqlx::query_scalar(
-        "SELECT count(*) || '/' || coalesce(max(id), 0) || '/' || coalesce(max(updated_at)::text, '')
+        "SELECT count(*) || '/' || coalesce(bit_xor(hashtextextended(uid::text || '/' || version, 0)), 0)
          FROM machines",
     )
     .fetch_one(db)
     .await
     .map_err(from_sqlx)
+}
+
+/// Rows holding values the app cannot show as stored (another tool wrote them): id, name and
+/// the offending values, for the administrator's report.
+pub async fn rule_breaks(
+    db: impl PgExecutor<'_>,
+    limit: i64,
+) -> Result<Vec<String>, RegistryError> {
+    let sql = format!(
+        "SELECT format('id %s (%L): last_maintenance %s, created_at %s, updated_at %s',
+                       id, machine_name, last_maintenance, created_at, updated_at)
+         FROM machines WHERE {} ORDER BY id LIMIT $1",
+        insane_instants()
+    );
+    sqlx::query_scalar(&sql)
+        .bind(limit)
+        .fetch_all(db)
+        .await
+        .map_err(from_sqlx)
 }
 
 /// The distinct machine types, for the type filter. Bounded: a fleet has tens of types.

@@ -2,6 +2,11 @@
 //! its `write_id` in `applied_writes` together, and does nothing when that id was already
 //! recorded. When a statement changes no row, a second query tells why: already applied, gone,
 //! or changed by someone else.
+//!
+//! Each write also records the client (one PC's outbox) that made it and the machine's version
+//! before and after. An edit or delete carries the version the operator saw; it applies when the
+//! machine is still at that version, or when every change since was made by the same client (see
+//! [`accepted_version`]): an operator's own writes never conflict with each other.
 
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -13,15 +18,38 @@ use crate::error::{from_sqlx, FieldError, RegistryError};
 /// The guard every write carries: do nothing when this `write_id` ($1) was already applied.
 const NOT_YET_APPLIED: &str = "NOT EXISTS (SELECT 1 FROM applied_writes WHERE write_id = $1)";
 
-/// Wraps a change (`… RETURNING *`, guarded by [`NOT_YET_APPLIED`]) so that the same statement
-/// records the write id ($1) in `applied_writes` and returns the changed row.
-fn recorded(kind: &'static str, change: &str) -> String {
+/// The rule for a write based on version `base` of a machine now at `current`: still the same
+/// version, or every change since then was made by `client` (each recorded write of that client
+/// that moved the version on by one, covering every step from `base` to `current`). A change by
+/// anyone else (another PC, another tool) leaves a step no write of this client covers.
+pub(crate) fn accepted_version(base: &str, current: &str, uid: &str, client: &str) -> String {
     format!(
-        "WITH changed AS ({change}),
-         recorded AS (INSERT INTO applied_writes (write_id, machine_uid, kind) SELECT $1, uid, '{kind}' FROM changed)
+        "({current} = {base} OR ({client} IS NOT NULL AND {current} > {base} AND (
+             SELECT count(DISTINCT w.version_before) FROM applied_writes w
+             WHERE w.machine_uid = {uid} AND w.client_id = {client}
+               AND w.version_before >= {base} AND w.version_after = w.version_before + 1
+               AND w.version_after <= {current}
+         ) = {current} - {base}))"
+    )
+}
+
+/// Wraps a change (`… RETURNING m.*, … AS version_before`, guarded by [`NOT_YET_APPLIED`]) so that
+/// the same statement records the write id ($1), the client and both versions in
+/// `applied_writes`, and returns the changed row.
+fn recorded(kind: &'static str, client: &str, after: &str, change: &str) -> String {
+    format!(
+        "{change},
+         recorded AS (
+             INSERT INTO applied_writes (write_id, machine_uid, kind, client_id, version_before, version_after)
+             SELECT $1, uid, '{kind}', {client}, version_before, {after} FROM changed
+         )
          SELECT {MACHINE_COLUMNS} FROM changed"
     )
 }
+
+/// Locks the machine ($2) for the statement and reads its version: an edit's rule is checked
+/// against the version it will really change, even when another writer committed meanwhile.
+const TARGET: &str = "target AS (SELECT uid, version FROM machines WHERE uid = $2 FOR UPDATE)";
 
 /// Constraint names from the migrations, mapped to what they mean to a caller.
 fn constraint_error(err: sqlx::Error, name: &str) -> RegistryError {
@@ -38,11 +66,12 @@ fn constraint_error(err: sqlx::Error, name: &str) -> RegistryError {
         Some("machines_uid_key") => {
             RegistryError::field("uid", "This machine id is already in use")
         }
-        Some(check) if check.ends_with("_valid") => {
+        Some(check) if check.ends_with("_valid") || check.ends_with("_sane") => {
             let field = match check {
                 "machines_name_valid" => "machine_name",
                 "machines_type_valid" => "machine_type",
                 "machines_status_valid" => "operational_status",
+                "machines_last_maintenance_sane" => "last_maintenance",
                 _ => "efficiency",
             };
             RegistryError::Validation(vec![FieldError::new(
@@ -59,12 +88,18 @@ pub async fn create_machine(
     write_id: Uuid,
     uid: Uuid,
     machine: &ValidMachine,
+    client: Option<Uuid>,
 ) -> Result<Machine, RegistryError> {
     let sql = recorded(
         "create",
+        "$8::uuid",
+        "version",
         &format!(
-            "INSERT INTO machines (uid, machine_name, machine_type, operational_status, efficiency, last_maintenance)
-             SELECT $2, $3, $4, $5, $6, $7 WHERE {NOT_YET_APPLIED} RETURNING *"
+            "WITH changed AS (
+                 INSERT INTO machines (uid, machine_name, machine_type, operational_status, efficiency, last_maintenance)
+                 SELECT $2, $3, $4, $5, $6, $7 WHERE {NOT_YET_APPLIED}
+                 RETURNING *, NULL::bigint AS version_before
+             )"
         ),
     );
     let inserted: Result<Option<MachineRow>, sqlx::Error> = sqlx::query_as(&sql)
@@ -75,6 +110,7 @@ pub async fn create_machine(
         .bind(machine.status.as_str())
         .bind(machine.efficiency.value())
         .bind(machine.last_maintenance)
+        .bind(client)
         .fetch_optional(&mut *db)
         .await;
     match inserted {
@@ -101,14 +137,26 @@ pub async fn update_machine(
     uid: Uuid,
     expected_version: i64,
     machine: &ValidMachine,
+    client: Option<Uuid>,
 ) -> Result<Machine, RegistryError> {
     let sql = recorded(
         "update",
+        "$9::uuid",
+        "version",
         &format!(
-            "UPDATE machines
-             SET machine_name = $4, machine_type = $5, operational_status = $6, efficiency = $7,
-                 last_maintenance = $8
-             WHERE uid = $2 AND version = $3 AND {NOT_YET_APPLIED} RETURNING *"
+            "WITH {TARGET},
+             accepted AS (
+                 SELECT t.uid, t.version FROM target t
+                 WHERE {NOT_YET_APPLIED} AND {}
+             ),
+             changed AS (
+                 UPDATE machines m
+                 SET machine_name = $4, machine_type = $5, operational_status = $6, efficiency = $7,
+                     last_maintenance = $8
+                 FROM accepted a WHERE m.uid = a.uid
+                 RETURNING m.*, a.version AS version_before
+             )",
+            accepted_version("$3::int8", "t.version", "t.uid", "$9::uuid")
         ),
     );
     let updated: Option<MachineRow> = sqlx::query_as(&sql)
@@ -120,6 +168,7 @@ pub async fn update_machine(
         .bind(machine.status.as_str())
         .bind(machine.efficiency.value())
         .bind(machine.last_maintenance)
+        .bind(client)
         .fetch_optional(&mut *db)
         .await
         .map_err(|err| constraint_error(err, machine.name.as_str()))?;
@@ -134,18 +183,26 @@ pub async fn set_machine_status(
     write_id: Uuid,
     uid: Uuid,
     status: OperationalStatus,
+    client: Option<Uuid>,
 ) -> Result<Machine, RegistryError> {
     let sql = recorded(
         "set_status",
+        "$4::uuid",
+        "version",
         &format!(
-            "UPDATE machines SET operational_status = $3
-             WHERE uid = $2 AND {NOT_YET_APPLIED} RETURNING *"
+            "WITH {TARGET},
+             changed AS (
+                 UPDATE machines m SET operational_status = $3
+                 FROM target t WHERE m.uid = t.uid AND {NOT_YET_APPLIED}
+                 RETURNING m.*, t.version AS version_before
+             )"
         ),
     );
     let updated: Option<MachineRow> = sqlx::query_as(&sql)
         .bind(write_id)
         .bind(uid)
         .bind(status.as_str())
+        .bind(client)
         .fetch_optional(&mut *db)
         .await
         .map_err(from_sqlx)?;
@@ -161,17 +218,30 @@ pub async fn delete_machine(
     write_id: Uuid,
     uid: Uuid,
     expected_version: i64,
+    client: Option<Uuid>,
 ) -> Result<Machine, RegistryError> {
     let sql = recorded(
         "delete",
+        "$4::uuid",
+        "NULL::bigint",
         &format!(
-            "DELETE FROM machines WHERE uid = $2 AND version = $3 AND {NOT_YET_APPLIED} RETURNING *"
+            "WITH {TARGET},
+             accepted AS (
+                 SELECT t.uid, t.version FROM target t
+                 WHERE {NOT_YET_APPLIED} AND {}
+             ),
+             changed AS (
+                 DELETE FROM machines m USING accepted a WHERE m.uid = a.uid
+                 RETURNING m.*, a.version AS version_before
+             )",
+            accepted_version("$3::int8", "t.version", "t.uid", "$4::uuid")
         ),
     );
     let deleted: Option<MachineRow> = sqlx::query_as(&sql)
         .bind(write_id)
         .bind(uid)
         .bind(expected_version)
+        .bind(client)
         .fetch_optional(&mut *db)
         .await
         .map_err(from_sqlx)?;
@@ -183,7 +253,7 @@ pub async fn delete_machine(
         }
         None => {
             let current = explain_no_change(db, write_id, uid, Some(expected_version)).await?;
-            // Present at the expected version yet not deleted: a race with another writer.
+            // Present and acceptable yet not deleted: a race with another writer.
             Err(RegistryError::Internal(format!(
                 "delete of {uid} at version {} changed nothing",
                 current.version
@@ -204,7 +274,7 @@ pub async fn write_was_applied(
 }
 
 /// A write changed no row: it was applied before (answer with the machine as it is now), the
-/// machine is gone, or its version moved on.
+/// machine is gone, or it changed since in a way this write may not pass over.
 async fn explain_no_change(
     db: &mut PgConnection,
     write_id: Uuid,
@@ -214,12 +284,10 @@ async fn explain_no_change(
     let applied = write_was_applied(&mut *db, write_id).await?;
     let current = super::get_machine(&mut *db, uid).await?;
     match expected_version {
-        Some(expected) if !applied && current.version != expected => {
-            Err(RegistryError::StaleVersion {
-                expected,
-                current: Box::new(current),
-            })
-        }
+        Some(expected) if !applied => Err(RegistryError::StaleVersion {
+            expected,
+            current: Box::new(current),
+        }),
         _ => Ok(current),
     }
 }

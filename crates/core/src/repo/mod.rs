@@ -15,7 +15,7 @@ pub use machines_batch::{
 };
 pub use machines_read::{
     all_machines, count_machines, fleet_signature, get_machine, list_machines, machine_types,
-    status_counts,
+    rule_breaks, status_counts,
 };
 pub use machines_write::{
     create_machine, delete_machine, set_machine_status, update_machine, write_was_applied,

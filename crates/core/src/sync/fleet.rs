@@ -91,13 +91,21 @@ fn matches(machine: &Machine, query: &ValidListQuery, by_status: bool) -> bool {
         && query
             .machine_type
             .as_ref()
-            .map_or(true, |t| &machine.machine_type == t)
-        && query.search.as_ref().map_or(true, |s| {
+            .is_none_or(|t| &machine.machine_type == t)
+        && query.search.as_ref().is_none_or(|s| {
             machine
                 .machine_name
                 .to_lowercase()
                 .contains(&s.to_lowercase())
         })
+}
+
+/// Efficiencies as the server orders them; one it cannot read (see `Machine::problems`) last.
+fn compare_efficiency(a: Option<f64>, b: Option<f64>) -> Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => a.total_cmp(&b),
+        (a, b) => b.is_some().cmp(&a.is_some()),
+    }
 }
 
 /// The server's order (`SortColumn::order_by`): the column, then `id` in the same direction.
@@ -112,7 +120,7 @@ fn compare(a: &Machine, b: &Machine, sort: SortColumn, direction: SortDirection)
             .operational_status
             .as_str()
             .cmp(b.operational_status.as_str()),
-        SortColumn::Efficiency => a.efficiency.total_cmp(&b.efficiency),
+        SortColumn::Efficiency => compare_efficiency(a.efficiency, b.efficiency),
         SortColumn::LastMaintenance => a.last_maintenance.cmp(&b.last_maintenance),
         SortColumn::UpdatedAt => a.updated_at.cmp(&b.updated_at),
         SortColumn::Id => Ordering::Equal,

@@ -121,8 +121,15 @@ impl Outbox {
             .map_err(local)?;
         let machines = rows
             .iter()
-            .map(|json| serde_json::from_str(json).map_err(local))
-            .collect::<Result<Vec<Machine>, _>>()?;
-        Ok(Some(FleetCopy { machines, saved_at }))
+            .map(|json| serde_json::from_str(json))
+            .collect::<Result<Vec<Machine>, _>>();
+        match machines {
+            Ok(machines) => Ok(Some(FleetCopy { machines, saved_at })),
+            // A copy written by an older version of the app: taken anew when next online.
+            Err(e) => {
+                tracing::warn!(error = %e, "the offline copy of the fleet is in an old format; ignoring it");
+                Ok(None)
+            }
+        }
     }
 }

@@ -115,6 +115,7 @@ impl<'a> Segment<'a> {
 pub(super) async fn apply_step(
     db: &mut PgConnection,
     step: &Step<'_>,
+    client: Option<Uuid>,
 ) -> Result<Grouped, RegistryError> {
     let (phase, group) = match step {
         Step::Group(phase, group) => (phase, group),
@@ -152,7 +153,7 @@ pub(super) async fn apply_step(
                     machine,
                 })
                 .collect();
-            repo::create_machines(db, &writes).await
+            repo::create_machines(db, &writes, client).await
         }
         Phase::Update => {
             let mut valid = Vec::with_capacity(group.len());
@@ -174,7 +175,7 @@ pub(super) async fn apply_step(
                     machine,
                 })
                 .collect();
-            repo::update_machines(db, &writes).await
+            repo::update_machines(db, &writes, client).await
         }
         Phase::Status => {
             let mut writes = Vec::with_capacity(group.len());
@@ -191,7 +192,7 @@ pub(super) async fn apply_step(
                     _ => return unfit(index),
                 }
             }
-            repo::set_machine_statuses(db, &writes).await
+            repo::set_machine_statuses(db, &writes, client).await
         }
         Phase::Delete => {
             let mut writes = Vec::with_capacity(group.len());
@@ -205,7 +206,7 @@ pub(super) async fn apply_step(
                     _ => return unfit(index),
                 }
             }
-            repo::delete_machines(db, &writes).await
+            repo::delete_machines(db, &writes, client).await
         }
     };
     match done {
@@ -220,9 +221,9 @@ pub(super) async fn apply_step(
                 },
             )
         }
-        // The database away is the caller's transient error; any other error is a write that
-        // cannot apply, not known which.
-        Err(RegistryError::Unavailable(reason)) => Err(RegistryError::Unavailable(reason)),
+        // The database away or busy is the caller's transient error; any other error is a
+        // write that cannot apply, not known which.
+        Err(e) if e.is_transient() => Err(e),
         Err(_) => Ok(Grouped::Stopped { first: None }),
     }
 }

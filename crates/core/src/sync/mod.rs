@@ -11,6 +11,7 @@
 mod fleet;
 mod fleet_store;
 mod grouped;
+pub mod hooks;
 mod outbox;
 mod queued;
 mod reads;
@@ -18,8 +19,11 @@ mod replay;
 mod service;
 
 pub use fleet::FleetCopy;
-pub use outbox::{Conflict, Outbox, OutboxEntry};
+pub use hooks::Hooks;
+pub use outbox::{Conflict, Enqueued, Outbox, OutboxEntry, OUTBOX_IN_USE};
 pub use queued::QueuedWrite;
 pub use reads::FLEET_COPY_LIMIT;
 pub use replay::{apply_batch, replay, BatchOutcome, ReplayReport};
-pub use service::{Connection, SyncStatus, SyncedRegistry, WriteOutcome};
+pub use service::{
+    Connection, StatusListener, Submitted, SyncStatus, SyncedRegistry, WriteOutcome,
+};

@@ -1,5 +1,4 @@
 use std::path::Path;
-use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -9,7 +8,7 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
-use super::QueuedWrite;
+use super::{Hooks, QueuedWrite};
 use crate::domain::Machine;
 use crate::error::{FieldError, RegistryError};
 
@@ -25,6 +24,24 @@ pub enum Conflict {
     MachineDeleted,
     /// The write breaks a rule (checked again at replay).
     Invalid { fields: Vec<FieldError> },
+    /// The server refused it for a reason of its own (a permission, a rule another tool added),
+    /// in the app's words.
+    Refused { explanation: String },
+}
+
+/// What queueing a write did to the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Enqueued {
+    /// A new entry at the end of the queue.
+    Appended,
+    /// Merged into the machine's unsent write `into` (an edit of a machine created offline
+    /// stays one create).
+    FoldedInto { into: Uuid },
+    /// Appended, replacing the machine's unsent writes `dropped` (a delete supersedes them).
+    Superseded { dropped: Vec<Uuid> },
+    /// A delete of a machine created offline and never sent: the create and every unsent write
+    /// of it (`dropped`) are gone, and nothing is sent at all.
+    Cancelled { dropped: Vec<Uuid> },
 }
 
 /// One row of the outbox: a pending write, or one that needs attention (`conflict` is set).
@@ -42,8 +59,18 @@ pub struct OutboxEntry {
 
 /// The durable local queue. Every change is one SQLite transaction with a full sync, so a write
 /// acknowledged as "saved — pending sync" survives a crash or a power cut.
+///
+/// It also keeps the PC's write order: whoever sends writes to the server (an online write, a
+/// replay batch) or queues one holds [`Outbox::write_order`], so an online write never overtakes
+/// a queued one and a write is never queued in front of one being sent.
 pub struct Outbox {
     pool: SqlitePool,
+    /// This outbox's identity on the server (`applied_writes.client_id`).
+    client_id: Uuid,
+    write_order: tokio::sync::Mutex<()>,
+    /// Held exclusively while the outbox is open: two processes never replay one outbox.
+    _lock: std::fs::File,
+    pub(super) hooks: Hooks,
     /// The copies kept for offline reading (the last page seen, the fleet), in a file of their
     /// own: they are caches, rebuilt from the server, so they skip the disk flush per change
     /// (a crash of the app still keeps them; a power cut may lose the last few), and their
@@ -77,6 +104,10 @@ CREATE TABLE IF NOT EXISTS outbox (
     conflict TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_machine ON outbox (machine_uid);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 ";
 
 const CACHE_SCHEMA: &str = "
@@ -92,13 +123,16 @@ CREATE TABLE IF NOT EXISTS fleet (
 ";
 
 impl Outbox {
-    /// Opens (creating if needed) the outbox file.
+    /// Opens (creating if needed) the outbox file, and locks it for this process: a second
+    /// process opening the same outbox is refused with [`OUTBOX_IN_USE`].
     pub async fn open(path: &Path) -> Result<Self, RegistryError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(local)?;
         }
-        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
-            .map_err(local)?
+        let lock = lock_exclusively(path)?;
+        // A path, never a URL: a folder name with '?' or '#' must not become URL syntax.
+        let options = SqliteConnectOptions::new()
+            .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             // FULL: a commit is on disk before `enqueue` returns, WAL or not.
@@ -111,12 +145,11 @@ impl Outbox {
             .map_err(local)?;
         sqlx::raw_sql(SCHEMA).execute(&pool).await.map_err(local)?;
         let cache_path = cache_path(path);
-        let cache_options =
-            SqliteConnectOptions::from_str(&format!("sqlite://{}", cache_path.display()))
-                .map_err(local)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal);
+        let cache_options = SqliteConnectOptions::new()
+            .filename(&cache_path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal);
         let cache = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(cache_options)
@@ -126,29 +159,70 @@ impl Outbox {
             .execute(&cache)
             .await
             .map_err(local)?;
+        let client_id = client_id(&pool).await?;
         Ok(Self {
             pool,
+            client_id,
+            write_order: tokio::sync::Mutex::new(()),
+            _lock: lock,
+            hooks: Hooks::default(),
             cache,
             fleet_generation: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// Closes the files and releases the lock (a new `open` of the same path may follow).
+    pub async fn close(self) {
+        self.pool.close().await;
+        self.cache.close().await;
+    }
+
+    /// This outbox's identity on the server: its writes never conflict with each other.
+    pub fn client_id(&self) -> Uuid {
+        self.client_id
+    }
+
+    /// The PC's write order (see the type's documentation).
+    pub async fn write_order(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.write_order.lock().await
+    }
+
+    /// Pause and failure points for tests (inert unless armed).
+    pub fn hooks(&self) -> &Hooks {
+        &self.hooks
     }
 
     /// Queues a write durably. Writes on a machine whose earlier queued writes were never sent
     /// are folded into them (an offline edit of an offline-created machine stays one create), so
     /// replay never depends on versions that do not exist yet. Writes already sent are never
     /// changed: their `write_id` may be recorded on the server.
-    pub async fn enqueue(&self, write: QueuedWrite) -> Result<(), RegistryError> {
+    pub async fn enqueue(&self, write: QueuedWrite) -> Result<Enqueued, RegistryError> {
         let mut tx = self.pool.begin().await.map_err(local)?;
         let unsent = unsent_for_machine(&mut tx, write.machine_uid()).await?;
-        match fold(&unsent, &write) {
+        let id_of = |seq: i64| {
+            unsent
+                .iter()
+                .find(|(s, _)| *s == seq)
+                .map(|(_, w)| w.write_id())
+        };
+        let enqueued = match fold(&unsent, &write) {
             Fold::Into { seq, write: merged } => {
-                sqlx::query("UPDATE outbox SET payload = ?, kind = ? WHERE seq = ?")
-                    .bind(to_json(&merged)?)
-                    .bind(merged.kind())
-                    .bind(seq)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(local)?;
+                let folded = sqlx::query(
+                    "UPDATE outbox SET payload = ?, kind = ? WHERE seq = ? AND attempts = 0",
+                )
+                .bind(to_json(&merged)?)
+                .bind(merged.kind())
+                .bind(seq)
+                .execute(&mut *tx)
+                .await
+                .map_err(local)?
+                .rows_affected();
+                if folded != 1 {
+                    return Err(local("the unsent write to fold into is gone"));
+                }
+                Enqueued::FoldedInto {
+                    into: merged.write_id(),
+                }
             }
             Fold::Cancel => {
                 sqlx::query("DELETE FROM outbox WHERE machine_uid = ? AND attempts = 0 AND conflict IS NULL")
@@ -156,19 +230,75 @@ impl Outbox {
                     .execute(&mut *tx)
                     .await
                     .map_err(local)?;
+                Enqueued::Cancelled {
+                    dropped: unsent.iter().map(|(_, w)| w.write_id()).collect(),
+                }
             }
             Fold::Append { drop_seqs, write } => {
+                let dropped: Vec<Uuid> = drop_seqs.iter().filter_map(|s| id_of(*s)).collect();
                 for seq in drop_seqs {
-                    sqlx::query("DELETE FROM outbox WHERE seq = ?")
+                    sqlx::query("DELETE FROM outbox WHERE seq = ? AND attempts = 0")
                         .bind(seq)
                         .execute(&mut *tx)
                         .await
                         .map_err(local)?;
                 }
-                insert(&mut tx, &write).await?;
+                insert(&mut tx, &write, 0).await?;
+                if dropped.is_empty() {
+                    Enqueued::Appended
+                } else {
+                    Enqueued::Superseded { dropped }
+                }
             }
-        }
+        };
+        tx.commit().await.map_err(local)?;
+        Ok(enqueued)
+    }
+
+    /// Queues a write that may already be recorded on the server (its online attempt got no
+    /// answer): it counts as sent, so nothing is ever folded into it, and replay recognises it
+    /// if it did land.
+    pub async fn enqueue_sent(&self, write: QueuedWrite) -> Result<(), RegistryError> {
+        let mut tx = self.pool.begin().await.map_err(local)?;
+        insert(&mut tx, &write, 1).await?;
         tx.commit().await.map_err(local)
+    }
+
+    /// The oldest pending writes, up to `limit`, marked as sent in the same transaction: from
+    /// the moment replay holds them, nothing is folded into them, even if it never gets further.
+    pub async fn take(&self, limit: i64) -> Result<Vec<OutboxEntry>, RegistryError> {
+        let mut tx = self.pool.begin().await.map_err(local)?;
+        let rows = sqlx::query(
+            "SELECT seq, payload, attempts, queued_at, conflict FROM outbox
+             WHERE conflict IS NULL ORDER BY seq LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(local)?;
+        let mut entries = rows
+            .iter()
+            .map(entry_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let unsent: Vec<i64> = entries
+            .iter()
+            .filter(|e| e.attempts == 0)
+            .map(|e| e.seq)
+            .collect();
+        if !unsent.is_empty() {
+            sqlx::query(
+                "UPDATE outbox SET attempts = 1 WHERE seq IN (SELECT value FROM json_each(?))",
+            )
+            .bind(serde_json::to_string(&unsent).map_err(local)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(local)?;
+        }
+        tx.commit().await.map_err(local)?;
+        for entry in &mut entries {
+            entry.attempts = entry.attempts.max(1);
+        }
+        Ok(entries)
     }
 
     /// The oldest pending writes (not those needing attention), up to `limit`.
@@ -188,16 +318,6 @@ impl Outbox {
             .fetch_one(&self.pool)
             .await
             .map_err(local)
-    }
-
-    /// Records that these writes are about to be sent (they may be recorded on the server from
-    /// now on, so they are never folded into again).
-    pub async fn mark_sent(&self, seqs: &[i64]) -> Result<(), RegistryError> {
-        self.each(
-            seqs,
-            "UPDATE outbox SET attempts = attempts + 1 WHERE seq IN (SELECT value FROM json_each(?))",
-        )
-        .await
     }
 
     /// Removes writes the server has committed.
@@ -324,16 +444,56 @@ fn to_json(write: &QueuedWrite) -> Result<String, RegistryError> {
     serde_json::to_string(write).map_err(local)
 }
 
+/// The name of the error a second process gets when it opens an outbox in use.
+pub const OUTBOX_IN_USE: &str = "is in use by another running MES Machine Manager";
+
+/// Takes the outbox's lock file (`outbox.sqlite3.lock`) for this process. The operating system
+/// releases it when the process ends, however it ends.
+fn lock_exclusively(path: &Path) -> Result<std::fs::File, RegistryError> {
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(local)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(RegistryError::Internal(format!(
+            "the local outbox {} {OUTBOX_IN_USE}",
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(local(e)),
+    }
+}
+
+/// The outbox's client id, made once when the outbox is created.
+async fn client_id(pool: &SqlitePool) -> Result<Uuid, RegistryError> {
+    sqlx::query("INSERT OR IGNORE INTO meta (key, value) VALUES ('client_id', ?)")
+        .bind(Uuid::new_v4().to_string())
+        .execute(pool)
+        .await
+        .map_err(local)?;
+    let id: String = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'client_id'")
+        .fetch_one(pool)
+        .await
+        .map_err(local)?;
+    Uuid::parse_str(&id).map_err(local)
+}
+
 async fn insert(
     tx: &mut Transaction<'_, Sqlite>,
     write: &QueuedWrite,
+    attempts: i64,
 ) -> Result<(), RegistryError> {
-    sqlx::query("INSERT INTO outbox (write_id, machine_uid, kind, payload, queued_at) VALUES (?, ?, ?, ?, ?)")
+    sqlx::query("INSERT INTO outbox (write_id, machine_uid, kind, payload, queued_at, attempts) VALUES (?, ?, ?, ?, ?, ?)")
         .bind(write.write_id().to_string())
         .bind(write.machine_uid().to_string())
         .bind(write.kind())
         .bind(to_json(write)?)
         .bind(Utc::now().to_rfc3339())
+        .bind(attempts)
         .execute(&mut **tx)
         .await
         .map_err(local)?;

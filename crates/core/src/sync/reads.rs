@@ -32,7 +32,7 @@ impl SyncedRegistry {
                 // Off the response path: the copies are for later, the operator waits now. The
                 // fleet copy is checked after every list seen, so offline it is never older than
                 // what the operator last saw.
-                tokio::spawn(async move {
+                spawn_logged("keeping the offline copies", async move {
                     if let Some(json) = json {
                         if let Err(e) = outbox.cache_put(LAST_LIST, &json).await {
                             tracing::warn!(error = %e, "could not keep the offline copy of the list");
@@ -109,7 +109,7 @@ impl SyncedRegistry {
     pub(super) fn keep_in_fleet_copy(&self, machine: &Machine, deleted: bool) {
         let outbox = self.outbox.clone();
         let machine = machine.clone();
-        tokio::spawn(async move {
+        spawn_logged("updating the offline copy", async move {
             let kept = if deleted {
                 outbox.fleet_remove(machine.uid).await
             } else {
@@ -185,13 +185,15 @@ async fn refresh_fleet_copy(registry: &Registry, outbox: &Outbox) -> Result<(), 
         return Ok(());
     }
     let small_enough = signature_count(&signature).is_some_and(|count| count <= FLEET_COPY_LIMIT);
-    let machines = if small_enough {
-        Some(registry.all_machines(FLEET_COPY_LIMIT + 1).await?)
+    // The copy and its fingerprint come from one snapshot, so the fingerprint kept is exactly
+    // the copy's, whatever commits meanwhile.
+    let snapshot = if small_enough {
+        Some(registry.fleet_snapshot(FLEET_COPY_LIMIT + 1).await?)
     } else {
         None
     };
-    match machines {
-        Some(machines) if machines.len() as i64 <= FLEET_COPY_LIMIT => {
+    match snapshot {
+        Some((machines, signature)) if machines.len() as i64 <= FLEET_COPY_LIMIT => {
             outbox.fleet_replace(&machines, &signature).await
         }
         _ => {
@@ -203,6 +205,21 @@ async fn refresh_fleet_copy(registry: &Registry, outbox: &Outbox) -> Result<(), 
             outbox.cache_put(TOO_LARGE, &signature).await
         }
     }
+}
+
+/// Runs `work` in the background; a panic in it is logged rather than lost with the task.
+pub(super) fn spawn_logged(
+    what: &'static str,
+    work: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    let task = tokio::spawn(work);
+    tokio::spawn(async move {
+        if let Err(e) = task.await {
+            if e.is_panic() {
+                tracing::error!(error = %e, what, "a background task panicked");
+            }
+        }
+    });
 }
 
 /// The machine count the fingerprint starts with (`repo::fleet_signature`).

@@ -2,6 +2,9 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 
+use uuid::Uuid;
+
+use super::hooks::{self, Passage};
 use super::{grouped, Conflict, Outbox, OutboxEntry, QueuedWrite};
 use crate::domain::OperationalStatus;
 use crate::error::{from_sqlx, FieldError, RegistryError};
@@ -35,7 +38,7 @@ pub enum BatchOutcome {
 
 enum ApplyError {
     Conflict(Conflict),
-    Transient(String),
+    Transient(RegistryError),
 }
 
 /// Sends all pending writes, in order, until none is left or the database goes away.
@@ -45,86 +48,125 @@ enum ApplyError {
 /// it go next as a batch, then that write alone, which gets its own answer. (When the server
 /// cannot say, after an error, the batch is halved instead.) One conflict among 500 writes
 /// so costs three server round trips of work instead of 500.
+///
+/// Each batch holds the PC's write order while it is sent, is taken from the outbox (and marked
+/// as sent) in one local transaction only once a server connection is in hand, and has the
+/// database's deadline: a network that freezes mid-batch interrupts the replay, and the batch
+/// is sent again later and recognised where it did land.
 pub async fn replay(registry: &Registry, outbox: &Outbox) -> Result<ReplayReport, RegistryError> {
     let mut report = ReplayReport::default();
     if let Err(e) = registry.ensure_schema().await {
         return interrupted(report, e);
     }
+    let client = registry.client().or(Some(outbox.client_id()));
     let mut size = BATCH;
     // The write known to stop the batch being sent: once the writes before it are in, it goes
     // alone.
     let mut stopper = None;
+    let mut busy = 0;
     loop {
-        let entries = outbox.pending(size).await?;
+        let order = outbox.write_order().await;
+        // The connection first: writes count as sent (and are never folded into again) only
+        // once they can actually reach the server.
+        let mut db = match registry.db().acquire().await {
+            Ok(db) => db,
+            Err(e) => return interrupted(report, e),
+        };
+        let entries = outbox.take(size).await?;
+        if entries.is_empty() {
+            return Ok(report);
+        }
+        outbox.hooks.at(hooks::REPLAY_TAKEN).await;
+        let deadline = registry.db().deadline();
+        let sent = tokio::time::timeout(deadline, apply_taken(&mut db, &entries, client)).await;
+        let outcome = match sent {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                db.close_on_drop();
+                Err(registry.db().too_slow())
+            }
+        };
         let seqs: Vec<i64> = entries.iter().map(|e| e.seq).collect();
-        match entries.as_slice() {
-            [] => return Ok(report),
-            [entry] => {
-                let mut db = match registry.pool().acquire().await {
-                    Ok(db) => db,
-                    Err(e) => return interrupted(report, from_sqlx(e)),
-                };
-                mark_sent(outbox, &entries).await?;
-                match apply(&mut db, entry).await {
-                    Ok(()) => {
-                        outbox.remove(&seqs).await?;
-                        report.applied += 1;
-                    }
-                    Err(ApplyError::Conflict(conflict)) => {
-                        tracing::warn!(seq = entry.seq, ?conflict, "queued write needs attention");
-                        outbox.set_conflict(entry.seq, &conflict).await?;
-                        report.conflicts += 1;
-                    }
-                    Err(ApplyError::Transient(reason)) => {
-                        report.interrupted = Some(reason);
-                        return Ok(report);
-                    }
+        match outcome {
+            Ok(Taken::Committed) => {
+                if outbox.hooks.at(hooks::REPLAY_COMMITTED).await == Passage::LoseAnswer {
+                    return interrupted(report, registry.db().too_slow());
                 }
+                outbox.remove(&seqs).await?;
+                report.applied += seqs.len() as u32;
+                size = if stopper.take().is_some() { 1 } else { BATCH };
+                busy = 0;
+            }
+            Ok(Taken::Conflict(entry_seq, conflict)) => {
+                tracing::warn!(seq = entry_seq, ?conflict, "queued write needs attention");
+                outbox.set_conflict(entry_seq, &conflict).await?;
+                report.conflicts += 1;
                 size = BATCH;
                 stopper = None;
             }
-            _ => {
-                // The transaction first: writes count as sent (and are never folded into
-                // again) only once they can actually reach the server.
-                let tx = match registry.pool().begin().await {
-                    Ok(tx) => tx,
-                    Err(e) => return interrupted(report, from_sqlx(e)),
-                };
-                mark_sent(outbox, &entries).await?;
-                match apply_in(tx, &entries).await {
-                    Ok(BatchOutcome::Committed) => {
-                        outbox.remove(&seqs).await?;
-                        report.applied += seqs.len() as u32;
-                        size = if stopper.take().is_some() { 1 } else { BATCH };
-                    }
-                    // Next, the writes before the one that stopped the batch (or, when that
-                    // one is first, it alone); when unknown, half as many.
-                    Ok(BatchOutcome::NeedsSplitting { before: Some(seq) }) => {
-                        stopper = Some(seq);
-                        size = (entries.iter().take_while(|e| e.seq != seq).count() as i64).max(1);
-                    }
-                    Ok(BatchOutcome::NeedsSplitting { before: None }) => {
-                        stopper = None;
-                        size = entries.len() as i64 / 2;
-                    }
-                    Err(e) => return interrupted(report, e),
+            // Next, the writes before the one that stopped the batch (or, when that one is
+            // first, it alone); when unknown, half as many.
+            Ok(Taken::Split { before: Some(seq) }) => {
+                stopper = Some(seq);
+                size = (entries.iter().take_while(|e| e.seq != seq).count() as i64).max(1);
+            }
+            Ok(Taken::Split { before: None }) => {
+                stopper = None;
+                size = (entries.len() as i64 / 2).max(1);
+            }
+            Err(RegistryError::Busy(reason)) if busy < 3 => {
+                busy += 1;
+                tracing::info!(%reason, "replay met a busy database; trying the batch again");
+                drop(order);
+                tokio::time::sleep(std::time::Duration::from_millis(50 << busy)).await;
+            }
+            Err(e) => {
+                if matches!(e, RegistryError::Unavailable(_)) {
+                    db.close_on_drop();
                 }
+                return interrupted(report, e);
             }
         }
     }
 }
 
-/// Marks the writes never sent before as sent, durably, before they go to the server.
-async fn mark_sent(outbox: &Outbox, entries: &[OutboxEntry]) -> Result<(), RegistryError> {
-    let unsent: Vec<i64> = entries
-        .iter()
-        .filter(|e| e.attempts == 0)
-        .map(|e| e.seq)
-        .collect();
-    if unsent.is_empty() {
-        return Ok(());
+/// The server's answer to a batch taken from the outbox.
+enum Taken {
+    Committed,
+    /// A lone write that cannot apply, and why.
+    Conflict(i64, Conflict),
+    /// Nothing was committed; send fewer at a time.
+    Split {
+        before: Option<i64>,
+    },
+}
+
+async fn apply_taken(
+    db: &mut PgConnection,
+    entries: &[OutboxEntry],
+    client: Option<Uuid>,
+) -> Result<Taken, RegistryError> {
+    match entries {
+        // Alone, a write is one statement and commits by itself; outside a transaction, its
+        // explanation (already applied? whose name?) can still be asked after a refusal.
+        [entry] => match apply(db, entry, client).await {
+            Ok(()) => Ok(Taken::Committed),
+            Err(ApplyError::Conflict(conflict)) => Ok(Taken::Conflict(entry.seq, conflict)),
+            Err(ApplyError::Transient(error)) => Err(error),
+        },
+        _ => Ok(
+            match apply_in(
+                sqlx::Connection::begin(db).await.map_err(from_sqlx)?,
+                entries,
+                client,
+            )
+            .await?
+            {
+                BatchOutcome::Committed => Taken::Committed,
+                BatchOutcome::NeedsSplitting { before } => Taken::Split { before },
+            },
+        ),
     }
-    outbox.mark_sent(&unsent).await
 }
 
 fn interrupted(
@@ -132,7 +174,9 @@ fn interrupted(
     error: RegistryError,
 ) -> Result<ReplayReport, RegistryError> {
     match error {
-        RegistryError::Unavailable(reason) | RegistryError::SchemaRefused(reason) => {
+        RegistryError::Unavailable(reason)
+        | RegistryError::Busy(reason)
+        | RegistryError::SchemaRefused(reason) => {
             report.interrupted = Some(reason);
             Ok(report)
         }
@@ -145,23 +189,28 @@ pub async fn apply_batch(
     registry: &Registry,
     entries: &[OutboxEntry],
 ) -> Result<BatchOutcome, RegistryError> {
-    apply_in(registry.pool().begin().await.map_err(from_sqlx)?, entries).await
+    let client = registry.client();
+    apply_in(
+        registry.pool().begin().await.map_err(from_sqlx)?,
+        entries,
+        client,
+    )
+    .await
 }
 
 async fn apply_in(
     mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
     entries: &[OutboxEntry],
+    client: Option<Uuid>,
 ) -> Result<BatchOutcome, RegistryError> {
     for step in grouped::plan(entries) {
         let stopped = match step {
-            grouped::Step::One(entry) => match apply(&mut tx, entry).await {
+            grouped::Step::One(entry) => match apply(&mut tx, entry, client).await {
                 Ok(()) => None,
-                Err(ApplyError::Transient(reason)) => {
-                    return Err(RegistryError::Unavailable(reason))
-                }
+                Err(ApplyError::Transient(error)) => return Err(error),
                 Err(ApplyError::Conflict(_)) => Some(Some(entry.seq)),
             },
-            group => match grouped::apply_step(&mut tx, &group).await? {
+            group => match grouped::apply_step(&mut tx, &group, client).await? {
                 grouped::Grouped::Applied => None,
                 grouped::Grouped::Stopped { first } => Some(first),
             },
@@ -176,30 +225,34 @@ async fn apply_in(
 }
 
 /// Applies one queued write with the same validation and SQL as the online commands.
-async fn apply(db: &mut PgConnection, entry: &OutboxEntry) -> Result<(), ApplyError> {
+async fn apply(
+    db: &mut PgConnection,
+    entry: &OutboxEntry,
+    client: Option<Uuid>,
+) -> Result<(), ApplyError> {
     let invalid = |fields: Vec<FieldError>| ApplyError::Conflict(Conflict::Invalid { fields });
     let result = match &entry.write {
         QueuedWrite::Create(w) => {
             let machine = w.machine.validate(Utc::now()).map_err(invalid)?;
-            repo::create_machine(db, w.write_id, w.uid, &machine)
+            repo::create_machine(db, w.write_id, w.uid, &machine, client)
                 .await
                 .map(drop)
         }
         QueuedWrite::Update(w) => {
             let machine = w.machine.validate(Utc::now()).map_err(invalid)?;
-            repo::update_machine(db, w.write_id, w.uid, w.expected_version, &machine)
+            repo::update_machine(db, w.write_id, w.uid, w.expected_version, &machine, client)
                 .await
                 .map(drop)
         }
         QueuedWrite::SetStatus(w) => {
             let status = OperationalStatus::parse(&w.status)
                 .map_err(|m| invalid(vec![FieldError::new("status", m)]))?;
-            repo::set_machine_status(db, w.write_id, w.uid, status)
+            repo::set_machine_status(db, w.write_id, w.uid, status, client)
                 .await
                 .map(drop)
         }
         QueuedWrite::Delete(w) => {
-            match repo::delete_machine(db, w.write_id, w.uid, w.expected_version).await {
+            match repo::delete_machine(db, w.write_id, w.uid, w.expected_version, client).await {
                 // Gone, by this write earlier or by someone else: what the operator wanted holds.
                 Err(RegistryError::NotFound { .. }) => Ok(()),
                 other => other.map(drop),
@@ -207,8 +260,12 @@ async fn apply(db: &mut PgConnection, entry: &OutboxEntry) -> Result<(), ApplyEr
         }
     };
     result.map_err(|error| match error {
-        RegistryError::Unavailable(reason) => ApplyError::Transient(reason),
-        RegistryError::SchemaRefused(report) => ApplyError::Transient(report),
+        RegistryError::Unavailable(_)
+        | RegistryError::Busy(_)
+        | RegistryError::SchemaRefused(_) => ApplyError::Transient(error),
+        RegistryError::Refused(explanation) => {
+            ApplyError::Conflict(Conflict::Refused { explanation })
+        }
         RegistryError::DuplicateName { name } => ApplyError::Conflict(Conflict::NameTaken { name }),
         RegistryError::StaleVersion { expected, current } => {
             ApplyError::Conflict(Conflict::ChangedSince {
@@ -219,9 +276,14 @@ async fn apply(db: &mut PgConnection, entry: &OutboxEntry) -> Result<(), ApplyEr
         RegistryError::NotFound { .. } => ApplyError::Conflict(Conflict::MachineDeleted),
         RegistryError::Validation(fields) => ApplyError::Conflict(Conflict::Invalid { fields }),
         // Inside a batch, an aborted transaction reports its follow-up queries this way: the
-        // batch is redone one by one, where the real cause shows.
-        RegistryError::Internal(message) => ApplyError::Conflict(Conflict::Invalid {
-            fields: vec![FieldError::new("write", message)],
-        }),
+        // batch is redone in smaller parts, where the real cause shows. Alone, the cause is
+        // logged and the operator reads the app's words.
+        RegistryError::Internal(message) => {
+            tracing::error!(seq = entry.seq, %message, "a queued write met an unexpected error");
+            ApplyError::Conflict(Conflict::Refused {
+                explanation: "the database answered with an unexpected error (details in the log)"
+                    .into(),
+            })
+        }
     })
 }

@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use super::{replay, FleetCopy, Outbox, OutboxEntry, QueuedWrite};
+use super::hooks::{self, Passage};
+use super::{replay, Enqueued, FleetCopy, Outbox, OutboxEntry, QueuedWrite};
 use crate::domain::{
     CreateMachine, DeleteMachine, Machine, OperationalStatus, SetMachineStatus, UpdateMachine,
 };
@@ -53,7 +54,22 @@ pub struct SyncStatus {
     pub pending: i64,
     pub needs_attention: i64,
     pub last_sync: Option<DateTime<Utc>>,
+    /// Set when a background task of the app failed unexpectedly (it was restarted); shown in
+    /// the window until the app restarts, with the details in the log.
+    pub fault: Option<String>,
 }
+
+/// What became of one write, in full: the answer for the window, and what queueing it did to
+/// the outbox (for tests and tools that account for every write).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Submitted {
+    pub outcome: WriteOutcome,
+    /// `None` when it was applied online.
+    pub enqueued: Option<Enqueued>,
+}
+
+/// Called with every change of the status (the app sends it to the window).
+pub type StatusListener = Arc<dyn Fn(&SyncStatus) + Send + Sync>;
 
 /// The registry with offline entry: the one thing the app's commands call.
 pub struct SyncedRegistry {
@@ -72,6 +88,7 @@ pub struct SyncedRegistry {
 
 impl SyncedRegistry {
     pub fn new(registry: Arc<Registry>, outbox: Outbox) -> Self {
+        registry.set_client(outbox.client_id());
         Self {
             registry,
             outbox: Arc::new(outbox),
@@ -85,6 +102,7 @@ impl SyncedRegistry {
                 pending: 0,
                 needs_attention: 0,
                 last_sync: None,
+                fault: None,
             }),
         }
     }
@@ -108,10 +126,6 @@ impl SyncedRegistry {
         &self,
         write: CreateMachine,
     ) -> Result<WriteOutcome, RegistryError> {
-        write
-            .machine
-            .validate(Utc::now())
-            .map_err(RegistryError::Validation)?;
         self.write(QueuedWrite::Create(write)).await
     }
 
@@ -119,10 +133,6 @@ impl SyncedRegistry {
         &self,
         write: UpdateMachine,
     ) -> Result<WriteOutcome, RegistryError> {
-        write
-            .machine
-            .validate(Utc::now())
-            .map_err(RegistryError::Validation)?;
         self.write(QueuedWrite::Update(write)).await
     }
 
@@ -130,7 +140,6 @@ impl SyncedRegistry {
         &self,
         write: SetMachineStatus,
     ) -> Result<WriteOutcome, RegistryError> {
-        OperationalStatus::parse(&write.status).map_err(|m| RegistryError::field("status", m))?;
         self.write(QueuedWrite::SetStatus(write)).await
     }
 
@@ -162,31 +171,91 @@ impl SyncedRegistry {
     }
 
     /// Online when nothing is waiting; otherwise behind the queue, so writes keep their order.
-    /// A write that fails because the database went away is queued with the same `write_id`:
-    /// if its commit did land, replay recognises it.
     async fn write(&self, write: QueuedWrite) -> Result<WriteOutcome, RegistryError> {
-        if !self.known_offline() && self.outbox.pending_count().await? == 0 {
-            let online = match &write {
-                QueuedWrite::Create(w) => self.registry.create_machine(w).await,
-                QueuedWrite::Update(w) => self.registry.update_machine(w).await,
-                QueuedWrite::SetStatus(w) => self.registry.set_machine_status(w).await,
-                QueuedWrite::Delete(w) => self.registry.delete_machine(w).await,
-            };
-            match online {
+        self.submit(write).await.map(|submitted| submitted.outcome)
+    }
+
+    /// Applies a validated write online, or queues it. The PC's write order is held throughout:
+    /// an online write is sent only when nothing is queued or being replayed, and a write queued
+    /// meanwhile lands behind it. A write whose online attempt got no answer (the deadline
+    /// passed, the connection broke) may be recorded on the server: it is queued as already
+    /// sent, so nothing is ever folded into it, and replay recognises it if it did land.
+    pub async fn submit(&self, write: QueuedWrite) -> Result<Submitted, RegistryError> {
+        validate(&write)?;
+        let order = self.outbox.write_order().await;
+        let enqueued = if !self.known_offline() && self.outbox.pending_count().await? == 0 {
+            match self.apply_online(&write).await {
                 Ok(machine) => {
+                    drop(order);
                     self.set_online();
                     self.keep_in_fleet_copy(&machine, matches!(write, QueuedWrite::Delete(_)));
-                    return Ok(WriteOutcome::Applied { machine });
+                    return Ok(Submitted {
+                        outcome: WriteOutcome::Applied { machine },
+                        enqueued: None,
+                    });
                 }
-                Err(RegistryError::Unavailable(reason)) => self.set_offline(reason),
+                Err(e) if e.is_transient() => {
+                    if let RegistryError::Unavailable(reason) = &e {
+                        self.set_offline(reason.clone());
+                    }
+                    tracing::info!(error = %e, write_id = %write.write_id(), "online write got no answer; queued as possibly applied");
+                    self.outbox.enqueue_sent(write).await?;
+                    Enqueued::Appended
+                }
                 Err(other) => return Err(other),
             }
-        }
-        self.outbox.enqueue(write).await?;
+        } else {
+            self.outbox.enqueue(write).await?
+        };
+        drop(order);
         let pending = self.outbox.pending_count().await?;
         self.update(|s| s.pending = pending);
         self.wake.notify_one();
-        Ok(WriteOutcome::Queued { pending })
+        Ok(Submitted {
+            outcome: WriteOutcome::Queued { pending },
+            enqueued: Some(enqueued),
+        })
+    }
+
+    async fn apply_online(&self, write: &QueuedWrite) -> Result<Machine, RegistryError> {
+        let applied = match write {
+            QueuedWrite::Create(w) => self.registry.create_machine(w).await,
+            QueuedWrite::Update(w) => self.registry.update_machine(w).await,
+            QueuedWrite::SetStatus(w) => self.registry.set_machine_status(w).await,
+            QueuedWrite::Delete(w) => self.registry.delete_machine(w).await,
+        };
+        if applied.is_ok()
+            && self.outbox.hooks.at(hooks::ONLINE_COMMITTED).await == Passage::LoseAnswer
+        {
+            return Err(RegistryError::Unavailable(
+                "the connection broke before the answer arrived".into(),
+            ));
+        }
+        applied
+    }
+
+    /// Runs [`SyncedRegistry::run`] and restarts it should it ever panic: the panic is logged,
+    /// the status carries it to the window, and syncing goes on a second later.
+    pub async fn run_supervised(self: Arc<Self>, on_change: StatusListener) {
+        loop {
+            let listener = on_change.clone();
+            let worker = tokio::spawn(self.clone().run(move |s| listener(s)));
+            match worker.await {
+                Ok(()) => return,
+                Err(e) if e.is_panic() => {
+                    let at = Utc::now().format("%H:%M:%S UTC");
+                    tracing::error!(error = %e, "the sync worker panicked; restarting it");
+                    self.update(|s| {
+                        s.fault = Some(format!(
+                            "The sync worker stopped unexpectedly at {at} and was restarted (details in the log)."
+                        ))
+                    });
+                    on_change(&self.status());
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(_) => return,
+            }
+        }
     }
 
     /// Keeps the status current and the outbox flowing: replays whenever writes wait (woken at
@@ -209,6 +278,9 @@ impl SyncedRegistry {
             // While offline, a cheap check first: "syncing" is shown only when it can happen.
             let reachable =
                 self.status().connection != Connection::Offline || self.check_health().await;
+            if self.outbox.hooks.at(hooks::WORKER_TICK).await == Passage::Panic {
+                panic!("a test hook made the sync worker panic");
+            }
             let mut replayed = false;
             if reachable && self.status().pending > 0 {
                 self.update(|s| s.connection = Connection::Syncing);
@@ -236,7 +308,7 @@ impl SyncedRegistry {
             emit(status.clone());
             if status.connection == Connection::Online
                 && (replayed
-                    || last_fleet_check.map_or(true, |at: Instant| at.elapsed() >= FLEET_CHECK))
+                    || last_fleet_check.is_none_or(|at: Instant| at.elapsed() >= FLEET_CHECK))
             {
                 last_fleet_check = Some(Instant::now());
                 if let Err(e) = self.refresh_fleet_copy().await {
@@ -244,7 +316,7 @@ impl SyncedRegistry {
                 }
             }
             if status.connection == Connection::Online
-                && last_prune.map_or(true, |at: Instant| at.elapsed() >= PRUNE_EVERY)
+                && last_prune.is_none_or(|at: Instant| at.elapsed() >= PRUNE_EVERY)
             {
                 last_prune = Some(Instant::now());
                 match self.registry.prune_applied_writes().await {

@@ -51,8 +51,8 @@ async fn adopting_keeps_every_row_and_the_tools_keep_working(pool: PgPool) {
                 m.id,
                 m.machine_name.as_str(),
                 m.operational_status,
-                m.efficiency,
-                m.last_maintenance.to_rfc3339(),
+                m.efficiency.unwrap(),
+                m.last_maintenance.unwrap().to_rfc3339(),
                 m.version,
             )
         })
@@ -132,9 +132,9 @@ async fn adopting_keeps_every_row_and_the_tools_keep_working(pool: PgPool) {
     let by_id = |id: i32| page.machines.iter().find(|m| m.id == id).cloned().unwrap();
     let cnc = registry.get_machine(by_id(1).uid).await.unwrap();
     assert_eq!(cnc.version, 2, "another tool's UPDATE advanced the version");
-    assert_eq!(cnc.efficiency, 60.5);
+    assert_eq!(cnc.efficiency, Some(60.5));
     assert_eq!(
-        cnc.last_maintenance.to_rfc3339(),
+        cnc.last_maintenance.unwrap().to_rfc3339(),
         "2024-02-02T10:00:00+00:00"
     );
 

@@ -16,9 +16,9 @@ async fn create_stores_trimmed_fields_and_get_returns_them(pool: PgPool) {
     assert_eq!(created.machine_name, "CNC-001");
     assert_eq!(created.machine_type, "Milling Machine");
     assert_eq!(created.operational_status, OperationalStatus::Running);
-    assert_eq!(created.efficiency, 85.5);
+    assert_eq!(created.efficiency, Some(85.5));
     assert_eq!(
-        created.last_maintenance.to_rfc3339(),
+        created.last_maintenance.unwrap().to_rfc3339(),
         "2024-01-10T08:00:00+00:00"
     );
     assert_eq!(created.version, 1);
@@ -41,7 +41,7 @@ async fn update_replaces_all_fields_and_advances_version(pool: PgPool) {
     assert_eq!(updated.machine_name, "ROB-002b");
     assert_eq!(updated.machine_type, "Robot Arm");
     assert_eq!(updated.operational_status, OperationalStatus::Idle);
-    assert_eq!(updated.efficiency, 92.0);
+    assert_eq!(updated.efficiency, Some(92.0));
     assert_eq!(updated.version, created.version + 1);
     assert!(updated.updated_at >= created.updated_at);
     assert_eq!(updated.created_at, created.created_at);

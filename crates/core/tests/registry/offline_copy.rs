@@ -122,7 +122,7 @@ async fn offline_any_machine_can_be_found_not_only_the_last_page_seen(pool: PgPo
     let online = Arc::new(registry(pool.clone()));
     varied_fleet(&online).await;
     let path = outbox_path();
-    let synced = SyncedRegistry::new(online.clone(), Outbox::open(&path).await.unwrap());
+    let synced = SyncedRegistry::new(online.clone(), reopen(&path).await);
     synced.refresh_fleet_copy().await.unwrap();
     let first_page = ListQuery {
         limit: 5,
@@ -132,7 +132,7 @@ async fn offline_any_machine_can_be_found_not_only_the_last_page_seen(pool: PgPo
     drop(synced);
 
     // The app restarts while the database is away.
-    let offline = SyncedRegistry::new(Arc::new(unreachable()), Outbox::open(&path).await.unwrap());
+    let offline = SyncedRegistry::new(Arc::new(unreachable()), reopen(&path).await);
     let search = ListQuery {
         search: Some("m-3".into()),
         ..ListQuery::default()
@@ -235,7 +235,7 @@ async fn the_copy_follows_this_app_s_writes_and_other_tools_changes(pool: PgPool
 async fn a_fleet_too_large_to_copy_falls_back_to_the_last_page_seen(pool: PgPool) {
     let online = Arc::new(registry(pool.clone()));
     let path = outbox_path();
-    let synced = SyncedRegistry::new(online.clone(), Outbox::open(&path).await.unwrap());
+    let synced = SyncedRegistry::new(online.clone(), reopen(&path).await);
     synced.refresh_fleet_copy().await.unwrap();
     sqlx::query(
         "INSERT INTO machines (machine_name, machine_type, operational_status, efficiency, last_maintenance)
@@ -250,8 +250,24 @@ async fn a_fleet_too_large_to_copy_falls_back_to_the_last_page_seen(pool: PgPool
     let seen = synced.list_machines(&ListQuery::default()).await.unwrap();
     drop(synced);
 
-    let offline = SyncedRegistry::new(Arc::new(unreachable()), Outbox::open(&path).await.unwrap());
+    let offline = SyncedRegistry::new(Arc::new(unreachable()), reopen(&path).await);
     let page = offline.list_machines(&ListQuery::default()).await.unwrap();
     assert!(page.cached_at.is_some());
     assert_eq!(page.machines, seen.machines);
+}
+
+/// Opens the outbox at `path` once the last user (a background task of a registry dropped to
+/// simulate a restart) has let go of it: an outbox is only ever open in one place.
+async fn reopen(path: &std::path::Path) -> Outbox {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match Outbox::open(path).await {
+            Ok(outbox) => return outbox,
+            Err(e) if std::time::Instant::now() < deadline => {
+                assert!(e.to_string().contains(mes_core::sync::OUTBOX_IN_USE), "{e}");
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
 }

@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use mes_core::domain::{DeleteMachine, OperationalStatus, SetMachineStatus, UpdateMachine};
-use mes_core::sync::{apply_batch, replay, BatchOutcome, Conflict, Outbox, QueuedWrite};
+use std::sync::Arc;
+
+use mes_core::sync::{apply_batch, hooks, replay, BatchOutcome, Conflict, Outbox, QueuedWrite};
 use mes_core::{DatabaseConfig, Registry};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -117,7 +119,7 @@ async fn writes_of_every_kind_wait_while_unreachable_then_apply_once(pool: PgPoo
     let after = online.get_machine(edited.uid).await.unwrap();
     assert_eq!(
         (after.efficiency, after.version),
-        (33.0, edited.version + 1)
+        (Some(33.0), edited.version + 1)
     );
     let status = online.get_machine(toggled.uid).await.unwrap();
     assert_eq!(
@@ -139,7 +141,7 @@ async fn a_crash_between_server_commit_and_outbox_removal_applies_nothing_twice(
     let doomed = create(&online, "CNC-003").await;
     let path = outbox_path();
     {
-        let outbox = Outbox::open(&path).await.unwrap();
+        let outbox = Arc::new(Outbox::open(&path).await.unwrap());
         outbox
             .enqueue(QueuedWrite::Create(create_write(input("NEW-001"))))
             .await
@@ -150,16 +152,28 @@ async fn a_crash_between_server_commit_and_outbox_removal_applies_nothing_twice(
             .await
             .unwrap();
         outbox.enqueue(queued_delete(&doomed)).await.unwrap();
-        let entries = outbox.pending(100).await.unwrap();
-        outbox
-            .mark_sent(&entries.iter().map(|e| e.seq).collect::<Vec<_>>())
-            .await
-            .unwrap();
+        // A real replay, stopped dead right after the server's commit, before the outbox
+        // removes the writes: the task is aborted there, as a kill would end it.
+        let committed = outbox.hooks().pause_at(hooks::REPLAY_COMMITTED);
+        let registry = Arc::new(registry(pool.clone()));
+        let replaying = tokio::spawn({
+            let outbox = outbox.clone();
+            async move { replay(&registry, &outbox).await }
+        });
+        committed.reached().await;
         assert_eq!(
-            apply_batch(&online, &entries).await.unwrap(),
-            BatchOutcome::Committed
+            count(
+                &pool,
+                "SELECT count(*) FROM machines WHERE machine_name = 'NEW-001'"
+            )
+            .await,
+            1,
+            "the server has committed"
         );
-        // The process dies here: the server has committed, the outbox still holds the writes.
+        replaying.abort();
+        assert!(replaying.await.unwrap_err().is_cancelled());
+        // The process is gone: its outbox closes with it.
+        Arc::try_unwrap(outbox).ok().unwrap().close().await;
     }
     let outbox = Outbox::open(&path).await.unwrap();
     assert_eq!(
@@ -289,7 +303,7 @@ async fn conflicts_need_attention_and_never_block_the_other_writes(pool: PgPool)
     assert_eq!((report.applied, report.conflicts), (1, 0));
     assert_eq!(
         online.get_machine(changed.uid).await.unwrap().efficiency,
-        40.0
+        Some(40.0)
     );
     assert!(outbox.needs_attention().await.unwrap().is_empty());
     // Only writes that needed attention can be discarded.
@@ -337,7 +351,7 @@ async fn offline_edits_of_an_offline_machine_fold_into_its_create(pool: PgPool) 
             stored.operational_status,
             stored.version
         ),
-        ("NEW-001b", 77.0, OperationalStatus::Down, 1)
+        ("NEW-001b", Some(77.0), OperationalStatus::Down, 1)
     );
 
     // Created and deleted while offline: nothing reaches the server.
@@ -376,11 +390,7 @@ async fn runs_of_creates_and_status_changes_go_as_one_statement_with_the_same_gu
             .unwrap();
     }
     // A crash after an earlier delivery of one create and one status change: recognised.
-    let entries = outbox.pending(100).await.unwrap();
-    outbox
-        .mark_sent(&[entries[2].seq, entries[7].seq])
-        .await
-        .unwrap();
+    let entries = outbox.take(100).await.unwrap();
     assert_eq!(
         apply_batch(&online, &[entries[2].clone()]).await.unwrap(),
         BatchOutcome::Committed

@@ -1,0 +1,194 @@
+//! The connection to PostgreSQL: a small pool, a deadline on every call, one retry on a fresh
+//! connection after a server restart, and a short fail-fast window after a failure. Every
+//! database call of the registry goes through here; the SQL itself lives in `repo`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::{Connection, PgConnection, Postgres};
+
+use crate::config::DatabaseConfig;
+use crate::error::{from_sqlx, RegistryError};
+
+/// Connections per PC: a page and its total run side by side, the sync worker uses one. A plant
+/// with 200 PCs then holds at most 600 server connections, most of them closed when idle.
+pub const MAX_CONNECTIONS: u32 = 3;
+
+/// An idle connection is closed after this: a quiet PC holds no server connection for long.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// After a connection failure, further calls within this window fail at once with the same
+/// reason instead of each waiting out the deadline in turn (the window asks for a page, the
+/// counts, the types and the health at once). Short, so recovery is noticed within a second.
+const FAIL_FAST_WINDOW: Duration = Duration::from_secs(1);
+
+/// How often a busy answer (deadlock, serialization failure, lock wait) is tried again at once,
+/// with a short pause, before the caller is told.
+const BUSY_RETRIES: u32 = 3;
+
+/// How a deadline's error begins: told apart from a refused connection, it is not retried.
+pub(crate) const NO_ANSWER: &str = "no answer from the database within";
+
+/// A database operation on one connection, as the closures passed to [`Db::run`] return it.
+pub type DbFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T, RegistryError>> + Send + 'c>>;
+
+pub struct Db {
+    pool: PgPool,
+    deadline: Duration,
+    last_unavailable: Mutex<Option<(Instant, String)>>,
+}
+
+/// How one direct connection attempt went.
+pub(crate) enum DirectAttempt {
+    /// The server answered (it may still have refused the login).
+    Answered,
+    /// The server cannot be reached, and why.
+    Away(String),
+    /// Nothing within the deadline.
+    NoAnswer,
+}
+
+impl Db {
+    /// Builds the pool without connecting: the app starts (and shows its window) even when the
+    /// database is away, and connects when it comes back.
+    pub fn connect_lazy(config: &DatabaseConfig) -> Self {
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .min_connections(0)
+            .idle_timeout(IDLE_TIMEOUT)
+            .acquire_timeout(config.deadline())
+            // No ping before each use: it would double every round trip. A connection that died
+            // meanwhile fails its query instead, and `run` tries once more on a fresh one.
+            .test_before_acquire(false)
+            .connect_lazy_with(config.options().clone());
+        Self::from_pool(pool, config.deadline())
+    }
+
+    pub fn from_pool(pool: PgPool, deadline: Duration) -> Self {
+        Self {
+            pool,
+            deadline,
+            last_unavailable: Mutex::new(None),
+        }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub fn deadline(&self) -> Duration {
+        self.deadline
+    }
+
+    /// The error a call past its deadline gets.
+    pub fn too_slow(&self) -> RegistryError {
+        RegistryError::Unavailable(format!("{NO_ANSWER} {} s", self.deadline.as_secs_f32()))
+    }
+
+    /// Runs `operation` on a pooled connection within the deadline. A connection found dead (a
+    /// server restart leaves the pool holding them) is replaced and the operation tried again,
+    /// while time is left; a busy answer is tried again after a short pause. Safe for writes:
+    /// each carries a `write_id`, so a write whose commit did land before the answer was lost is
+    /// recognised. A connection whose call ran out of time is closed, never reused.
+    pub async fn run<T, F>(&self, operation: F) -> Result<T, RegistryError>
+    where
+        F: for<'c> Fn(&'c mut PgConnection) -> DbFuture<'c, T>,
+    {
+        self.fail_fast()?;
+        let started = Instant::now();
+        let mut dead_connections = 0;
+        let mut busy = 0;
+        loop {
+            let mut connection = self.acquire().await?;
+            let left = self.deadline.saturating_sub(started.elapsed());
+            let result = match tokio::time::timeout(left, operation(&mut connection)).await {
+                Ok(result) => result,
+                Err(_) => {
+                    connection.close_on_drop();
+                    Err(self.too_slow())
+                }
+            };
+            match result {
+                Err(RegistryError::Unavailable(reason))
+                    if dead_connections < MAX_CONNECTIONS
+                        && started.elapsed() < self.deadline
+                        && !reason.starts_with(NO_ANSWER) =>
+                {
+                    connection.close_on_drop();
+                    dead_connections += 1;
+                    tracing::debug!(%reason, "connection failed; trying another");
+                }
+                Err(RegistryError::Busy(reason)) if busy < BUSY_RETRIES => {
+                    busy += 1;
+                    tracing::info!(%reason, attempt = busy, "database busy; trying again");
+                    tokio::time::sleep(Duration::from_millis(20 << busy)).await;
+                }
+                other => return self.note(other),
+            }
+        }
+    }
+
+    /// A pooled connection within the deadline; the failure is remembered for the fail-fast
+    /// window.
+    pub async fn acquire(&self) -> Result<PoolConnection<Postgres>, RegistryError> {
+        self.fail_fast()?;
+        self.note(self.pool.acquire().await.map_err(from_sqlx))
+    }
+
+    /// Returns the recent connection failure, if there was one within the fail-fast window.
+    pub fn fail_fast(&self) -> Result<(), RegistryError> {
+        let recent = self
+            .last_unavailable
+            .lock()
+            .map_or(None, |last| last.clone());
+        match recent {
+            Some((at, reason)) if at.elapsed() < FAIL_FAST_WINDOW => {
+                Err(RegistryError::Unavailable(reason))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Remembers a connection failure (for the fail-fast window) or forgets it on success.
+    pub fn note<T>(&self, result: Result<T, RegistryError>) -> Result<T, RegistryError> {
+        if let Ok(mut last) = self.last_unavailable.lock() {
+            match &result {
+                Err(RegistryError::Unavailable(reason)) => {
+                    *last = Some((Instant::now(), reason.clone()));
+                }
+                Ok(_) => *last = None,
+                Err(_) => {}
+            }
+        }
+        result
+    }
+
+    /// A connection of its own, outside the pool, within the deadline: for work whose session
+    /// state must end with it (the migrations' session lock) and for quick probes.
+    pub async fn connect_direct(&self) -> Result<PgConnection, RegistryError> {
+        let options = self.pool.connect_options();
+        match tokio::time::timeout(self.deadline, PgConnection::connect_with(&options)).await {
+            Err(_) => Err(self.too_slow()),
+            Ok(result) => result.map_err(from_sqlx),
+        }
+    }
+
+    /// Connects once, directly, without the pool's retries.
+    pub(crate) async fn connect_once(&self) -> DirectAttempt {
+        match self.connect_direct().await {
+            Ok(connection) => {
+                let _ = tokio::time::timeout(self.deadline, connection.close()).await;
+                DirectAttempt::Answered
+            }
+            Err(RegistryError::Unavailable(reason)) if reason.starts_with(NO_ANSWER) => {
+                DirectAttempt::NoAnswer
+            }
+            Err(RegistryError::Unavailable(reason)) => DirectAttempt::Away(reason),
+            Err(_) => DirectAttempt::Answered,
+        }
+    }
+}

@@ -83,7 +83,12 @@ pub async fn migrate(db: &Db) -> Result<(), RegistryError> {
     match result {
         Ok(result) => {
             let _ = tokio::time::timeout(db.deadline(), conn.close()).await;
-            result
+            result.map_err(|e| match e {
+                RegistryError::Busy(_) => RegistryError::Unavailable(
+                    "another PC is upgrading the database schema; trying again shortly".into(),
+                ),
+                other => other,
+            })
         }
         Err(_) => Err(RegistryError::Unavailable(format!(
             "the schema migration did not finish within {} minutes",

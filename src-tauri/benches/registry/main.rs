@@ -8,6 +8,7 @@
 
 mod fixtures;
 mod offline;
+#[path = "../../../crates/core/tests/shared/proxy.rs"]
 mod proxy;
 mod replay;
 mod stats;

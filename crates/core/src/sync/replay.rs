@@ -64,6 +64,9 @@ pub async fn replay(registry: &Registry, outbox: &Outbox) -> Result<ReplayReport
     // alone.
     let mut stopper = None;
     let mut busy = 0;
+    // Connections found dead (a server restart or a network cut leaves the pool holding them)
+    // are replaced, as `Db::run` does, before the replay counts as interrupted.
+    let mut dead_connections = 0;
     loop {
         let order = outbox.write_order().await;
         // The connection first: writes count as sent (and are never folded into again) only
@@ -119,6 +122,14 @@ pub async fn replay(registry: &Registry, outbox: &Outbox) -> Result<ReplayReport
                 tracing::info!(%reason, "replay met a busy database; trying the batch again");
                 drop(order);
                 tokio::time::sleep(std::time::Duration::from_millis(50 << busy)).await;
+            }
+            Err(RegistryError::Unavailable(reason))
+                if dead_connections < crate::db::MAX_CONNECTIONS
+                    && !reason.starts_with(crate::db::NO_ANSWER) =>
+            {
+                db.close_on_drop();
+                dead_connections += 1;
+                tracing::debug!(%reason, "replay's connection failed; trying another");
             }
             Err(e) => {
                 if matches!(e, RegistryError::Unavailable(_)) {

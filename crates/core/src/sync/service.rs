@@ -277,7 +277,7 @@ impl SyncedRegistry {
             self.refresh_counts().await;
             // While offline, a cheap check first: "syncing" is shown only when it can happen.
             let reachable =
-                self.status().connection != Connection::Offline || self.check_health().await;
+                self.status().connection != Connection::Offline || self.check_connection().await;
             if self.outbox.hooks.at(hooks::WORKER_TICK).await == Passage::Panic {
                 panic!("a test hook made the sync worker panic");
             }
@@ -302,7 +302,7 @@ impl SyncedRegistry {
                 }
                 self.refresh_counts().await;
             } else if reachable {
-                self.check_health().await;
+                self.check_connection().await;
             }
             let status = self.status();
             emit(status.clone());
@@ -342,7 +342,7 @@ impl SyncedRegistry {
 
     /// Asks the database if it is there, and records the answer. True when online. While
     /// offline, one quick connection attempt first: most checks then end at once.
-    async fn check_health(&self) -> bool {
+    pub async fn check_connection(&self) -> bool {
         if self.status().connection == Connection::Offline {
             if let Err(reason) = self.registry.probe().await {
                 self.set_offline(reason);

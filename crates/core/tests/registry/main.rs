@@ -7,10 +7,18 @@
 mod adoption;
 mod concurrency;
 mod crud;
+mod deadlines;
+mod foreign_data;
 mod idempotency;
 mod list;
 mod offline_copy;
+mod own_writes;
+#[path = "../shared/proxy.rs"]
+mod proxy;
+mod races;
+mod refusals;
 mod replay_grouped;
+mod schema_safety;
 mod support;
 mod sync;
 mod unavailable;

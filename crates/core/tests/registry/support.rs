@@ -78,3 +78,43 @@ pub async fn snapshot(pool: &PgPool) -> String {
         .expect("snapshot writes");
     format!("{machines:?} writes={writes}")
 }
+
+/// A registry that reaches the test's database through a proxy that can cut or freeze the
+/// network, with the given deadline per call.
+pub async fn behind_proxy(
+    pool: &PgPool,
+    deadline: std::time::Duration,
+) -> (crate::proxy::Proxy, std::sync::Arc<Registry>) {
+    let options = (*pool.connect_options()).clone();
+    let target: std::net::SocketAddr = format!("127.0.0.1:{}", options.get_port()).parse().unwrap();
+    let proxy = crate::proxy::Proxy::start(target).await;
+    let options = options.host("127.0.0.1").port(proxy.port);
+    let config = mes_core::DatabaseConfig::with_options(options, ConfigSource::Environment)
+        .with_deadline(deadline);
+    (proxy, std::sync::Arc::new(Registry::connect_lazy(&config)))
+}
+
+/// Waits (up to `seconds`) until `check` holds, polling every 20 ms.
+pub async fn eventually<F, Fut>(seconds: u64, what: &str, check: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while !check().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not within {seconds} s: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// How many times a write id is recorded on the server (0 or 1: it is the key).
+pub async fn recorded(pool: &PgPool, write_id: Uuid) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM applied_writes WHERE write_id = $1")
+        .bind(write_id)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}

@@ -30,7 +30,8 @@ pub enum Conflict {
 }
 
 /// What queueing a write did to the outbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Enqueued {
     /// A new entry at the end of the queue.
     Appended,

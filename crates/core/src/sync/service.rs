@@ -61,7 +61,7 @@ pub struct SyncStatus {
 
 /// What became of one write, in full: the answer for the window, and what queueing it did to
 /// the outbox (for tests and tools that account for every write).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Submitted {
     pub outcome: WriteOutcome,
     /// `None` when it was applied online.

@@ -285,7 +285,7 @@ fn next_write(
             uid: known.uid,
             status: status.into(),
         })
-    } else if roll < 66 || roll >= 88 {
+    } else if !(66..88).contains(&roll) {
         QueuedWrite::Update(UpdateMachine {
             write_id: Uuid::new_v4(),
             uid: known.uid,
@@ -319,6 +319,9 @@ const EVENTS: [Event; 5] = [
     Event::Cut,
     Event::KillMidReplay,
 ];
+
+/// A row of `applied_writes`: write id, machine, kind, version before and after.
+type AppliedRow = (Uuid, Uuid, String, Option<i64>, Option<i64>);
 
 struct Sent {
     agent: usize,
@@ -520,7 +523,7 @@ async fn two_pcs_through_outages_freezes_and_kills_lose_nothing_and_double_nothi
             );
         }
     }
-    let applied: Vec<(Uuid, Uuid, String, Option<i64>, Option<i64>)> = sqlx::query_as(
+    let applied: Vec<AppliedRow> = sqlx::query_as(
         "SELECT write_id, machine_uid, kind, version_before, version_after FROM applied_writes",
     )
     .fetch_all(&pool)
@@ -657,8 +660,7 @@ async fn two_pcs_through_outages_freezes_and_kills_lose_nothing_and_double_nothi
         .collect();
     let mut model: HashMap<Uuid, Option<(String, String, f64)>> =
         seeded.iter().map(|(u, r)| (*u, Some(r.clone()))).collect();
-    let mut ordered: Vec<&(Uuid, Uuid, String, Option<i64>, Option<i64>)> =
-        applied.iter().collect();
+    let mut ordered: Vec<&AppliedRow> = applied.iter().collect();
     ordered
         .sort_by_key(|(_, _, _, before, after)| (before.unwrap_or(-1), after.unwrap_or(i64::MAX)));
     for (write_id, uid, _, _, _) in ordered {

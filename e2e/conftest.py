@@ -1,7 +1,10 @@
-"""Fixtures for the end-to-end tests: tauri-driver, one app window per session, and a database
-reset to the four sample machines before each test."""
+"""Fixtures for the end-to-end tests. Each test gets its own app process in its own home (config,
+outbox, logs, WebKit storage), driven through its own tauri-driver, against a database reset to
+the four sample machines: no test depends on another or on their order. A test that kills the
+app kills the process it started, by its id."""
 
 import os
+import signal
 import socket
 import subprocess
 import tempfile
@@ -17,6 +20,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 DATABASE_URL = os.environ["MES_E2E_DATABASE_URL"]
+APP = os.path.realpath(os.environ["MES_E2E_APP"])
 
 
 def psql(sql: str) -> str:
@@ -33,62 +37,116 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def tauri_driver():
-    # A private home for the app: its config file, logs and WebKit storage start empty.
-    home = tempfile.mkdtemp(prefix="mes-e2e-home-")
-    env = dict(
-        os.environ,
-        MES_DATABASE_URL=DATABASE_URL,
-        XDG_CONFIG_HOME=f"{home}/config",
-        XDG_DATA_HOME=f"{home}/data",
-        XDG_CACHE_HOME=f"{home}/cache",
-    )
-    port, native_port = free_port(), free_port()
-    log = open(ARTIFACTS / "tauri-driver.log", "w")
-    process = subprocess.Popen(
-        ["tauri-driver", "--port", str(port), "--native-port", str(native_port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
+def descendants(root: int) -> list[int]:
+    """The processes started (directly or not) by process `root`."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
         try:
-            urllib.request.urlopen(f"{url}/status", timeout=1)
-            break
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
         except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("tauri-driver did not start; see e2e/artifacts/tauri-driver.log")
-            time.sleep(0.2)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
-def new_session(tauri_driver_url):
-    """Starts the app binary in a new window and returns the WebDriver session on it."""
-    options = ArgOptions()
-    options.set_capability("browserName", "wry")
-    options.set_capability("tauri:options", {"application": os.environ["MES_E2E_APP"]})
-    session = webdriver.Remote(command_executor=tauri_driver_url, options=options)
-    session.implicitly_wait(0)
-    return session
+class App:
+    """One app process in a home of its own, started through its own tauri-driver."""
 
+    def __init__(self, name: str):
+        self.name = name
+        self.home = tempfile.mkdtemp(prefix="mes-e2e-home-")
+        self.driver = None
+        port, native_port = free_port(), free_port()
+        env = dict(
+            os.environ,
+            MES_DATABASE_URL=DATABASE_URL,
+            MES_DB_DEADLINE_SECS="2",
+            XDG_CONFIG_HOME=f"{self.home}/config",
+            XDG_DATA_HOME=f"{self.home}/data",
+            XDG_CACHE_HOME=f"{self.home}/cache",
+        )
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.log = open(ARTIFACTS / f"{name}-tauri-driver.log", "w")
+        self.tauri_driver = subprocess.Popen(
+            ["tauri-driver", "--port", str(port), "--native-port", str(native_port)],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{self.url}/status", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline or self.tauri_driver.poll() is not None:
+                    raise RuntimeError(f"tauri-driver did not start; see {self.log.name}")
+                time.sleep(0.2)
 
-def quit_quietly(session):
-    """Ends a session whose app may already be dead (a test killed it on purpose)."""
-    try:
-        session.quit()
-    except Exception:  # noqa: BLE001 - the app is gone; nothing to clean up
-        pass
+    def start(self):
+        """Starts the app binary in a new window; `self.driver` is the WebDriver session on it."""
+        options = ArgOptions()
+        options.set_capability("browserName", "wry")
+        options.set_capability("tauri:options", {"application": APP})
+        self.driver = webdriver.Remote(command_executor=self.url, options=options)
+        self.driver.implicitly_wait(0)
+        return self.driver
 
+    def pid(self) -> int:
+        """The app process this fixture started."""
+        for pid in descendants(self.tauri_driver.pid):
+            try:
+                if os.path.realpath(f"/proc/{pid}/exe") == APP:
+                    return pid
+            except OSError:
+                continue
+        raise RuntimeError("the app process is not running")
 
-@pytest.fixture(scope="session")
-def driver(tauri_driver):
-    session = new_session(tauri_driver)
-    yield session
-    quit_quietly(session)
+    def kill(self):
+        """SIGKILL: no chance to flush or clean up."""
+        pid = self.pid()
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                        break  # gone; only its exit status is left for its parent
+            except OSError:
+                break
+            time.sleep(0.05)
+        self.quit_session()
+
+    def quit_session(self):
+        if self.driver is not None:
+            try:
+                self.driver.quit()
+            except Exception:  # noqa: BLE001 - the app may be gone already (killed on purpose)
+                pass
+            self.driver = None
+
+    def close(self):
+        pids = [p for p in descendants(self.tauri_driver.pid)]
+        self.quit_session()
+        self.tauri_driver.terminate()
+        try:
+            self.tauri_driver.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.tauri_driver.kill()
+        for pid in pids:  # whatever it left behind, ours alone
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        self.log.close()
 
 
 def reset_database():
@@ -100,12 +158,21 @@ def reset_database():
 
 
 @pytest.fixture
-def window(driver):
-    """The app window showing exactly the four sample machines."""
+def app(request):
+    """The app, started for this test alone, showing exactly the four sample machines."""
     reset_database()
-    driver.refresh()
-    wait(driver, 20).until(lambda d: len(rows(d)) == 4)
-    return driver
+    started = App(request.node.name)
+    try:
+        driver = started.start()
+        wait(driver, 30).until(lambda d: len(rows(d)) == 4)
+        yield started
+    finally:
+        started.close()
+
+
+@pytest.fixture
+def window(app):
+    return app.driver
 
 
 def wait(driver, seconds=10):
@@ -121,7 +188,8 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if report.when == "call" and report.failed:
-        session = item.funcargs.get("window") or item.funcargs.get("driver")
+        started = item.funcargs.get("app")
+        session = started.driver if started is not None else None
         if session is not None:
             ARTIFACTS.mkdir(exist_ok=True)
             try:

@@ -55,6 +55,13 @@ pub fn export_bindings(path: &str) -> Result<(), String> {
 pub fn run() -> Result<(), tauri::Error> {
     let builder = specta_builder::<tauri::Wry>();
     tauri::Builder::default()
+        // First: a second launch by the same user hands over to this window and ends.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.set_focus();
+            }
+        }))
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
@@ -65,14 +72,26 @@ pub fn run() -> Result<(), tauri::Error> {
                 }
                 tracing::info!(log_dir = %log_dir.display(), "MES Machine Manager starting");
             }
-            let config_file = paths
-                .app_config_dir()
-                .map(|dir| dir.join(mes_core::config::CONFIG_FILE_NAME))
-                .unwrap_or_default();
-            let data_dir = paths.app_data_dir().unwrap_or_default();
-            // The pool and the outbox spawn tasks on creation: build them inside the async
-            // runtime, which the setup hook (on the main thread) is not.
-            let state = tauri::async_runtime::block_on(AppState::open(config_file, &data_dir));
+            // Without these folders there is nowhere safe for the outbox: say so in the window
+            // rather than writing it to whatever the working directory happens to be.
+            let folders = paths.app_config_dir().and_then(|config| {
+                paths.app_data_dir().map(|data| {
+                    (config.join(mes_core::config::CONFIG_FILE_NAME), data)
+                })
+            });
+            let state = match folders {
+                // The pool and the outbox spawn tasks on creation: build them inside the async
+                // runtime, which the setup hook (on the main thread) is not.
+                Ok((config_file, data_dir)) => {
+                    tauri::async_runtime::block_on(AppState::open(config_file, &data_dir))
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "no configuration or data folder for this user");
+                    AppState::failed(format!(
+                        "this user has no configuration or data folder ({e})"
+                    ))
+                }
+            };
             if let Some(synced) = state.shared() {
                 let handle = app.handle().clone();
                 tauri::async_runtime::spawn(synced.run_supervised(std::sync::Arc::new(

@@ -26,6 +26,14 @@ impl AppState {
         }
     }
 
+    /// An app that cannot work, and why (shown in the window).
+    pub fn failed(problem: String) -> Self {
+        Self {
+            synced: Err(problem),
+            config_file: PathBuf::new(),
+        }
+    }
+
     /// Resolves the database from `MES_DATABASE_URL`, else the config file, else PG defaults,
     /// and opens the outbox in `data_dir`.
     pub async fn open(config_file: PathBuf, data_dir: &Path) -> Self {

@@ -315,6 +315,7 @@ function openForm(machine?: Machine): void {
 }
 
 function editMachine(machine: Machine): void {
+  if (busy.has(machine.uid)) return; // its status change is on its way; the row is about to move on
   openForm(machine);
 }
 
@@ -322,6 +323,13 @@ async function changeStatus(machine: Machine, status: OperationalStatus): Promis
   busy.add(machine.uid);
   const outcome = await api.setMachineStatus(machine.uid, status);
   busy.delete(machine.uid);
+  if (outcome.ok && outcome.value.outcome === "applied" && page) {
+    // The row shows the new status and version at once: an edit opened before the list
+    // reloads starts from them, not from what was there before.
+    const applied = outcome.value.machine;
+    page.machines = page.machines.map((m) => (m.uid === applied.uid ? applied : m));
+    renderRows();
+  }
   if (outcome.ok) reportWrite(outcome.value, `${machine.machine_name} is now ${status}.`);
   else say(`${machine.machine_name}: status not changed. ${describeError(outcome.error)}`, "error");
   await load();

@@ -33,6 +33,21 @@ const BUSY_RETRIES: u32 = 3;
 /// How a deadline's error begins: told apart from a refused connection, it is not retried.
 pub(crate) const NO_ANSWER: &str = "no answer from the database within";
 
+/// The error of a call that got no answer within `deadline`.
+pub(crate) fn no_answer(deadline: Duration) -> RegistryError {
+    RegistryError::Unavailable(format!("{NO_ANSWER} {} s", deadline.as_secs_f32()))
+}
+
+/// `work` within `deadline`, or the database counts as unavailable.
+pub(crate) async fn within<T>(
+    deadline: Duration,
+    work: impl Future<Output = Result<T, RegistryError>>,
+) -> Result<T, RegistryError> {
+    tokio::time::timeout(deadline, work)
+        .await
+        .unwrap_or_else(|_| Err(no_answer(deadline)))
+}
+
 /// A database operation on one connection, as the closures passed to [`Db::run`] return it.
 pub type DbFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T, RegistryError>> + Send + 'c>>;
 
@@ -86,7 +101,7 @@ impl Db {
 
     /// The error a call past its deadline gets.
     pub fn too_slow(&self) -> RegistryError {
-        RegistryError::Unavailable(format!("{NO_ANSWER} {} s", self.deadline.as_secs_f32()))
+        no_answer(self.deadline)
     }
 
     /// Runs `operation` on a pooled connection within the deadline. A connection found dead (a

@@ -184,3 +184,71 @@ async fn writes_are_queued_while_the_database_is_away() {
     })
     .await;
 }
+
+/// A queued edit that met someone else's change needs attention; the window retries it on top of
+/// their version through `retry_write`, and a retry or discard of a write no longer waiting
+/// answers `false` (the window then says so).
+#[sqlx::test(migrations = "../migrations")]
+async fn a_write_needing_attention_is_retried_through_ipc(pool: PgPool) {
+    let online = registry(pool.clone());
+    let uid = uuid::Uuid::new_v4();
+    let created = online
+        .create_machine(&mes_core::domain::CreateMachine {
+            write_id: uuid::Uuid::new_v4(),
+            uid,
+            machine: serde_json::from_value(machine_json("CNC-001")).expect("input"),
+        })
+        .await
+        .expect("create");
+    sqlx::query("UPDATE machines SET efficiency = 1 WHERE uid = $1")
+        .bind(uid)
+        .execute(&pool)
+        .await
+        .expect("another tool");
+    let synced = synced(registry(pool.clone())).await;
+    let mut mine = machine_json("CNC-001");
+    mine["efficiency"] = json!(66);
+    let stale: mes_core::sync::QueuedWrite = serde_json::from_value(json!({
+        "kind": "update",
+        "write": { "write_id": new_id(), "uid": uid, "expected_version": created.version, "machine": mine }
+    }))
+    .expect("write");
+    synced.outbox().enqueue(stale).await.expect("queued");
+    let report = mes_core::sync::replay(synced.registry(), synced.outbox())
+        .await
+        .expect("replay");
+    assert_eq!(report.conflicts, 1);
+    let synced = tokio::task::spawn_blocking(move || {
+        let app = MockApp::new(synced);
+        let entries = app.invoke("outbox_entries", json!({})).expect("entries");
+        assert_eq!(entries[0]["conflict"]["reason"], "changed_since");
+        let seq = entries[0]["seq"].clone();
+        let theirs = entries[0]["conflict"]["current"]["version"].clone();
+        let retry = json!({
+            "kind": "update",
+            "write": { "write_id": new_id(), "uid": uid, "expected_version": theirs, "machine": mine }
+        });
+        let retried = app
+            .invoke("retry_write", json!({ "seq": seq, "write": retry }))
+            .expect("retry");
+        assert_eq!(retried, json!(true));
+        // Pending again, so neither a second retry nor a discard finds it.
+        let again = app
+            .invoke("retry_write", json!({ "seq": seq, "write": retry }))
+            .expect("retry");
+        assert_eq!(again, json!(false));
+        let discarded = app
+            .invoke("discard_write", json!({ "seq": seq }))
+            .expect("discard");
+        assert_eq!(discarded, json!(false));
+        app.synced()
+    })
+    .await
+    .expect("test thread");
+    let report = mes_core::sync::replay(synced.registry(), synced.outbox())
+        .await
+        .expect("replay");
+    assert_eq!((report.applied, report.conflicts), (1, 0));
+    let stored = online.get_machine(uid).await.expect("machine");
+    assert_eq!(stored.efficiency, Some(66.0), "mine, on top of theirs");
+}

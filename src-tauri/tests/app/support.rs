@@ -34,6 +34,15 @@ impl MockApp {
         Self { _app: app, window }
     }
 
+    /// The app's registry, for checks after the commands.
+    pub fn synced(&self) -> Arc<SyncedRegistry> {
+        use tauri::Manager;
+        self._app
+            .state::<AppState>()
+            .shared()
+            .expect("the app is set up")
+    }
+
     /// Invokes a command as the UI does: JSON arguments in, JSON result or error out.
     pub fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
         let request = InvokeRequest {

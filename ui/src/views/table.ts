@@ -98,6 +98,11 @@ export class MachineTable {
     edit.addEventListener("click", () => this.handlers.onEdit(machine));
     const remove = el("button", { type: "button", class: "ghost small danger", "data-role": "delete" }, "Delete");
     remove.addEventListener("click", () => this.handlers.onDelete(machine));
+    // While its status change is on its way, the row's version is about to move on.
+    if (busy) {
+      edit.disabled = true;
+      remove.disabled = true;
+    }
 
     const row = el(
       "tr",

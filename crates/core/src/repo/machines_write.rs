@@ -51,6 +51,13 @@ fn recorded(kind: &'static str, client: &str, after: &str, change: &str) -> Stri
 /// against the version it will really change, even when another writer committed meanwhile.
 const TARGET: &str = "target AS (SELECT uid, version FROM machines WHERE uid = $2 FOR UPDATE)";
 
+/// True when the error is this write's own id already recorded: a second delivery of the same
+/// write (a retry after a lost answer) that ran while the first was still committing.
+fn delivered_twice(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .is_some_and(|db| db.constraint() == Some("applied_writes_pkey"))
+}
+
 /// Constraint names from the migrations, mapped to what they mean to a caller.
 fn constraint_error(err: sqlx::Error, name: &str) -> RegistryError {
     let constraint = match &err {
@@ -159,7 +166,7 @@ pub async fn update_machine(
             accepted_version("$3::int8", "t.version", "t.uid", "$9::uuid")
         ),
     );
-    let updated: Option<MachineRow> = sqlx::query_as(&sql)
+    let updated: Result<Option<MachineRow>, sqlx::Error> = sqlx::query_as(&sql)
         .bind(write_id)
         .bind(uid)
         .bind(expected_version)
@@ -170,11 +177,12 @@ pub async fn update_machine(
         .bind(machine.last_maintenance)
         .bind(client)
         .fetch_optional(&mut *db)
-        .await
-        .map_err(|err| constraint_error(err, machine.name.as_str()))?;
+        .await;
     match updated {
-        Some(row) => row.try_into(),
-        None => explain_no_change(db, write_id, uid, Some(expected_version)).await,
+        Ok(Some(row)) => row.try_into(),
+        Ok(None) => explain_no_change(db, write_id, uid, Some(expected_version)).await,
+        Err(err) if delivered_twice(&err) => explain_no_change(db, write_id, uid, None).await,
+        Err(err) => Err(constraint_error(err, machine.name.as_str())),
     }
 }
 
@@ -198,17 +206,18 @@ pub async fn set_machine_status(
              )"
         ),
     );
-    let updated: Option<MachineRow> = sqlx::query_as(&sql)
+    let updated: Result<Option<MachineRow>, sqlx::Error> = sqlx::query_as(&sql)
         .bind(write_id)
         .bind(uid)
         .bind(status.as_str())
         .bind(client)
         .fetch_optional(&mut *db)
-        .await
-        .map_err(from_sqlx)?;
+        .await;
     match updated {
-        Some(row) => row.try_into(),
-        None => explain_no_change(db, write_id, uid, None).await,
+        Ok(Some(row)) => row.try_into(),
+        Ok(None) => explain_no_change(db, write_id, uid, None).await,
+        Err(err) if delivered_twice(&err) => explain_no_change(db, write_id, uid, None).await,
+        Err(err) => Err(from_sqlx(err)),
     }
 }
 
@@ -237,14 +246,18 @@ pub async fn delete_machine(
             accepted_version("$3::int8", "t.version", "t.uid", "$4::uuid")
         ),
     );
-    let deleted: Option<MachineRow> = sqlx::query_as(&sql)
+    let deleted: Result<Option<MachineRow>, sqlx::Error> = sqlx::query_as(&sql)
         .bind(write_id)
         .bind(uid)
         .bind(expected_version)
         .bind(client)
         .fetch_optional(&mut *db)
-        .await
-        .map_err(from_sqlx)?;
+        .await;
+    let deleted = match deleted {
+        // Deleted by another delivery of this very write: gone, as wanted.
+        Err(err) if delivered_twice(&err) => return Err(RegistryError::NotFound { uid }),
+        other => other.map_err(from_sqlx)?,
+    };
     match deleted {
         Some(row) => row.try_into(),
         None if write_was_applied(&mut *db, write_id).await? => {

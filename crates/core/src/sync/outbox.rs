@@ -61,9 +61,11 @@ pub struct OutboxEntry {
 /// The durable local queue. Every change is one SQLite transaction with a full sync, so a write
 /// acknowledged as "saved — pending sync" survives a crash or a power cut.
 ///
-/// It also keeps the PC's write order: whoever sends writes to the server (an online write, a
-/// replay batch) or queues one holds [`Outbox::write_order`], so an online write never overtakes
-/// a queued one and a write is never queued in front of one being sent.
+/// It also keeps the PC's write order: a write is sent online, or queued, only while holding
+/// [`Outbox::write_order`], and only when no write is pending (a batch out for replay still
+/// counts as pending until it is removed), so an online write never overtakes a queued one, and a
+/// write made while an online write is under way waits for it (and goes behind it if that one
+/// ends up queued).
 pub struct Outbox {
     pool: SqlitePool,
     /// This outbox's identity on the server (`applied_writes.client_id`).
@@ -199,6 +201,12 @@ impl Outbox {
     /// changed: their `write_id` may be recorded on the server.
     pub async fn enqueue(&self, write: QueuedWrite) -> Result<Enqueued, RegistryError> {
         let mut tx = self.pool.begin().await.map_err(local)?;
+        if let QueuedWrite::Delete(_) = write {
+            if let Some(cancelled) = cancel_refused_create(&mut tx, write.machine_uid()).await? {
+                tx.commit().await.map_err(local)?;
+                return Ok(cancelled);
+            }
+        }
         let unsent = unsent_for_machine(&mut tx, write.machine_uid()).await?;
         let id_of = |seq: i64| {
             unsent
@@ -501,6 +509,38 @@ async fn insert(
     Ok(())
 }
 
+/// A delete of a machine whose create was refused (it needs attention, the machine never
+/// existed on the server): the create and the machine's other unsent or refused writes are
+/// dropped together with the delete, so a later retry cannot bring back a deleted machine.
+async fn cancel_refused_create(
+    tx: &mut Transaction<'_, Sqlite>,
+    uid: Uuid,
+) -> Result<Option<Enqueued>, RegistryError> {
+    let refused: Option<i64> = sqlx::query_scalar(
+        "SELECT seq FROM outbox WHERE machine_uid = ? AND kind = 'create' AND conflict IS NOT NULL",
+    )
+    .bind(uid.to_string())
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(local)?;
+    if refused.is_none() {
+        return Ok(None);
+    }
+    let dropped: Vec<String> = sqlx::query_scalar(
+        "DELETE FROM outbox WHERE machine_uid = ? AND (attempts = 0 OR conflict IS NOT NULL)
+         RETURNING write_id",
+    )
+    .bind(uid.to_string())
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(local)?;
+    let dropped = dropped
+        .iter()
+        .map(|id| Uuid::parse_str(id).map_err(local))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(Enqueued::Cancelled { dropped }))
+}
+
 /// Pending writes for one machine that were never sent, oldest first.
 async fn unsent_for_machine(
     tx: &mut Transaction<'_, Sqlite>,
@@ -575,6 +615,21 @@ fn fold(unsent: &[(i64, QueuedWrite)], new: &QueuedWrite) -> Fold {
                 write: QueuedWrite::Update(merged),
             }
         }
+        // Two status changes never sent: the later one is what the operator wants.
+        (QueuedWrite::SetStatus(status), None) => match unsent.last() {
+            Some((seq, QueuedWrite::SetStatus(earlier))) => {
+                let mut merged = earlier.clone();
+                merged.status = status.status.clone();
+                Fold::Into {
+                    seq: *seq,
+                    write: QueuedWrite::SetStatus(merged),
+                }
+            }
+            _ => Fold::Append {
+                drop_seqs: Vec::new(),
+                write: new.clone(),
+            },
+        },
         (QueuedWrite::Delete(_), Some((_, QueuedWrite::Create(_)))) => Fold::Cancel,
         (QueuedWrite::Delete(delete), _) => {
             // A queued update's base version is the one the operator saw before editing: the

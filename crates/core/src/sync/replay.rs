@@ -2,10 +2,13 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 
+use std::time::Duration;
+
 use uuid::Uuid;
 
 use super::hooks::{self, Passage};
 use super::{grouped, Conflict, Outbox, OutboxEntry, QueuedWrite};
+use crate::db::{no_answer, within};
 use crate::domain::OperationalStatus;
 use crate::error::{from_sqlx, FieldError, RegistryError};
 use crate::{repo, Registry};
@@ -49,10 +52,11 @@ enum ApplyError {
 /// cannot say, after an error, the batch is halved instead.) One conflict among 500 writes
 /// so costs three server round trips of work instead of 500.
 ///
-/// Each batch holds the PC's write order while it is sent, is taken from the outbox (and marked
-/// as sent) in one local transaction only once a server connection is in hand, and has the
-/// database's deadline: a network that freezes mid-batch interrupts the replay, and the batch
-/// is sent again later and recognised where it did land.
+/// Each batch is taken from the outbox (and marked as sent) in one local transaction, only once
+/// a server connection is in hand; while it is out, its writes still count as pending, so no
+/// online write overtakes them. Every round trip of a batch has the database's deadline (a batch
+/// of many steps may take longer as a whole): a network that freezes mid-batch interrupts the
+/// replay, and the batch is sent again later and recognised where it did land.
 pub async fn replay(registry: &Registry, outbox: &Outbox) -> Result<ReplayReport, RegistryError> {
     let mut report = ReplayReport::default();
     if let Err(e) = registry.ensure_schema().await {
@@ -68,7 +72,6 @@ pub async fn replay(registry: &Registry, outbox: &Outbox) -> Result<ReplayReport
     // are replaced, as `Db::run` does, before the replay counts as interrupted.
     let mut dead_connections = 0;
     loop {
-        let order = outbox.write_order().await;
         // The connection first: writes count as sent (and are never folded into again) only
         // once they can actually reach the server.
         let mut db = match registry.db().acquire().await {
@@ -81,14 +84,7 @@ pub async fn replay(registry: &Registry, outbox: &Outbox) -> Result<ReplayReport
         }
         outbox.hooks.at(hooks::REPLAY_TAKEN).await;
         let deadline = registry.db().deadline();
-        let sent = tokio::time::timeout(deadline, apply_taken(&mut db, &entries, client)).await;
-        let outcome = match sent {
-            Ok(outcome) => outcome,
-            Err(_) => {
-                db.close_on_drop();
-                Err(registry.db().too_slow())
-            }
-        };
+        let outcome = apply_taken(&mut db, &entries, client, deadline).await;
         let seqs: Vec<i64> = entries.iter().map(|e| e.seq).collect();
         match outcome {
             Ok(Taken::Committed) => {
@@ -120,7 +116,6 @@ pub async fn replay(registry: &Registry, outbox: &Outbox) -> Result<ReplayReport
             Err(RegistryError::Busy(reason)) if busy < 3 => {
                 busy += 1;
                 tracing::info!(%reason, "replay met a busy database; trying the batch again");
-                drop(order);
                 tokio::time::sleep(std::time::Duration::from_millis(50 << busy)).await;
             }
             Err(RegistryError::Unavailable(reason))
@@ -156,27 +151,39 @@ async fn apply_taken(
     db: &mut PgConnection,
     entries: &[OutboxEntry],
     client: Option<Uuid>,
+    deadline: Duration,
 ) -> Result<Taken, RegistryError> {
     match entries {
         // Alone, a write is one statement and commits by itself; outside a transaction, its
         // explanation (already applied? whose name?) can still be asked after a refusal.
-        [entry] => match apply(db, entry, client).await {
+        [entry] => match apply_within(db, entry, client, deadline).await {
             Ok(()) => Ok(Taken::Committed),
             Err(ApplyError::Conflict(conflict)) => Ok(Taken::Conflict(entry.seq, conflict)),
             Err(ApplyError::Transient(error)) => Err(error),
         },
-        _ => Ok(
-            match apply_in(
-                sqlx::Connection::begin(db).await.map_err(from_sqlx)?,
-                entries,
-                client,
-            )
-            .await?
-            {
+        _ => {
+            let tx = within(deadline, async {
+                sqlx::Connection::begin(db).await.map_err(from_sqlx)
+            })
+            .await?;
+            Ok(match apply_in(tx, entries, client, deadline).await? {
                 BatchOutcome::Committed => Taken::Committed,
                 BatchOutcome::NeedsSplitting { before } => Taken::Split { before },
-            },
-        ),
+            })
+        }
+    }
+}
+
+/// One queued write within the deadline.
+async fn apply_within(
+    db: &mut PgConnection,
+    entry: &OutboxEntry,
+    client: Option<Uuid>,
+    deadline: Duration,
+) -> Result<(), ApplyError> {
+    match tokio::time::timeout(deadline, apply(db, entry, client)).await {
+        Ok(result) => result,
+        Err(_) => Err(ApplyError::Transient(no_answer(deadline))),
     }
 }
 
@@ -200,38 +207,38 @@ pub async fn apply_batch(
     registry: &Registry,
     entries: &[OutboxEntry],
 ) -> Result<BatchOutcome, RegistryError> {
-    let client = registry.client();
-    apply_in(
-        registry.pool().begin().await.map_err(from_sqlx)?,
-        entries,
-        client,
-    )
-    .await
+    let (client, deadline) = (registry.client(), registry.db().deadline());
+    let tx = registry.pool().begin().await.map_err(from_sqlx)?;
+    apply_in(tx, entries, client, deadline).await
 }
 
+/// Applies a batch in its transaction, each round trip within the deadline.
 async fn apply_in(
     mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
     entries: &[OutboxEntry],
     client: Option<Uuid>,
+    deadline: Duration,
 ) -> Result<BatchOutcome, RegistryError> {
     for step in grouped::plan(entries) {
         let stopped = match step {
-            grouped::Step::One(entry) => match apply(&mut tx, entry, client).await {
-                Ok(()) => None,
-                Err(ApplyError::Transient(error)) => return Err(error),
-                Err(ApplyError::Conflict(_)) => Some(Some(entry.seq)),
-            },
-            group => match grouped::apply_step(&mut tx, &group, client).await? {
+            grouped::Step::One(entry) => {
+                match apply_within(&mut tx, entry, client, deadline).await {
+                    Ok(()) => None,
+                    Err(ApplyError::Transient(error)) => return Err(error),
+                    Err(ApplyError::Conflict(_)) => Some(Some(entry.seq)),
+                }
+            }
+            group => match within(deadline, grouped::apply_step(&mut tx, &group, client)).await? {
                 grouped::Grouped::Applied => None,
                 grouped::Grouped::Stopped { first } => Some(first),
             },
         };
         if let Some(before) = stopped {
-            tx.rollback().await.map_err(from_sqlx)?;
+            within(deadline, async { tx.rollback().await.map_err(from_sqlx) }).await?;
             return Ok(BatchOutcome::NeedsSplitting { before });
         }
     }
-    tx.commit().await.map_err(from_sqlx)?;
+    within(deadline, async { tx.commit().await.map_err(from_sqlx) }).await?;
     Ok(BatchOutcome::Committed)
 }
 

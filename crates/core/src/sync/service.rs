@@ -164,7 +164,10 @@ impl SyncedRegistry {
 
     pub async fn retry(&self, seq: i64, write: QueuedWrite) -> Result<bool, RegistryError> {
         validate(&write)?;
+        // It becomes pending again in its old place: not while an online write is under way.
+        let order = self.outbox.write_order().await;
         let retried = self.outbox.retry(seq, write).await?;
+        drop(order);
         self.refresh_counts().await;
         self.wake.notify_one();
         Ok(retried)

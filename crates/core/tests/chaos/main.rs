@@ -599,6 +599,10 @@ async fn two_pcs_through_outages_freezes_and_kills_lose_nothing_and_double_nothi
             );
             "refused at once (the operator was told; nothing changed)"
         } else if recorded.contains(&id) {
+            assert!(
+                !attention.contains_key(&id),
+                "applied yet shown as needing attention: {id}"
+            );
             "applied"
         } else if let Some(conflict) = attention.get(&id) {
             assert!(
@@ -632,6 +636,41 @@ async fn two_pcs_through_outages_freezes_and_kills_lose_nothing_and_double_nothi
                     after.unwrap_or(i64::MAX),
                     *write_id,
                 ));
+            }
+        }
+    }
+    // An edit applied on top of a version other than its own passed over changes of its own PC
+    // only: every step between the version it was based on and the one it changed was made by a
+    // write of the same PC.
+    let agent_of: HashMap<Uuid, usize> =
+        sent.iter().map(|s| (s.write.write_id(), s.agent)).collect();
+    let step_by: HashMap<(Uuid, i64), Uuid> = applied
+        .iter()
+        .filter(|(_, _, kind, before, after)| {
+            kind != "create" && before.is_some() && *after == before.map(|b| b + 1)
+        })
+        .map(|(id, uid, _, before, _)| ((*uid, before.unwrap_or_default()), *id))
+        .collect();
+    let mut passed_over_others = 0;
+    for (write_id, uid, kind, before, _) in &applied {
+        let Some(QueuedWrite::Update(update)) = sent
+            .iter()
+            .find(|s| s.write.write_id() == *write_id)
+            .map(|s| &s.write)
+        else {
+            continue;
+        };
+        let (Some(before), "update") = (before, kind.as_str()) else {
+            continue;
+        };
+        for step in update.expected_version..*before {
+            let by = step_by.get(&(*uid, step)).and_then(|id| agent_of.get(id));
+            if by != agent_of.get(write_id) {
+                passed_over_others += 1;
+                eprintln!(
+                    "edit {write_id} based on version {} passed over step {step} made by {by:?}",
+                    update.expected_version
+                );
             }
         }
     }
@@ -736,13 +775,20 @@ async fn two_pcs_through_outages_freezes_and_kills_lose_nothing_and_double_nothi
         "chaos: lost {}, applied twice {doubled}, rows differing from the model {differing}",
         lost.len()
     );
-    println!("chaos: own writes rejected {}", own_rejected.len());
+    println!(
+        "chaos: own writes rejected {}, edits passing over another PC's change {passed_over_others}",
+        own_rejected.len()
+    );
     assert!(lost.is_empty(), "lost writes: {lost:?}");
     assert!(
         own_rejected.is_empty(),
         "a PC's own writes conflicted: {own_rejected:?}"
     );
     assert_eq!(doubled, 0, "writes applied twice");
+    assert_eq!(
+        passed_over_others, 0,
+        "an edit passed over another PC's change"
+    );
     assert_eq!(differing, 0, "database differs from the model");
     assert!(sent.len() >= 2000);
 }

@@ -131,8 +131,8 @@ async fn a_pcs_writes_reach_the_server_in_the_order_made(pool: PgPool) {
         "the later write wins"
     );
 
-    // And no online write overtakes a queued one: while a replay batch is in flight, a new write
-    // waits and then goes behind it.
+    // And no online write overtakes a queued one: while a replay batch is out (taken, not yet
+    // sent), a new write is queued behind it instead of going online first.
     synced
         .outbox()
         .enqueue(queued_status(machine.uid, "Maintenance"))
@@ -144,19 +144,17 @@ async fn a_pcs_writes_reach_the_server_in_the_order_made(pool: PgPool) {
         async move { replay(&online, synced.outbox()).await }
     });
     taken.reached().await;
-    let running = tokio::spawn({
-        let synced = synced.clone();
-        async move {
-            synced
-                .set_machine_status(status_write(machine.uid, "Running"))
-                .await
-        }
-    });
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(!running.is_finished());
+    let running = synced
+        .set_machine_status(status_write(machine.uid, "Running"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(running, WriteOutcome::Queued { pending: 2 }),
+        "{running:?}"
+    );
     taken.release();
-    replaying.await.unwrap().unwrap();
-    running.await.unwrap().unwrap();
+    let report = replaying.await.unwrap().unwrap();
+    assert_eq!(report.applied, 2);
     let stored = online.get_machine(machine.uid).await.unwrap();
     assert_eq!(stored.operational_status.as_str(), "Running");
 }

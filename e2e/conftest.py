@@ -61,7 +61,7 @@ def descendants(root: int) -> list[int]:
 class App:
     """One app process in a home of its own, started through its own tauri-driver."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, extra_env: dict | None = None):
         self.name = name
         self.home = tempfile.mkdtemp(prefix="mes-e2e-home-")
         self.driver = None
@@ -73,7 +73,9 @@ class App:
             XDG_CONFIG_HOME=f"{self.home}/config",
             XDG_DATA_HOME=f"{self.home}/data",
             XDG_CACHE_HOME=f"{self.home}/cache",
+            **(extra_env or {}),
         )
+        self.env = env
         ARTIFACTS.mkdir(exist_ok=True)
         self.log = open(ARTIFACTS / f"{name}-tauri-driver.log", "w")
         self.tauri_driver = subprocess.Popen(

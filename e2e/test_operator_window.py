@@ -392,3 +392,31 @@ def test_a_row_another_tool_stored_with_an_infinite_date_is_shown_marked(window)
             "ALTER TABLE machines ADD CONSTRAINT machines_last_maintenance_sane CHECK ("
             "last_maintenance >= '1900-01-01 00:00:00+00' AND last_maintenance < '2200-01-01 00:00:00+00')"
         )
+
+
+def test_a_second_launch_focuses_the_first_window_and_ends():
+    from conftest import App, reset_database
+
+    reset_database()
+    # A desktop session's bus, which the single-instance handover goes through on Linux.
+    bus = subprocess.Popen(
+        ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    address = bus.stdout.readline().strip()
+    first = App("single-instance", {"DBUS_SESSION_BUS_ADDRESS": address})
+    try:
+        window = first.start()
+        wait(window, 30).until(lambda d: len(rows(d)) == 4)
+        second = subprocess.Popen([os.environ["MES_E2E_APP"]], env=first.env)
+        assert second.wait(timeout=20) == 0, "the second launch ends, handing over to the first"
+        # The first window goes on working.
+        dialog = open_new_machine_form(window)
+        fill_form(dialog, "ONE-001")
+        dialog.find_element(By.ID, "f-efficiency").send_keys(Keys.ENTER)
+        wait(window).until(lambda d: "ONE-001" in names(d))
+        assert first.pid() != second.pid
+    finally:
+        first.close()
+        bus.kill()
+        bus.wait()

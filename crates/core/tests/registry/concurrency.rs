@@ -5,7 +5,7 @@ use crate::support::*;
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn two_clients_updating_the_same_version_exactly_one_wins(pool: PgPool) {
-    let registry = registry(pool);
+    let registry = std::sync::Arc::new(registry(pool.clone()));
     for round in 0..10 {
         let machine = create(&registry, &format!("RACE-{round}")).await;
         let mut a = input(&format!("RACE-{round}"));
@@ -13,10 +13,16 @@ async fn two_clients_updating_the_same_version_exactly_one_wins(pool: PgPool) {
         let mut b = input(&format!("RACE-{round}"));
         b.efficiency = Some(20.0);
         let (write_a, write_b) = (update_write(&machine, a), update_write(&machine, b));
-        let (first, second) = tokio::join!(
-            registry.update_machine(&write_a),
-            registry.update_machine(&write_b)
+        // Both wait on the machine's row, held by a third session, so they truly overlap.
+        let both = registry.clone();
+        let lock = format!(
+            "SELECT 1 FROM machines WHERE uid = '{}' FOR UPDATE",
+            machine.uid
         );
+        let (first, second) = overlapping(&pool, &lock, 2, async move {
+            tokio::join!(both.update_machine(&write_a), both.update_machine(&write_b))
+        })
+        .await;
         let (winner, loser) = match (first, second) {
             (Ok(w), Err(l)) | (Err(l), Ok(w)) => (w, l),
             other => panic!("round {round}: expected one winner, got {other:?}"),

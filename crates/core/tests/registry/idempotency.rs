@@ -22,13 +22,19 @@ async fn a_create_delivered_twice_creates_one_machine(pool: PgPool) {
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn concurrent_deliveries_of_one_create_make_one_machine(pool: PgPool) {
-    let registry = registry(pool.clone());
+    let registry = std::sync::Arc::new(registry(pool.clone()));
     for round in 0..10 {
         let write = create_write(input(&format!("TWIN-{round}")));
-        let (a, b) = tokio::join!(
-            registry.create_machine(&write),
-            registry.create_machine(&write)
-        );
+        // Both deliveries wait on the table, held by a third session, and then run together.
+        let both = registry.clone();
+        let twin = write.clone();
+        let (a, b) = overlapping(
+            &pool,
+            "LOCK TABLE machines IN SHARE ROW EXCLUSIVE MODE",
+            2,
+            async move { tokio::join!(both.create_machine(&twin), both.create_machine(&twin)) },
+        )
+        .await;
         assert_eq!(a.unwrap().uid, write.uid, "round {round}");
         assert_eq!(b.unwrap().uid, write.uid, "round {round}");
     }

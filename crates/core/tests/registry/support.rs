@@ -118,3 +118,29 @@ pub async fn recorded(pool: &PgPool, write_id: Uuid) -> i64 {
         .await
         .unwrap()
 }
+
+/// Runs `work` while another session holds a lock (`lock_sql`, inside a transaction), waits until
+/// `waiters` sessions of this database are blocked on that lock, then releases it: the blocked
+/// operations are certain to have overlapped.
+pub async fn overlapping<T, F>(pool: &PgPool, lock_sql: &str, waiters: i64, work: F) -> T
+where
+    F: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let mut holder = pool.begin().await.unwrap();
+    sqlx::query(lock_sql).execute(&mut *holder).await.unwrap();
+    let running = tokio::spawn(work);
+    eventually(10, "the operations wait on the held lock", || async {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        waiting >= waiters
+    })
+    .await;
+    holder.rollback().await.unwrap();
+    running.await.unwrap()
+}

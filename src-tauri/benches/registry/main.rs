@@ -56,8 +56,8 @@ async fn run() -> String {
     let registry = Arc::new(fixtures::fresh_registry(&url).await);
     let pool = registry.pool().clone();
     fixtures::bulk_insert(&pool, 1000, "BG-").await;
-    // `cargo bench --bench registry -- replay` (or `paging`) measures only that part, for quick
-    // iteration.
+    // `cargo bench --bench registry -- replay` (or `paging`, `offline`, `ops`) measures only that
+    // part, for quick iteration.
     let only = |part: &str| std::env::args().skip(1).any(|arg| arg == part);
     if only("replay") {
         return replay::replay_at_scale(registry.clone()).await;
@@ -150,6 +150,13 @@ async fn run() -> String {
         ]);
     }
 
+    if only("ops") {
+        return format!(
+            "## Operations\n\nServer: {}. Ratios are core p50 over the raw p50 measured in this run.\n{}",
+            registry.target(),
+            table.render()
+        );
+    }
     let replay = replay::replay_at_scale(registry.clone()).await;
     let offline = offline::offline_copy_at_scale(registry.clone()).await;
     let paging = paging_at_scale(&registry).await;

@@ -27,7 +27,10 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
 
 step "Rust: unit, integration and IPC tests (real PostgreSQL)"
-cargo test --workspace --all-features
+cargo test --workspace --all-features -- --skip chaos_
+
+step "Chaos: two headless instances through outages, freezes and kills (prints its seed and counts)"
+cargo test -p mes-core --all-features --test chaos -- --nocapture
 
 step "End-to-end: the real app window under Xvfb"
 scripts/e2e.sh

@@ -331,7 +331,7 @@ struct Sent {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_pcs_through_outages_freezes_and_kills_lose_nothing_and_double_nothing() {
+async fn chaos_two_pcs_through_outages_freezes_and_kills_lose_nothing_and_double_nothing() {
     let started = Instant::now();
     let seed: u64 = std::env::var("MES_CHAOS_SEED")
         .ok()

@@ -481,3 +481,55 @@ async fn create_fleet(registry: &Registry, n: usize) -> Vec<mes_core::domain::Ma
     }
     machines
 }
+
+/// Two status changes never sent are one (the later); a delete of a machine whose create was
+/// refused (name taken) drops the create too, so no later retry brings a deleted machine back.
+#[sqlx::test(migrations = "../../migrations")]
+async fn unsent_status_changes_fold_and_a_delete_cancels_a_refused_create(pool: PgPool) {
+    use mes_core::sync::Enqueued;
+    let online = registry(pool.clone());
+    let machine = create(&online, "CNC-001").await;
+    let outbox = Outbox::open(&outbox_path()).await.unwrap();
+    let first = queued_status(machine.uid, "Down");
+    assert_eq!(
+        outbox.enqueue(first.clone()).await.unwrap(),
+        Enqueued::Appended
+    );
+    assert_eq!(
+        outbox
+            .enqueue(queued_status(machine.uid, "Idle"))
+            .await
+            .unwrap(),
+        Enqueued::FoldedInto {
+            into: first.write_id()
+        }
+    );
+    let taken = create_write(input("cnc-001"));
+    outbox
+        .enqueue(QueuedWrite::Create(taken.clone()))
+        .await
+        .unwrap();
+    let report = replay(&online, &outbox).await.unwrap();
+    assert_eq!((report.applied, report.conflicts), (1, 1));
+    assert_eq!(
+        online
+            .get_machine(machine.uid)
+            .await
+            .unwrap()
+            .operational_status,
+        OperationalStatus::Idle
+    );
+    let delete = QueuedWrite::Delete(DeleteMachine {
+        write_id: Uuid::new_v4(),
+        uid: taken.uid,
+        expected_version: 1,
+    });
+    assert_eq!(
+        outbox.enqueue(delete).await.unwrap(),
+        Enqueued::Cancelled {
+            dropped: vec![taken.write_id]
+        }
+    );
+    assert!(outbox.needs_attention().await.unwrap().is_empty());
+    assert_eq!(outbox.pending_count().await.unwrap(), 0);
+}

@@ -151,7 +151,12 @@ impl Db {
     /// window.
     pub async fn acquire(&self) -> Result<PoolConnection<Postgres>, RegistryError> {
         self.fail_fast()?;
-        self.note(self.pool.acquire().await.map_err(from_sqlx))
+        let acquired = self.pool.acquire().await.map_err(|e| match e {
+            // No connection within the deadline: the same answer as a call that got none.
+            sqlx::Error::PoolTimedOut => self.too_slow(),
+            other => from_sqlx(other),
+        });
+        self.note(acquired)
     }
 
     /// Returns the recent connection failure, if there was one within the fail-fast window.

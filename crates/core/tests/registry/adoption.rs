@@ -8,7 +8,7 @@ use sqlx::PgPool;
 
 use crate::support::*;
 
-const TUTORIAL_TABLE: &str =
+pub const TUTORIAL_TABLE: &str =
     "CREATE TABLE machines (id SERIAL PRIMARY KEY, machine_name VARCHAR UNIQUE NOT NULL,
     machine_type VARCHAR NOT NULL, operational_status VARCHAR NOT NULL, efficiency FLOAT NOT NULL,
     last_maintenance TIMESTAMP NOT NULL)";

@@ -12,13 +12,9 @@ use mes_core::sync::{Connection, Outbox, SyncStatus, SyncedRegistry};
 use mes_core::{schema, MIGRATOR};
 use sqlx::PgPool;
 
+use crate::adoption::TUTORIAL_TABLE;
 use crate::support::*;
 use crate::sync::outbox_path;
-
-const TUTORIAL_TABLE: &str =
-    "CREATE TABLE machines (id SERIAL PRIMARY KEY, machine_name VARCHAR UNIQUE NOT NULL,
-    machine_type VARCHAR NOT NULL, operational_status VARCHAR NOT NULL, efficiency FLOAT NOT NULL,
-    last_maintenance TIMESTAMP NOT NULL)";
 
 /// One row per value class a `timestamp` column accepts that is no maintenance date.
 const ODD_INSTANTS: [(&str, &str); 6] = [

@@ -12,7 +12,7 @@ use crate::support::*;
 #[sqlx::test(migrations = false)]
 async fn a_failed_migration_leaves_no_lock_and_the_next_start_fails_just_as_fast(pool: PgPool) {
     // A tutorial table with a row the adoption refuses: every migration attempt fails.
-    sqlx::query("CREATE TABLE machines (id SERIAL PRIMARY KEY, machine_name VARCHAR UNIQUE NOT NULL, machine_type VARCHAR NOT NULL, operational_status VARCHAR NOT NULL, efficiency FLOAT NOT NULL, last_maintenance TIMESTAMP NOT NULL)")
+    sqlx::query(crate::adoption::TUTORIAL_TABLE)
         .execute(&pool)
         .await
         .unwrap();

@@ -14,7 +14,10 @@ pub const LOG_FILE_PREFIX: &str = "mes-machine-manager.log";
 pub fn init(log_dir: &Path) -> Option<WorkerGuard> {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tao=warn,wry=warn"));
-    let _ = std::fs::create_dir_all(log_dir);
+    // Logs name machines and users: for this user's eyes only.
+    if let Err(e) = mes_core::private::create_private_dir(log_dir) {
+        eprintln!("cannot create the log folder {}: {e}", log_dir.display());
+    }
     let file_appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix(LOG_FILE_PREFIX)

@@ -130,7 +130,10 @@ impl Outbox {
     /// process opening the same outbox is refused with [`OUTBOX_IN_USE`].
     pub async fn open(path: &Path) -> Result<Self, RegistryError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(local)?;
+            // The outbox holds the plant's pending changes: for this user's eyes only. A folder
+            // made here is restricted; an existing one (say a shared temporary folder) is not
+            // ours to change, the files are.
+            crate::private::create_private_dir(dir).map_err(local)?;
         }
         let lock = lock_exclusively(path)?;
         // A path, never a URL: a folder name with '?' or '#' must not become URL syntax.
@@ -163,6 +166,9 @@ impl Outbox {
             .await
             .map_err(local)?;
         let client_id = client_id(&pool).await?;
+        for file in [path.to_path_buf(), cache_path] {
+            crate::private::restrict_file(&file).map_err(local)?;
+        }
         Ok(Self {
             pool,
             client_id,

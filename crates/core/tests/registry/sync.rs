@@ -533,3 +533,29 @@ async fn unsent_status_changes_fold_and_a_delete_cancels_a_refused_create(pool: 
     assert!(outbox.needs_attention().await.unwrap().is_empty());
     assert_eq!(outbox.pending_count().await.unwrap(), 0);
 }
+
+/// The outbox holds the plant's pending changes: a folder made for it is the user's alone, and
+/// so are its files; a shared folder it is put in is left as it is.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_outbox_is_readable_by_its_user_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = std::env::temp_dir().join(format!("mes-private-{}", Uuid::new_v4()));
+    let path = dir.join("data").join("outbox.sqlite3");
+    let outbox = Outbox::open(&path).await.unwrap();
+    assert_eq!(mode(&dir.join("data")), 0o700);
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(&dir.join("data").join("outbox-cache.sqlite3")), 0o600);
+    outbox.close().await;
+    let shared = std::env::temp_dir();
+    let before = mode(&shared);
+    let elsewhere = Outbox::open(&outbox_path()).await.unwrap();
+    assert_eq!(
+        mode(&shared),
+        before,
+        "a shared folder is not ours to change"
+    );
+    elsewhere.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

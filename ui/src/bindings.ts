@@ -182,6 +182,11 @@ export type DatabaseStatus = {
 export type DatabaseTarget = {
 	display: string,
 	source: ConfigSource,
+	/**
+	 *  The connection to a remote host is not verified TLS (`allow_insecure` permitted it): the
+	 *  window warns for as long as it runs so.
+	 */
+	insecure: boolean,
 };
 
 /**  Delete a machine, if it is still at `expected_version` (the one the operator confirmed). */

@@ -408,6 +408,18 @@ window.setInterval(() => {
   if (page && !machineDialog.open) renderRows();
 }, 60_000);
 
+// A connection to a remote host that is not verified TLS (allowed by allow_insecure): said
+// for as long as the app runs so.
+void api.databaseStatus().then((status) => {
+  if (!status.ok || !status.value.health.target.insecure) return;
+  const warning = el(
+    "p",
+    { id: "insecure-warning", class: "banner attention", role: "alert" },
+    `Insecure connection: the database at ${status.value.health.target.display} is reached without verified TLS (allow_insecure is set), so passwords and changes can be read or altered on the way.`,
+  );
+  byId<HTMLElement>("banner").before(warning);
+});
+
 setupTheme(byId("theme-toggle"));
 table.renderHeader(query.sort, query.direction);
 void monitor.start();

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use sqlx::postgres::PgConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgSslMode};
 
 pub const DATABASE_URL_VAR: &str = "MES_DATABASE_URL";
 /// Seconds each database call may take before the database counts as unavailable.
@@ -32,6 +32,9 @@ pub enum ConfigSource {
 pub struct DatabaseTarget {
     pub display: String,
     pub source: ConfigSource,
+    /// The connection to a remote host is not verified TLS (`allow_insecure` permitted it): the
+    /// window warns for as long as it runs so.
+    pub insecure: bool,
 }
 
 impl fmt::Display for DatabaseTarget {
@@ -67,6 +70,8 @@ pub enum ConfigError {
     BadFile { path: PathBuf, reason: String },
     #[error("{source_name} must be a number of seconds from 1 to 300")]
     BadDeadline { source_name: String },
+    #[error("the connection to {host} would not be verified TLS (sslmode={mode}), so passwords and changes could be read or altered on the way: use sslmode=verify-full with the plant's CA (sslrootcert), or set allow_insecure = true in config.toml to accept it knowingly (the window then warns)")]
+    Insecure { host: String, mode: &'static str },
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -75,6 +80,10 @@ struct ConfigFile {
     database_url: Option<String>,
     /// Seconds each database call may take (default 5).
     deadline_seconds: Option<u64>,
+    /// The CA file the server's certificate must chain to (else the system's trusted roots).
+    sslrootcert: Option<PathBuf>,
+    /// Accept plaintext or unverified TLS to a remote host (the window warns).
+    allow_insecure: Option<bool>,
 }
 
 fn deadline_from(seconds: u64, source_name: &str) -> Result<Duration, ConfigError> {
@@ -98,14 +107,34 @@ impl DatabaseConfig {
             Some(path) => read_config_file(path)?,
             None => ConfigFile::default(),
         };
-        let mut config = if let Some(url) = env_url.filter(|u| !u.trim().is_empty()) {
-            Self::from_url(url.trim(), ConfigSource::Environment, DATABASE_URL_VAR)?
-        } else if let (Some(url), Some(path)) = (&file.database_url, config_file) {
-            let name = format!("database_url in {}", path.display());
-            Self::from_url(url.trim(), ConfigSource::ConfigFile, &name)?
-        } else {
-            Self::with_options(PgConnectOptions::new(), ConfigSource::PostgresDefaults)
+        let env_mode = std::env::var("PGSSLMODE").ok();
+        let (options, source, explicit_mode) =
+            if let Some(url) = env_url.filter(|u| !u.trim().is_empty()) {
+                let options = parse_url(url.trim(), DATABASE_URL_VAR)?;
+                (options, ConfigSource::Environment, url_ssl_mode(url.trim()))
+            } else if let (Some(url), Some(path)) = (&file.database_url, config_file) {
+                let name = format!("database_url in {}", path.display());
+                let options = parse_url(url.trim(), &name)?;
+                (options, ConfigSource::ConfigFile, url_ssl_mode(url.trim()))
+            } else {
+                (
+                    PgConnectOptions::new(),
+                    ConfigSource::PostgresDefaults,
+                    None,
+                )
+            };
+        let options = match &file.sslrootcert {
+            Some(ca) => options.ssl_root_cert(ca),
+            None => options,
         };
+        let explicit_mode = explicit_mode.or(env_mode);
+        let (options, insecure) = secure(
+            options,
+            explicit_mode.as_deref(),
+            file.allow_insecure.unwrap_or(false),
+        )?;
+        let mut config = Self::with_options(options, source);
+        config.target.insecure = insecure;
         if let (Some(seconds), Some(path)) = (file.deadline_seconds, config_file) {
             let name = format!("deadline_seconds in {}", path.display());
             config = config.with_deadline(deadline_from(seconds, &name)?);
@@ -141,19 +170,15 @@ impl DatabaseConfig {
         self.deadline
     }
 
+    /// The database at `url`, under the TLS rule (see [`secure`]) without `allow_insecure`.
     pub fn from_url(
         url: &str,
         source: ConfigSource,
         source_name: &str,
     ) -> Result<Self, ConfigError> {
-        let bad_url = || ConfigError::BadUrl {
-            source_name: source_name.to_owned(),
-        };
-        // sqlx's parser ignores the scheme; a mysql:// URL here is a mistake worth saying so.
-        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            return Err(bad_url());
-        }
-        let options = PgConnectOptions::from_str(url).map_err(|_| bad_url())?;
+        let options = parse_url(url, source_name)?;
+        let explicit = url_ssl_mode(url).or_else(|| std::env::var("PGSSLMODE").ok());
+        let (options, _) = secure(options, explicit.as_deref(), false)?;
         Ok(Self::with_options(options, source))
     }
 
@@ -169,6 +194,7 @@ impl DatabaseConfig {
                 options.get_database().unwrap_or(options.get_username())
             ),
             source,
+            insecure: false,
         };
         Self {
             options: session_settings(options, DEFAULT_DEADLINE),
@@ -183,6 +209,79 @@ impl DatabaseConfig {
 
     pub fn target(&self) -> &DatabaseTarget {
         &self.target
+    }
+}
+
+fn parse_url(url: &str, source_name: &str) -> Result<PgConnectOptions, ConfigError> {
+    let bad_url = || ConfigError::BadUrl {
+        source_name: source_name.to_owned(),
+    };
+    // sqlx's parser ignores the scheme; a mysql:// URL here is a mistake worth saying so.
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(bad_url());
+    }
+    PgConnectOptions::from_str(url).map_err(|_| bad_url())
+}
+
+/// The `sslmode` a URL states, if it states one.
+fn url_ssl_mode(url: &str) -> Option<String> {
+    let (_, query) = url.split_once('?')?;
+    query.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        key.eq_ignore_ascii_case("sslmode")
+            .then(|| value.to_owned())
+    })
+}
+
+/// Whether the server is on this computer (a loopback address or a Unix socket): there the
+/// connection never crosses a network.
+fn is_local(options: &PgConnectOptions) -> bool {
+    let host = options.get_host();
+    options.get_socket().is_some()
+        || host.starts_with('/')
+        || host.eq_ignore_ascii_case("localhost")
+        || host.starts_with("127.")
+        || host == "::1"
+        || host == "[::1]"
+}
+
+/// The TLS rule. To a server on this computer, whatever was asked. To any other host: verified
+/// TLS (`verify-full`: the certificate chains to `sslrootcert` or the system's roots and names
+/// the host) unless the configuration says otherwise; a mode that does not verify (`disable`,
+/// `allow`, `prefer`, `require`) is refused unless `allow_insecure` accepts it, and then the
+/// connection is marked insecure. Returns the options and whether they are insecure.
+fn secure(
+    options: PgConnectOptions,
+    explicit_mode: Option<&str>,
+    allow_insecure: bool,
+) -> Result<(PgConnectOptions, bool), ConfigError> {
+    if is_local(&options) {
+        return Ok((options, false));
+    }
+    let mode = match explicit_mode.map(|m| m.trim().to_ascii_lowercase()) {
+        None => return Ok((options.ssl_mode(PgSslMode::VerifyFull), false)),
+        Some(mode) => mode,
+    };
+    let unverified: &'static str = match mode.as_str() {
+        "verify-full" | "verify-ca" => return Ok((options, false)),
+        "disable" => "disable",
+        "allow" => "allow",
+        "prefer" => "prefer",
+        "require" => "require",
+        _ => "unknown",
+    };
+    if allow_insecure {
+        tracing::warn!(
+            host = options.get_host(),
+            sslmode = unverified,
+            "the database connection is not verified TLS (allow_insecure)"
+        );
+        Ok((options, true))
+    } else {
+        Err(ConfigError::Insecure {
+            host: options.get_host().to_owned(),
+            mode: unverified,
+        })
     }
 }
 
@@ -253,6 +352,51 @@ mod tests {
         assert_eq!(config.target().display, "alice@db.plant:6543/mes");
         assert_eq!(config.target().source, ConfigSource::Environment);
         assert!(!format!("{config:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn a_remote_host_gets_verified_tls_unless_insecure_is_allowed() {
+        let remote =
+            DatabaseConfig::resolve(Some("postgres://a:pw@db.plant:5432/mes".into()), None)
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(
+            remote.options().get_ssl_mode(),
+            PgSslMode::VerifyFull
+        ));
+        assert!(!remote.target().insecure);
+
+        let plain = "postgres://a:pw@db.plant:5432/mes?sslmode=disable";
+        let refused = DatabaseConfig::resolve(Some(plain.into()), None).unwrap_err();
+        assert!(
+            refused.to_string().contains("allow_insecure = true"),
+            "{refused}"
+        );
+        assert!(!refused.to_string().contains("pw@"), "{refused}");
+
+        let dir = std::env::temp_dir().join(format!("mes-tls-config-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join(CONFIG_FILE_NAME);
+        let _ = std::fs::write(
+            &path,
+            "allow_insecure = true\nsslrootcert = \"/etc/plant/ca.pem\"\n",
+        );
+        let allowed = DatabaseConfig::resolve(Some(plain.into()), Some(&path))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(allowed.target().insecure, "the window warns");
+        let _ = std::fs::remove_dir_all(&dir);
+
+        for local in [
+            "postgres://a:pw@127.0.0.1:5432/mes",
+            "postgres://a:pw@localhost/mes",
+        ] {
+            let config =
+                DatabaseConfig::resolve(Some(local.into()), None).unwrap_or_else(|e| panic!("{e}"));
+            assert!(
+                matches!(config.options().get_ssl_mode(), PgSslMode::Prefer),
+                "{local}"
+            );
+            assert!(!config.target().insecure);
+        }
     }
 
     #[test]

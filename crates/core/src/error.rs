@@ -106,10 +106,15 @@ pub(crate) fn from_sqlx(err: sqlx::Error) -> RegistryError {
 fn classify(err: &sqlx::Error) -> Class {
     use Class::*;
     match err {
+        // rustls reports a refused certificate as invalid data on the socket.
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+            tracing::warn!(error = %io, "TLS or protocol failure");
+            Unavailable(tls_reason(&io.to_string()))
+        }
         sqlx::Error::Io(io) => {
             Unavailable(format!("cannot reach the database server ({})", io.kind()))
         }
-        sqlx::Error::Tls(_) => Unavailable("the secure connection to the database failed".into()),
+        sqlx::Error::Tls(tls) => Unavailable(tls_reason(&tls.to_string())),
         sqlx::Error::PoolTimedOut => Unavailable("the database did not answer in time".into()),
         sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
             Unavailable("the connection to the database was closed".into())
@@ -120,6 +125,22 @@ fn classify(err: &sqlx::Error) -> Class {
             classify_sqlstate(code.as_ref())
         }
         _ => Internal,
+    }
+}
+
+/// What went wrong setting up TLS, and what to do about it, from the TLS library's words.
+fn tls_reason(cause: &str) -> String {
+    let lower = cause.to_ascii_lowercase();
+    if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
+        "the database server's certificate is signed by an authority this PC does not trust: set sslrootcert (in config.toml or the URL) or PGSSLROOTCERT to the plant's CA file".into()
+    } else if lower.contains("notvalidforname") || lower.contains("not valid for name") {
+        "the database server's certificate does not name the host connected to: connect by the name its certificate was made for (or have one made for this name)".into()
+    } else if lower.contains("does not support tls") {
+        "the database server does not offer TLS: turn on ssl in its postgresql.conf (README, Deploying in a plant), or set allow_insecure = true to send in clear knowingly".into()
+    } else if lower.contains("expired") {
+        "the database server's certificate has expired: the server needs a new one".into()
+    } else {
+        format!("the secure connection to the database failed ({cause})")
     }
 }
 

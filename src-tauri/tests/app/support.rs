@@ -63,6 +63,7 @@ pub fn registry(pool: PgPool) -> Registry {
     let target = DatabaseTarget {
         display: "test".into(),
         source: ConfigSource::Environment,
+        insecure: false,
     };
     Registry::from_pool(pool, target)
 }

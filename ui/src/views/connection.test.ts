@@ -35,7 +35,7 @@ describe("the connection monitor", () => {
     push(status("online")); // …and the database is back before the answer
     expect(banner.hidden).toBe(true);
     answer({
-      health: { state: "unavailable", target: { display: "mes@db:5432/mes", source: "environment" }, reason: "refused" },
+      health: { state: "unavailable", target: { display: "mes@db:5432/mes", source: "environment", insecure: false }, reason: "refused" },
       config_file: "/x/config.toml",
     });
     await new Promise((resolve) => setTimeout(resolve, 0));

@@ -8,8 +8,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../shared/cluster.rs"]
+mod cluster;
 #[path = "../shared/proxy.rs"]
 mod proxy;
+
+use cluster::Cluster;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -28,63 +32,6 @@ use uuid::Uuid;
 const WRITES: usize = 2400;
 const SHARED: usize = 8;
 const BLOCK: usize = 200;
-
-/// A private PostgreSQL cluster for this test alone: it is stopped and started on purpose.
-struct Cluster {
-    dir: PathBuf,
-    port: u16,
-}
-
-impl Cluster {
-    fn script() -> PathBuf {
-        PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../scripts/local-pg.sh"
-        ))
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let output = std::process::Command::new(Self::script())
-            .args(args)
-            .env("MES_PG_DIR", &self.dir)
-            .env("MES_PG_PORT", self.port.to_string())
-            .output()
-            .expect("run local-pg.sh");
-        assert!(
-            output.status.success(),
-            "local-pg.sh {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).trim().to_owned()
-    }
-
-    fn start(&self) {
-        self.run(&["start"]);
-    }
-
-    fn stop(&self) {
-        self.run(&["stop"]);
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new(Self::script())
-            .arg("stop")
-            .env("MES_PG_DIR", &self.dir)
-            .env("MES_PG_PORT", self.port.to_string())
-            .output();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// One headless app instance.
 struct Agent {
@@ -345,15 +292,7 @@ async fn chaos_two_pcs_through_outages_freezes_and_kills_lose_nothing_and_double
     println!("chaos seed: {seed} (MES_CHAOS_SEED={seed} replays this schedule)");
     let mut rng = Rng(seed);
 
-    let cluster = Cluster {
-        dir: std::env::temp_dir().join(format!("mes-chaos-pg-{}", std::process::id())),
-        port: free_port(),
-    };
-    // As root the server runs as `postgres`, which must reach the folder: /var/tmp is fine.
-    let cluster = Cluster {
-        dir: PathBuf::from("/var/tmp").join(cluster.dir.file_name().unwrap()),
-        ..cluster
-    };
+    let cluster = Cluster::new("chaos");
     cluster.start();
     let direct_url = cluster.run(&["url", "mes"]);
     let direct = DatabaseConfig::from_url(

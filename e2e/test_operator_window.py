@@ -2,7 +2,9 @@
 
 import os
 import subprocess
+import time
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -18,6 +20,25 @@ def names(driver):
     return driver.execute_script(
         "return [...document.querySelectorAll('#machine-rows td.name')].map(e => e.textContent)"
     )
+
+
+def on_row(driver, name, action):
+    """Does `action(row)` on the machine's row; again if the table re-rendered under it (a sync
+    event or a reload can replace the rows at any moment)."""
+    for attempt in range(50):
+        try:
+            row = next(
+                r for r in rows(driver) if r.find_element(By.CSS_SELECTOR, "td.name").text.startswith(name)
+            )
+            return action(row)
+        except (StaleElementReferenceException, StopIteration):
+            if attempt == 49:
+                raise
+            time.sleep(0.1)
+
+
+def choose_status(row, status):
+    Select(row.find_element(By.CSS_SELECTOR, "select[data-role='status']")).select_by_value(status)
 
 
 def focus_row(driver, name):
@@ -112,16 +133,15 @@ def test_sort_and_filter(window):
 
 
 def test_change_status_from_the_row(window):
-    row = next(r for r in rows(window) if "ROB-002" in r.text)
-    Select(row.find_element(By.CSS_SELECTOR, "select[data-role='status']")).select_by_value("Down")
+    on_row(window, "ROB-002", lambda row: choose_status(row, "Down"))
     wait(window).until(lambda d: psql("SELECT operational_status FROM machines WHERE machine_name = 'ROB-002'") == "Down")
     wait(window).until(
         lambda d: d.execute_script(
             "return document.querySelector(\".chip[data-status='Down']\").textContent"
         ) == "■ 2 Down"
     )
-    row = next(r for r in rows(window) if "ROB-002" in r.text)
-    assert Select(row.find_element(By.CSS_SELECTOR, "select")).first_selected_option.get_attribute("value") == "Down"
+    shown = on_row(window, "ROB-002", lambda row: Select(row.find_element(By.CSS_SELECTOR, "select")).first_selected_option.get_attribute("value"))
+    assert shown == "Down"
 
 
 def test_bad_efficiency_shows_a_field_error_and_saves_nothing(window):
@@ -154,8 +174,7 @@ def test_duplicate_name_shows_its_error(window):
 
 
 def test_stale_edit_offers_their_values_or_mine(window):
-    row = next(r for r in rows(window) if "ASM-003" in r.text)
-    row.find_element(By.CSS_SELECTOR, "button[data-role='edit']").click()
+    on_row(window, "ASM-003", lambda row: row.find_element(By.CSS_SELECTOR, "button[data-role='edit']").click())
     dialog = window.find_element(By.ID, "machine-dialog")
     wait(window).until(lambda d: dialog.is_displayed())
     psql("UPDATE machines SET efficiency = 11 WHERE machine_name = 'ASM-003'")  # another tool
@@ -173,8 +192,7 @@ def test_stale_edit_offers_their_values_or_mine(window):
 
 
 def test_delete_a_machine_after_confirmation(window):
-    row = next(r for r in rows(window) if "CNC-004" in r.text)
-    row.find_element(By.CSS_SELECTOR, "button[data-role='delete']").click()
+    on_row(window, "CNC-004", lambda row: row.find_element(By.CSS_SELECTOR, "button[data-role='delete']").click())
     confirm = window.find_element(By.ID, "confirm-dialog")
     wait(window).until(lambda d: confirm.is_displayed())
     assert "CNC-004" in confirm.text
@@ -190,14 +208,14 @@ def test_database_stopped_then_back_the_window_says_so_and_recovers(window):
     try:
         wait(window, 30).until(lambda d: "Offline" in pill.text)
         banner = window.find_element(By.ID, "banner")
-        assert banner.is_displayed() and "unreachable" in banner.text
+        # The banner follows the pill once the database's status call has answered.
+        wait(window).until(lambda d: banner.is_displayed() and "unreachable" in banner.text)
         assert names(window) == SAMPLES, "the last loaded list stays visible"
     finally:
         subprocess.run([pg, "start"], check=True)
     wait(window, 40).until(lambda d: "Online" in pill.text)
     wait(window).until(lambda d: not d.find_element(By.ID, "banner").is_displayed())
-    row = next(r for r in rows(window) if "CNC-001" in r.text)
-    Select(row.find_element(By.CSS_SELECTOR, "select[data-role='status']")).select_by_value("Idle")
+    on_row(window, "CNC-001", lambda row: choose_status(row, "Idle"))
     wait(window).until(lambda d: psql("SELECT operational_status FROM machines WHERE machine_name = 'CNC-001'") == "Idle")
 
 
@@ -229,8 +247,7 @@ def test_an_offline_edit_that_conflicts_needs_attention_then_retries(window):
     subprocess.run([pg, "stop"], check=True)
     try:
         wait(window, 30).until(lambda d: "Offline" in pill.text)
-        row = next(r for r in rows(window) if "ASM-003" in r.text)
-        row.find_element(By.CSS_SELECTOR, "button[data-role='edit']").click()
+        on_row(window, "ASM-003", lambda row: row.find_element(By.CSS_SELECTOR, "button[data-role='edit']").click())
         dialog = window.find_element(By.ID, "machine-dialog")
         wait(window).until(lambda d: dialog.is_displayed())
         efficiency = dialog.find_element(By.ID, "f-efficiency")
@@ -281,8 +298,7 @@ def test_offline_entry_survives_a_kill_and_syncs_once(app):
         efficiency.send_keys("45.5", Keys.ENTER)
         wait(window).until(lambda d: not dialog.is_displayed())
 
-        row = next(r for r in rows(window) if "ROB-002" in r.text)
-        Select(row.find_element(By.CSS_SELECTOR, "select[data-role='status']")).select_by_value("Down")
+        on_row(window, "ROB-002", lambda row: choose_status(row, "Down"))
         wait(window).until(lambda d: "2 pending" in pill.text)
 
         # SIGKILL of the app process this test started: no chance to flush or clean up.
@@ -380,10 +396,12 @@ def test_a_row_another_tool_stored_with_an_infinite_date_is_shown_marked(window)
         )
         window.refresh()
         wait(window, 20).until(lambda d: "ODD-001 ⚠" in names(d))
-        row = next(r for r in rows(window) if "ODD-001" in r.text)
-        assert row.get_attribute("data-problem") == "true"
-        assert "infinity" in row.get_attribute("title")
-        assert "not a date" in row.text
+        problem, title, text = on_row(
+            window, "ODD-001", lambda row: (row.get_attribute("data-problem"), row.get_attribute("title"), row.text)
+        )
+        assert problem == "true"
+        assert "infinity" in title
+        assert "not a date" in text
         assert len(rows(window)) == 5, "the other machines are shown as usual"
         assert "Online" in window.find_element(By.ID, "db-pill").text
     finally:

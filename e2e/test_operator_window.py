@@ -10,7 +10,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
-from conftest import psql, rows, wait
+from conftest import DATABASE_URL, psql, rows, wait
 
 SAMPLES = ["ASM-003", "CNC-001", "CNC-004", "ROB-002"]
 
@@ -438,3 +438,23 @@ def test_a_second_launch_focuses_the_first_window_and_ends():
         first.close()
         bus.kill()
         bus.wait()
+
+
+def test_a_machines_history_shows_who_changed_what_including_other_tools(window):
+    on_row(window, "ROB-002", lambda row: choose_status(row, "Down"))
+    wait(window).until(lambda d: psql("SELECT operational_status FROM machines WHERE machine_name = 'ROB-002'") == "Down")
+    subprocess.run(
+        ["psql", "-qtAX", DATABASE_URL, "-c", "UPDATE machines SET efficiency = 33 WHERE machine_name = 'ROB-002'"],
+        check=True, capture_output=True, env=dict(os.environ, PGAPPNAME="psql"),
+    )
+    focus_row(window, "ROB-002")
+    press(window, "h")
+    dialog = window.find_element(By.ID, "history-dialog")
+    wait(window).until(lambda d: dialog.is_displayed())
+    entries = [r.text for r in dialog.find_elements(By.CSS_SELECTOR, "tbody tr")]
+    assert len(entries) == 3, entries
+    assert "psql" in entries[0] and "Efficiency: 92 → 33" in entries[0]
+    assert "(this app)" in entries[1] and "Status: Idle → Down" in entries[1]
+    assert "Created" in entries[2]
+    press(window, Keys.ESCAPE)
+    wait(window).until(lambda d: not dialog.is_displayed())

@@ -25,6 +25,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::machines::delete_machine,
             commands::machines::status_counts,
             commands::machines::machine_types,
+            commands::machines::machine_history,
             commands::sync::sync_status,
             commands::sync::outbox_entries,
             commands::sync::discard_write,

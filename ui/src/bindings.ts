@@ -18,6 +18,8 @@ export const commands = {
 	deleteMachine: (write: DeleteMachine) => typedError<WriteOutcome_Serialize, CommandError_Serialize>(__TAURI_INVOKE("delete_machine", { write })),
 	statusCounts: (query: ListQuery_Deserialize) => typedError<StatusCount[], CommandError_Serialize>(__TAURI_INVOKE("status_counts", { query })),
 	machineTypes: () => typedError<string[], CommandError_Serialize>(__TAURI_INVOKE("machine_types")),
+	/**  A machine's changes by anyone (this app, other tools), newest first; deleted machines too. */
+	machineHistory: (uid: string) => typedError<HistoryEntry_Serialize[], CommandError_Serialize>(__TAURI_INVOKE("machine_history", { uid })),
 	syncStatus: () => typedError<SyncStatus_Serialize, CommandError_Serialize>(__TAURI_INVOKE("sync_status")),
 	/**  Writes that need attention (oldest first), then pending ones. */
 	outboxEntries: () => typedError<OutboxEntry_Serialize[], CommandError_Serialize>(__TAURI_INVOKE("outbox_entries")),
@@ -196,10 +198,65 @@ export type DeleteMachine = {
 	expected_version: number,
 };
 
+export type FieldChange = FieldChange_Serialize | FieldChange_Deserialize;
+
+export type FieldChange_Deserialize = {
+	field: string,
+	old?: string | null,
+	new?: string | null,
+};
+
+export type FieldChange_Serialize = {
+	field: string,
+	old: string | null,
+	new: string | null,
+};
+
 /**  A problem with one input field, named as the field is named in the input type. */
 export type FieldError = {
 	field: string,
 	message: string,
+};
+
+/**  One change of a machine, by anyone, as the database recorded it. */
+export type HistoryEntry = HistoryEntry_Serialize | HistoryEntry_Deserialize;
+
+/**  One change of a machine, by anyone, as the database recorded it. */
+export type HistoryEntry_Deserialize = {
+	id: number,
+	/**  `insert`, `update` or `delete`. */
+	operation: string,
+	/**  The server's clock when the change was made. */
+	at: string,
+	/**  The database user who made it. */
+	user: string,
+	/**  The program it came through (`application_name`: this app names its PC; `psql`, …). */
+	application: string,
+	/**  The machine's version after the change (for a delete, the version deleted). */
+	version: number,
+	/**  The app's write, when the change was made by this app. */
+	write_id?: string | null,
+	/**  Each field that changed, old → new, as text. */
+	changes: FieldChange_Deserialize[],
+};
+
+/**  One change of a machine, by anyone, as the database recorded it. */
+export type HistoryEntry_Serialize = {
+	id: number,
+	/**  `insert`, `update` or `delete`. */
+	operation: string,
+	/**  The server's clock when the change was made. */
+	at: string,
+	/**  The database user who made it. */
+	user: string,
+	/**  The program it came through (`application_name`: this app names its PC; `psql`, …). */
+	application: string,
+	/**  The machine's version after the change (for a delete, the version deleted). */
+	version: number,
+	/**  The app's write, when the change was made by this app. */
+	write_id: string | null,
+	/**  Each field that changed, old → new, as text. */
+	changes: FieldChange_Serialize[],
 };
 
 /**

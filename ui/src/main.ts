@@ -17,6 +17,7 @@ import { formatCount, formatLocalDateTime, formatPageRange } from "./domain/form
 import { describeConflict, overlay } from "./domain/outbox";
 import { STATUSES } from "./domain/rules";
 import { confirmDialog } from "./views/confirm";
+import { showHistory } from "./views/history";
 import { ConnectionMonitor } from "./views/connection";
 import { byId, el, typingInField } from "./views/dom";
 import { openMachineForm } from "./views/machine-form";
@@ -51,6 +52,7 @@ const prevPage = byId<HTMLButtonElement>("prev-page");
 const nextPage = byId<HTMLButtonElement>("next-page");
 const machineDialog = byId<HTMLDialogElement>("machine-dialog");
 const confirmBox = byId<HTMLDialogElement>("confirm-dialog");
+const historyDialog = byId<HTMLDialogElement>("history-dialog");
 const toast = el("div", { id: "toast", class: "toast", role: "status", "aria-live": "polite", hidden: "" });
 document.body.append(toast);
 
@@ -58,6 +60,7 @@ const table = new MachineTable(byId("header-row"), byId("machine-rows"), {
   onSort: (column) => sortBy(column),
   onEdit: (machine) => editMachine(machine),
   onDelete: (machine) => void deleteMachine(machine),
+  onHistory: (machine) => void showMachineHistory(machine),
   onStatus: (machine, status) => void changeStatus(machine, status),
   onPage: (delta) => turnPage(delta),
 });
@@ -314,6 +317,11 @@ function openForm(machine?: Machine): void {
   });
 }
 
+async function showMachineHistory(machine: Machine): Promise<void> {
+  showHistory(historyDialog, machine.machine_name, await api.machineHistory(machine.uid));
+  historyDialog.addEventListener("close", () => table.focusActive(), { once: true });
+}
+
 function editMachine(machine: Machine): void {
   if (busy.has(machine.uid)) return; // its status change is on its way; the row is about to move on
   openForm(machine);
@@ -389,7 +397,7 @@ nextPage.addEventListener("click", () => turnPage(1));
 
 // Global shortcuts (not while typing, not while a dialog is open).
 document.addEventListener("keydown", (event) => {
-  if (machineDialog.open || confirmBox.open) return;
+  if (machineDialog.open || confirmBox.open || historyDialog.open) return;
   if (event.key === "/" && !typingInField()) {
     event.preventDefault();
     search.focus();

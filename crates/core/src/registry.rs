@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::config::{DatabaseConfig, DatabaseTarget, DEFAULT_DEADLINE};
 use crate::db::{Db, DirectAttempt};
 use crate::domain::{
-    CreateMachine, DeleteMachine, ListQuery, Machine, MachinePage, OperationalStatus,
+    CreateMachine, DeleteMachine, HistoryEntry, ListQuery, Machine, MachinePage, OperationalStatus,
     SetMachineStatus, StatusCount, UpdateMachine,
 };
 use crate::error::{from_sqlx, RegistryError};
@@ -320,6 +320,14 @@ impl Registry {
                     repo::delete_machine(conn, write_id, uid, expected, client).await
                 })
             })
+            .await
+    }
+
+    /// A machine's changes by anyone, newest first (at most 500), deleted machines included.
+    pub async fn machine_history(&self, uid: Uuid) -> Result<Vec<HistoryEntry>, RegistryError> {
+        self.ensure_schema().await?;
+        self.db
+            .run(move |conn| Box::pin(async move { repo::machine_history(conn, uid, 500).await }))
             .await
     }
 

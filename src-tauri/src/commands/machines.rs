@@ -1,6 +1,6 @@
 use mes_core::domain::{
-    CreateMachine, DeleteMachine, ListQuery, Machine, MachinePage, SetMachineStatus, StatusCount,
-    UpdateMachine,
+    CreateMachine, DeleteMachine, HistoryEntry, ListQuery, Machine, MachinePage, SetMachineStatus,
+    StatusCount, UpdateMachine,
 };
 use mes_core::sync::WriteOutcome;
 use tauri::State;
@@ -88,4 +88,16 @@ pub async fn status_counts(
 #[specta::specta]
 pub async fn machine_types(state: State<'_, AppState>) -> Result<Vec<String>, CommandError> {
     state.call(|s| async move { s.machine_types().await }).await
+}
+
+/// A machine's changes by anyone (this app, other tools), newest first; deleted machines too.
+#[tauri::command]
+#[specta::specta]
+pub async fn machine_history(
+    state: State<'_, AppState>,
+    uid: Uuid,
+) -> Result<Vec<HistoryEntry>, CommandError> {
+    state
+        .call(|s| async move { s.machine_history(uid).await })
+        .await
 }

@@ -10,6 +10,7 @@ import {
   type SyncStatus,
   type WriteOutcome,
   type DatabaseStatus,
+  type HistoryEntry,
   type ListQuery_Deserialize,
   type Machine,
   type MachineInput,
@@ -43,6 +44,7 @@ export const api = {
   statusCounts: (query: ListQuery): Promise<Outcome<StatusCount[]>> => call(commands.statusCounts(query)),
   machineTypes: (): Promise<Outcome<string[]>> => call(commands.machineTypes()),
   getMachine: (uid: string): Promise<Outcome<Machine>> => call(commands.getMachine(uid)),
+  machineHistory: (uid: string): Promise<Outcome<HistoryEntry[]>> => call(commands.machineHistory(uid)),
   createMachine: (machine: MachineInput, uid: string = newId()): Promise<Outcome<WriteOutcome>> =>
     call(commands.createMachine({ write_id: newId(), uid, machine })),
   updateMachine: (uid: string, expectedVersion: number, machine: MachineInput): Promise<Outcome<WriteOutcome>> =>

@@ -25,6 +25,7 @@ export interface TableHandlers {
   onSort(column: SortColumn): void;
   onEdit(machine: Machine): void;
   onDelete(machine: Machine): void;
+  onHistory(machine: Machine): void;
   onStatus(machine: Machine, status: OperationalStatus): void;
   onPage(delta: number): void;
 }
@@ -98,6 +99,8 @@ export class MachineTable {
     edit.addEventListener("click", () => this.handlers.onEdit(machine));
     const remove = el("button", { type: "button", class: "ghost small danger", "data-role": "delete" }, "Delete");
     remove.addEventListener("click", () => this.handlers.onDelete(machine));
+    const history = el("button", { type: "button", class: "ghost small", "data-role": "history" }, "History");
+    history.addEventListener("click", () => this.handlers.onHistory(machine));
     // While its status change is on its way, the row's version is about to move on.
     if (busy) {
       edit.disabled = true;
@@ -133,7 +136,7 @@ export class MachineTable {
             el("span", { class: "age" }, formatAge(machine.last_maintenance, now)),
           )
         : el("td", { class: "unreadable" }, "not a date (see ⚠)"),
-      el("td", { class: "actions" }, edit, remove),
+      el("td", { class: "actions" }, edit, history, remove),
     );
     row.addEventListener("dblclick", () => this.handlers.onEdit(machine));
     return row;
@@ -182,6 +185,10 @@ export class MachineTable {
         break;
       case "Delete":
         if (machine) this.handlers.onDelete(machine);
+        break;
+      case "h":
+      case "H":
+        if (machine) this.handlers.onHistory(machine);
         break;
       case "s":
       case "S":

@@ -2,6 +2,7 @@
 //! by construction, so nothing invalid reaches SQL.
 
 mod efficiency;
+mod history;
 mod input;
 mod instant;
 mod machine;
@@ -10,6 +11,7 @@ mod status;
 mod text;
 
 pub use efficiency::Efficiency;
+pub use history::{FieldChange, HistoryEntry};
 pub use input::{
     CreateMachine, DeleteMachine, MachineInput, SetMachineStatus, UpdateMachine, ValidMachine,
 };

@@ -3,12 +3,14 @@
 //! here, where the constraint names are known.
 
 mod applied_writes;
+mod history;
 mod machines_batch;
 mod machines_read;
 mod machines_write;
 mod row;
 
 pub use applied_writes::prune_applied_writes;
+pub use history::machine_history;
 pub use machines_batch::{
     create_machines, delete_machines, set_machine_statuses, update_machines, BatchCreate,
     BatchDelete, BatchStatus, BatchUpdate,

@@ -99,6 +99,15 @@ impl SyncedRegistry {
         }
     }
 
+    /// A machine's change history. It lives on the server only: offline, the database is
+    /// unavailable for it.
+    pub async fn machine_history(
+        &self,
+        uid: uuid::Uuid,
+    ) -> Result<Vec<crate::domain::HistoryEntry>, RegistryError> {
+        self.ask_server(self.registry.machine_history(uid)).await
+    }
+
     /// Takes a new copy of the fleet when it changed since the last one.
     pub async fn refresh_fleet_copy(&self) -> Result<(), RegistryError> {
         let _one_at_a_time = self.fleet_refreshing.lock().await;

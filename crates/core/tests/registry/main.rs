@@ -9,6 +9,7 @@ mod concurrency;
 mod crud;
 mod deadlines;
 mod foreign_data;
+mod history;
 mod idempotency;
 mod list;
 mod offline_copy;

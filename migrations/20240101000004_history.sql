@@ -19,29 +19,43 @@ CREATE TABLE machine_history (
 );
 CREATE INDEX machine_history_machine ON machine_history (machine_uid, id);
 
+CREATE FUNCTION machines_field_changes(
+    old_name text, new_name text, old_type text, new_type text, old_status text, new_status text,
+    old_efficiency float8, new_efficiency float8, old_last timestamptz, new_last timestamptz
+) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT jsonb_strip_nulls(jsonb_build_object(
+        'machine_name', CASE WHEN old_name IS DISTINCT FROM new_name THEN jsonb_build_array(old_name, new_name) END,
+        'machine_type', CASE WHEN old_type IS DISTINCT FROM new_type THEN jsonb_build_array(old_type, new_type) END,
+        'operational_status', CASE WHEN old_status IS DISTINCT FROM new_status THEN jsonb_build_array(old_status, new_status) END,
+        'efficiency', CASE WHEN old_efficiency IS DISTINCT FROM new_efficiency THEN jsonb_build_array(to_jsonb(old_efficiency), to_jsonb(new_efficiency)) END,
+        'last_maintenance', CASE WHEN old_last IS DISTINCT FROM new_last THEN jsonb_build_array(to_jsonb(old_last), to_jsonb(new_last)) END
+    ))
+$$;
+
+-- One row trigger, comparing the five columns directly (no whole-row conversion): an app write
+-- pays one small insert more.
 CREATE FUNCTION machines_record_history() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    old_row jsonb := CASE WHEN TG_OP = 'INSERT' THEN '{}'::jsonb ELSE to_jsonb(OLD) END;
-    new_row jsonb := CASE WHEN TG_OP = 'DELETE' THEN '{}'::jsonb ELSE to_jsonb(NEW) END;
-    field text;
-    diff jsonb := '{}'::jsonb;
+    diff jsonb;
 BEGIN
-    FOREACH field IN ARRAY ARRAY['machine_name', 'machine_type', 'operational_status', 'efficiency', 'last_maintenance'] LOOP
-        IF (old_row -> field) IS DISTINCT FROM (new_row -> field) THEN
-            diff := diff || jsonb_build_object(field, jsonb_build_array(old_row -> field, new_row -> field));
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO machine_history (machine_id, machine_uid, operation, version, changes)
+        VALUES (NEW.id, NEW.uid, 'insert', NEW.version, machines_field_changes(
+            NULL, NEW.machine_name, NULL, NEW.machine_type, NULL, NEW.operational_status,
+            NULL, NEW.efficiency, NULL, NEW.last_maintenance));
+    ELSIF TG_OP = 'UPDATE' THEN
+        diff := machines_field_changes(
+            OLD.machine_name, NEW.machine_name, OLD.machine_type, NEW.machine_type,
+            OLD.operational_status, NEW.operational_status, OLD.efficiency, NEW.efficiency,
+            OLD.last_maintenance, NEW.last_maintenance);
+        IF diff <> '{}'::jsonb THEN
+            INSERT INTO machine_history (machine_id, machine_uid, operation, version, changes)
+            VALUES (NEW.id, NEW.uid, 'update', NEW.version, diff);
         END IF;
-    END LOOP;
-    IF TG_OP = 'UPDATE' AND diff = '{}'::jsonb THEN
-        RETURN NULL;
+    ELSE
+        INSERT INTO machine_history (machine_id, machine_uid, operation, version, changes)
+        VALUES (OLD.id, OLD.uid, 'delete', OLD.version, '{}'::jsonb);
     END IF;
-    INSERT INTO machine_history (machine_id, machine_uid, operation, version, changes)
-    VALUES (
-        CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END,
-        CASE WHEN TG_OP = 'DELETE' THEN OLD.uid ELSE NEW.uid END,
-        lower(TG_OP),
-        CASE WHEN TG_OP = 'DELETE' THEN OLD.version ELSE NEW.version END,
-        diff
-    );
     RETURN NULL;
 END
 $$;

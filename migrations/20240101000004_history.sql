@@ -64,6 +64,33 @@ CREATE TRIGGER machines_history
     AFTER INSERT OR UPDATE OR DELETE ON machines
     FOR EACH ROW EXECUTE FUNCTION machines_record_history();
 
+-- TRUNCATE removes every machine at once: each is recorded as deleted first.
+CREATE FUNCTION machines_record_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO machine_history (machine_id, machine_uid, operation, version, changes)
+    SELECT id, uid, 'delete', version, '{}'::jsonb FROM machines;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER machines_history_truncate
+    BEFORE TRUNCATE ON machines
+    FOR EACH STATEMENT EXECUTE FUNCTION machines_record_truncate();
+
+-- The history is written with the rights of the table's owner, whoever changes a machine: other
+-- tools connecting as other roles keep writing to `machines` without any right on the history
+-- (they can neither write it directly nor forge it), and `session_user` still names them. The
+-- search path is fixed, temporary objects last, so no session can divert the record into a
+-- table of its own.
+ALTER FUNCTION machines_record_history() SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp;
+ALTER FUNCTION machines_record_truncate() SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp;
+ALTER FUNCTION machines_field_changes(text, text, text, text, text, text, float8, float8, timestamptz, timestamptz)
+    SET search_path = pg_catalog, public, pg_temp;
+REVOKE ALL ON FUNCTION machines_record_history(), machines_record_truncate() FROM PUBLIC;
+
+-- The app's writes are found by machine and version when the history is read.
+CREATE INDEX applied_writes_machine_version ON applied_writes (machine_uid, version_after);
+
 CREATE FUNCTION machine_history_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'machine_history is append-only: its rows are never changed or removed'

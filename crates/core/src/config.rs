@@ -107,32 +107,22 @@ impl DatabaseConfig {
             Some(path) => read_config_file(path)?,
             None => ConfigFile::default(),
         };
-        let env_mode = std::env::var("PGSSLMODE").ok();
-        let (options, source, explicit_mode) =
-            if let Some(url) = env_url.filter(|u| !u.trim().is_empty()) {
-                let options = parse_url(url.trim(), DATABASE_URL_VAR)?;
-                (options, ConfigSource::Environment, url_ssl_mode(url.trim()))
-            } else if let (Some(url), Some(path)) = (&file.database_url, config_file) {
-                let name = format!("database_url in {}", path.display());
-                let options = parse_url(url.trim(), &name)?;
-                (options, ConfigSource::ConfigFile, url_ssl_mode(url.trim()))
-            } else {
-                (
-                    PgConnectOptions::new(),
-                    ConfigSource::PostgresDefaults,
-                    None,
-                )
-            };
+        let (options, source) = if let Some(url) = env_url.filter(|u| !u.trim().is_empty()) {
+            (
+                parse_url(url.trim(), DATABASE_URL_VAR)?,
+                ConfigSource::Environment,
+            )
+        } else if let (Some(url), Some(path)) = (&file.database_url, config_file) {
+            let name = format!("database_url in {}", path.display());
+            (parse_url(url.trim(), &name)?, ConfigSource::ConfigFile)
+        } else {
+            (PgConnectOptions::new(), ConfigSource::PostgresDefaults)
+        };
         let options = match &file.sslrootcert {
             Some(ca) => options.ssl_root_cert(ca),
             None => options,
         };
-        let explicit_mode = explicit_mode.or(env_mode);
-        let (options, insecure) = secure(
-            options,
-            explicit_mode.as_deref(),
-            file.allow_insecure.unwrap_or(false),
-        )?;
+        let (options, insecure) = secure(options, file.allow_insecure.unwrap_or(false))?;
         let mut config = Self::with_options(options, source);
         config.target.insecure = insecure;
         if let (Some(seconds), Some(path)) = (file.deadline_seconds, config_file) {
@@ -176,9 +166,7 @@ impl DatabaseConfig {
         source: ConfigSource,
         source_name: &str,
     ) -> Result<Self, ConfigError> {
-        let options = parse_url(url, source_name)?;
-        let explicit = url_ssl_mode(url).or_else(|| std::env::var("PGSSLMODE").ok());
-        let (options, _) = secure(options, explicit.as_deref(), false)?;
+        let (options, _) = secure(parse_url(url, source_name)?, false)?;
         Ok(Self::with_options(options, source))
     }
 
@@ -223,52 +211,40 @@ fn parse_url(url: &str, source_name: &str) -> Result<PgConnectOptions, ConfigErr
     PgConnectOptions::from_str(url).map_err(|_| bad_url())
 }
 
-/// The `sslmode` a URL states, if it states one.
-fn url_ssl_mode(url: &str) -> Option<String> {
-    let (_, query) = url.split_once('?')?;
-    query.split('&').find_map(|pair| {
-        let (key, value) = pair.split_once('=')?;
-        key.eq_ignore_ascii_case("sslmode")
-            .then(|| value.to_owned())
-    })
-}
-
 /// Whether the server is on this computer (a loopback address or a Unix socket): there the
 /// connection never crosses a network.
 fn is_local(options: &PgConnectOptions) -> bool {
     let host = options.get_host();
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
     options.get_socket().is_some()
         || host.starts_with('/')
-        || host.eq_ignore_ascii_case("localhost")
-        || host.starts_with("127.")
-        || host == "::1"
-        || host == "[::1]"
+        || host == "localhost"
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// The TLS rule. To a server on this computer, whatever was asked. To any other host: verified
+/// The TLS rule, decided on the mode sqlx will really use (however it was spelled: URL,
+/// `PGSSLMODE`). To a server on this computer, whatever was asked. To any other host: verified
 /// TLS (`verify-full`: the certificate chains to `sslrootcert` or the system's roots and names
-/// the host) unless the configuration says otherwise; a mode that does not verify (`disable`,
-/// `allow`, `prefer`, `require`) is refused unless `allow_insecure` accepts it, and then the
-/// connection is marked insecure. Returns the options and whether they are insecure.
+/// the host). sqlx's default (`prefer`, which falls back to plaintext) becomes `verify-full`; a
+/// mode that does not check the host name (`disable`, `allow`, `require`, `verify-ca`) is
+/// refused unless `allow_insecure` accepts it, and then the connection is marked insecure.
+/// Returns the options and whether they are insecure.
 fn secure(
     options: PgConnectOptions,
-    explicit_mode: Option<&str>,
     allow_insecure: bool,
 ) -> Result<(PgConnectOptions, bool), ConfigError> {
     if is_local(&options) {
         return Ok((options, false));
     }
-    let mode = match explicit_mode.map(|m| m.trim().to_ascii_lowercase()) {
-        None => return Ok((options.ssl_mode(PgSslMode::VerifyFull), false)),
-        Some(mode) => mode,
-    };
-    let unverified: &'static str = match mode.as_str() {
-        "verify-full" | "verify-ca" => return Ok((options, false)),
-        "disable" => "disable",
-        "allow" => "allow",
-        "prefer" => "prefer",
-        "require" => "require",
-        _ => "unknown",
+    let unverified: &'static str = match options.get_ssl_mode() {
+        PgSslMode::VerifyFull => return Ok((options, false)),
+        PgSslMode::Prefer => return Ok((options.ssl_mode(PgSslMode::VerifyFull), false)),
+        PgSslMode::Disable => "disable",
+        PgSslMode::Allow => "allow",
+        PgSslMode::Require => "require",
+        PgSslMode::VerifyCa => "verify-ca",
     };
     if allow_insecure {
         tracing::warn!(
@@ -385,9 +361,23 @@ mod tests {
         assert!(allowed.target().insecure, "the window warns");
         let _ = std::fs::remove_dir_all(&dir);
 
+        // However the mode is spelled, the one sqlx would use decides.
+        for sneaky in [
+            "postgres://a:pw@db.plant/mes?sslmode=verify-full&sslmode=disable",
+            "postgres://a:pw@db.plant/mes?sslmode=verify-full&ssl-mode=require",
+            "postgres://a:pw@db.plant/mes?sslmode=verify-ca",
+            "postgres://a:pw@127.db.plant/mes?sslmode=disable",
+        ] {
+            assert!(
+                DatabaseConfig::resolve(Some(sneaky.into()), None).is_err(),
+                "{sneaky}"
+            );
+        }
+
         for local in [
             "postgres://a:pw@127.0.0.1:5432/mes",
             "postgres://a:pw@localhost/mes",
+            "postgres://a:pw@[::1]:5432/mes",
         ] {
             let config =
                 DatabaseConfig::resolve(Some(local.into()), None).unwrap_or_else(|e| panic!("{e}"));

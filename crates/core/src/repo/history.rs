@@ -30,7 +30,8 @@ pub async fn machine_history(
         "SELECT h.id, h.operation, h.changed_at, h.db_user, h.application, h.version,
                 (SELECT w.write_id FROM applied_writes w
                  WHERE w.machine_uid = h.machine_uid
-                   AND CASE WHEN h.operation = 'delete' THEN w.kind = 'delete'
+                   AND CASE WHEN h.operation = 'delete'
+                            THEN w.kind = 'delete' AND w.version_before = h.version
                             ELSE w.version_after = h.version
                                  AND w.version_before IS DISTINCT FROM w.version_after END
                  LIMIT 1) AS write_id,

@@ -77,3 +77,44 @@ async fn every_change_by_anyone_is_recorded_and_kept(pool: PgPool) {
     let unknown = app.machine_history(uuid::Uuid::new_v4()).await.unwrap();
     assert!(unknown.is_empty());
 }
+
+/// Another tool connecting as a role with rights on `machines` only keeps writing (the history is
+/// written with the owner's rights), and a TRUNCATE records every machine as deleted.
+#[sqlx::test(migrations = "../../migrations")]
+async fn other_roles_keep_writing_and_a_truncate_is_recorded(pool: PgPool) {
+    let online = registry(pool.clone());
+    let machine = create(&online, "CNC-001").await;
+    let role = format!("tool_{}", uuid::Uuid::new_v4().simple());
+    let mut tool = pool.acquire().await.unwrap();
+    for sql in [
+        format!("CREATE ROLE {role}"),
+        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON machines TO {role}"),
+        format!("GRANT USAGE ON SEQUENCE machines_id_seq TO {role}"),
+        format!("SET ROLE {role}"),
+        "UPDATE machines SET efficiency = 7 WHERE machine_name = 'CNC-001'".to_owned(),
+        "RESET ROLE".to_owned(),
+    ] {
+        sqlx::query(&sql).execute(&mut *tool).await.unwrap();
+    }
+    let forged = sqlx::raw_sql(&format!(
+        "SET ROLE {role}; INSERT INTO machine_history (machine_id, machine_uid, operation, version, changes) VALUES (1, gen_random_uuid(), 'insert', 1, '{{}}')"
+    ))
+    .execute(&mut *tool)
+    .await;
+    assert!(forged.is_err(), "the tool cannot forge history rows");
+    sqlx::query("RESET ROLE").execute(&mut *tool).await.unwrap();
+    let history = online.machine_history(machine.uid).await.unwrap();
+    assert_eq!(history[0].operation, "update");
+    assert_eq!(history[0].changes[0].field, "efficiency");
+
+    sqlx::query("TRUNCATE machines")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let history = online.machine_history(machine.uid).await.unwrap();
+    assert_eq!(history[0].operation, "delete", "the truncate is recorded");
+    sqlx::raw_sql(&format!("DROP OWNED BY {role}; DROP ROLE {role}"))
+        .execute(&mut *tool)
+        .await
+        .unwrap();
+}

@@ -16,6 +16,8 @@ use crate::{repo, Registry};
 /// Writes sent per server transaction: large enough that the commit's disk flush is shared by
 /// many writes, small enough that one conflict costs little re-work.
 const BATCH: i64 = 500;
+/// The smallest batch replay shrinks to after conflicts.
+const MIN_BATCH: i64 = 25;
 
 /// What one replay pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -64,6 +66,10 @@ pub async fn replay(registry: &Registry, outbox: &Outbox) -> Result<ReplayReport
     }
     let client = registry.client().or(Some(outbox.client_id()));
     let mut size = BATCH;
+    // The batch size to use when nothing is known to stop a batch: halved after a batch that
+    // could not apply (its work is rolled back and redone), doubled after one that did, so a
+    // queue with scattered conflicts wastes little while a clean one still goes 500 at a time.
+    let mut preferred = BATCH;
     // The write known to stop the batch being sent: once the writes before it are in, it goes
     // alone.
     let mut stopper = None;
@@ -93,24 +99,31 @@ pub async fn replay(registry: &Registry, outbox: &Outbox) -> Result<ReplayReport
                 }
                 outbox.remove(&seqs).await?;
                 report.applied += seqs.len() as u32;
-                size = if stopper.take().is_some() { 1 } else { BATCH };
+                size = if stopper.take().is_some() {
+                    1
+                } else {
+                    preferred = (preferred * 2).min(BATCH);
+                    preferred
+                };
                 busy = 0;
             }
             Ok(Taken::Conflict(entry_seq, conflict)) => {
                 tracing::warn!(seq = entry_seq, ?conflict, "queued write needs attention");
                 outbox.set_conflict(entry_seq, &conflict).await?;
                 report.conflicts += 1;
-                size = BATCH;
+                size = preferred;
                 stopper = None;
             }
             // Next, the writes before the one that stopped the batch (or, when that one is
             // first, it alone); when unknown, half as many.
             Ok(Taken::Split { before: Some(seq) }) => {
                 stopper = Some(seq);
+                preferred = (preferred / 2).max(MIN_BATCH);
                 size = (entries.iter().take_while(|e| e.seq != seq).count() as i64).max(1);
             }
             Ok(Taken::Split { before: None }) => {
                 stopper = None;
+                preferred = (preferred / 2).max(MIN_BATCH);
                 size = (entries.len() as i64 / 2).max(1);
             }
             Err(RegistryError::Busy(reason)) if busy < 3 => {

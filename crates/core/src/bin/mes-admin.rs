@@ -20,7 +20,10 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let command = std::env::args().nth(1).unwrap_or_default();
+    let Some(command) = std::env::args().nth(1) else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
     let config = match DatabaseConfig::from_env(None) {
         Ok(config) => config,
         Err(e) => {
@@ -66,10 +69,8 @@ async fn main() -> ExitCode {
                     "reason": e.to_string(),
                 }),
             };
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&report).unwrap_or_default()
-            );
+            // A JSON value always prints; `Display` of it cannot fail.
+            println!("{report:#}");
             return if state.is_ok_and(|s| s.up_to_date()) {
                 ExitCode::SUCCESS
             } else {

@@ -49,6 +49,20 @@ pub struct DatabaseConfig {
     options: PgConnectOptions,
     target: DatabaseTarget,
     deadline: Duration,
+    /// How these options were made, to make them again for another user (sign-in).
+    recipe: Recipe,
+}
+
+/// Where the connection comes from, before any user is signed in: a URL (the environment's, the
+/// file's, one made of the file's host/port/database, or `postgres://` for PostgreSQL's
+/// defaults) and the file's TLS settings. Holds a password when the URL does: never shown.
+#[derive(Clone)]
+struct Recipe {
+    url: String,
+    url_name: String,
+    sslrootcert: Option<PathBuf>,
+    allow_insecure: bool,
+    source: ConfigSource,
 }
 
 impl fmt::Debug for DatabaseConfig {
@@ -74,16 +88,24 @@ pub enum ConfigError {
     Insecure { host: String, mode: &'static str },
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct ConfigFile {
-    database_url: Option<String>,
+pub(crate) struct ConfigFile {
+    /// A whole URL (may hold a password: the window then warns). The connection screen writes
+    /// `host`, `port` and `database` instead.
+    pub(crate) database_url: Option<String>,
+    /// One host or a list (`host1,host2`), as libpq takes it.
+    pub(crate) host: Option<String>,
+    pub(crate) port: Option<u16>,
+    pub(crate) database: Option<String>,
+    /// The user last signed in (never the password: that is in the OS keyring, if remembered).
+    pub(crate) user: Option<String>,
     /// Seconds each database call may take (default 5).
-    deadline_seconds: Option<u64>,
+    pub(crate) deadline_seconds: Option<u64>,
     /// The CA file the server's certificate must chain to (else the system's trusted roots).
-    sslrootcert: Option<PathBuf>,
+    pub(crate) sslrootcert: Option<PathBuf>,
     /// Accept plaintext or unverified TLS to a remote host (the window warns).
-    allow_insecure: Option<bool>,
+    pub(crate) allow_insecure: Option<bool>,
 }
 
 fn deadline_from(seconds: u64, source_name: &str) -> Result<Duration, ConfigError> {
@@ -107,29 +129,139 @@ impl DatabaseConfig {
             Some(path) => read_config_file(path)?,
             None => ConfigFile::default(),
         };
-        let (options, source) = if let Some(url) = env_url.filter(|u| !u.trim().is_empty()) {
+        let path_name = |what: &str| {
+            config_file.map_or_else(|| what.to_owned(), |p| format!("{what} in {}", p.display()))
+        };
+        let (url, url_name, source) = if let Some(url) = env_url.filter(|u| !u.trim().is_empty()) {
             (
-                parse_url(url.trim(), DATABASE_URL_VAR)?,
+                url.trim().to_owned(),
+                DATABASE_URL_VAR.to_owned(),
                 ConfigSource::Environment,
             )
-        } else if let (Some(url), Some(path)) = (&file.database_url, config_file) {
-            let name = format!("database_url in {}", path.display());
-            (parse_url(url.trim(), &name)?, ConfigSource::ConfigFile)
+        } else if let Some(url) = &file.database_url {
+            (
+                url.trim().to_owned(),
+                path_name("database_url"),
+                ConfigSource::ConfigFile,
+            )
+        } else if file.host.is_some() || file.port.is_some() || file.database.is_some() {
+            (
+                settings_url(file.host.as_deref(), file.port, file.database.as_deref()),
+                path_name("host, port and database"),
+                ConfigSource::ConfigFile,
+            )
         } else {
-            (PgConnectOptions::new(), ConfigSource::PostgresDefaults)
+            (
+                "postgres://".to_owned(),
+                "PostgreSQL's defaults".to_owned(),
+                ConfigSource::PostgresDefaults,
+            )
         };
-        let options = match &file.sslrootcert {
-            Some(ca) => options.ssl_root_cert(ca),
-            None => options,
+        let recipe = Recipe {
+            url,
+            url_name,
+            sslrootcert: file.sslrootcert.clone(),
+            allow_insecure: file.allow_insecure.unwrap_or(false),
+            source,
         };
-        let (options, insecure) = secure(options, file.allow_insecure.unwrap_or(false))?;
-        let mut config = Self::with_options(options, source);
-        config.target.insecure = insecure;
+        let mut config = Self::build(&recipe, file.user.as_deref(), None)?;
         if let (Some(seconds), Some(path)) = (file.deadline_seconds, config_file) {
             let name = format!("deadline_seconds in {}", path.display());
             config = config.with_deadline(deadline_from(seconds, &name)?);
         }
         Ok(config)
+    }
+
+    /// The options for `user` (else the recipe's own), with `password` (else the URL's when it
+    /// is the URL's user, else `PGPASSWORD` or `.pgpass`, as libpq would), under the TLS rule.
+    fn build(
+        recipe: &Recipe,
+        user: Option<&str>,
+        password: Option<&str>,
+    ) -> Result<Self, ConfigError> {
+        let url =
+            with_credentials(&recipe.url, user, password).ok_or_else(|| ConfigError::BadUrl {
+                source_name: recipe.url_name.clone(),
+            })?;
+        let options = parse_url(&url, &recipe.url_name)?;
+        let options = match &recipe.sslrootcert {
+            Some(ca) => options.ssl_root_cert(ca),
+            None => options,
+        };
+        let (options, insecure) = secure(options, recipe.allow_insecure)?;
+        let mut config = Self::with_options(options, recipe.source);
+        config.target.insecure = insecure;
+        config.recipe = recipe.clone();
+        Ok(config)
+    }
+
+    /// The same database for another user (sign-in). Without a password: `.pgpass`,
+    /// `PGPASSWORD` or a login that needs none (peer, trust, certificate).
+    pub fn for_user(&self, user: &str, password: Option<&str>) -> Result<Self, ConfigError> {
+        Ok(Self::build(&self.recipe, Some(user), password)?.with_deadline(self.deadline))
+    }
+
+    /// The user these options connect as.
+    pub fn user(&self) -> &str {
+        self.options.get_username()
+    }
+
+    /// Whether the settings name the user's password themselves (a URL with a password, or
+    /// `PGPASSWORD`): then no sign-in is asked for.
+    pub fn has_password(&self) -> bool {
+        with_credentials(&self.recipe.url, None, None)
+            .and_then(|url| url::Url::parse(&url).ok())
+            .is_some_and(|url| url.password().is_some())
+            || std::env::var("PGPASSWORD").is_ok_and(|p| !p.is_empty())
+    }
+
+    /// Where the settings came from.
+    pub fn source(&self) -> ConfigSource {
+        self.recipe.source
+    }
+
+    /// The host (list), port and database these options reach, for the connection screen.
+    pub fn settings(&self) -> ConnectionSettings {
+        ConnectionSettings {
+            host: self.options.get_host().to_owned(),
+            port: self.options.get_port(),
+            database: self
+                .options
+                .get_database()
+                .unwrap_or(self.options.get_username())
+                .to_owned(),
+            sslrootcert: self
+                .recipe
+                .sslrootcert
+                .as_ref()
+                .map(|p| p.display().to_string()),
+            allow_insecure: self.recipe.allow_insecure,
+        }
+    }
+
+    /// Options made from the connection screen's settings (no user yet: `user` or the OS user).
+    pub fn from_settings(
+        settings: &ConnectionSettings,
+        user: Option<&str>,
+        password: Option<&str>,
+    ) -> Result<Self, ConfigError> {
+        let recipe = Recipe {
+            url: settings_url(
+                Some(settings.host.trim()).filter(|h| !h.is_empty()),
+                Some(settings.port),
+                Some(settings.database.trim()).filter(|d| !d.is_empty()),
+            ),
+            url_name: "the connection settings".into(),
+            sslrootcert: settings
+                .sslrootcert
+                .as_deref()
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from),
+            allow_insecure: settings.allow_insecure,
+            source: ConfigSource::ConfigFile,
+        };
+        Self::build(&recipe, user, password)
     }
 
     /// Reads `MES_DATABASE_URL` and `MES_DB_DEADLINE_SECS` from the process environment, then
@@ -166,10 +298,18 @@ impl DatabaseConfig {
         source: ConfigSource,
         source_name: &str,
     ) -> Result<Self, ConfigError> {
-        let (options, _) = secure(parse_url(url, source_name)?, false)?;
-        Ok(Self::with_options(options, source))
+        let recipe = Recipe {
+            url: url.to_owned(),
+            url_name: source_name.to_owned(),
+            sslrootcert: None,
+            allow_insecure: false,
+            source,
+        };
+        Self::build(&recipe, None, None)
     }
 
+    /// Options made elsewhere (tests, benchmarks). Signing in as another user starts from
+    /// PostgreSQL's defaults.
     pub fn with_options(options: PgConnectOptions, source: ConfigSource) -> Self {
         // A DBA must see which PC holds a connection (pg_stat_activity.application_name).
         let options = options.application_name(&format!("mes-machine-manager@{}", host_name()));
@@ -188,6 +328,13 @@ impl DatabaseConfig {
             options: session_settings(options, DEFAULT_DEADLINE),
             target,
             deadline: DEFAULT_DEADLINE,
+            recipe: Recipe {
+                url: "postgres://".into(),
+                url_name: "PostgreSQL's defaults".into(),
+                sslrootcert: None,
+                allow_insecure: false,
+                source,
+            },
         }
     }
 
@@ -198,6 +345,81 @@ impl DatabaseConfig {
     pub fn target(&self) -> &DatabaseTarget {
         &self.target
     }
+}
+
+/// What the connection screen edits: where the database is. Saved to `config.toml`; the user
+/// and password are asked for at sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct ConnectionSettings {
+    /// A host name, an address, a list `host1,host2` or a Unix socket folder.
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    /// The plant CA's certificate file (PEM); empty for the system's trusted roots.
+    pub sslrootcert: Option<String>,
+    pub allow_insecure: bool,
+}
+
+/// A URL of the given parts; what is missing comes from PostgreSQL's defaults when parsed.
+fn settings_url(host: Option<&str>, port: Option<u16>, database: Option<&str>) -> String {
+    let mut url = match url::Url::parse("postgres://") {
+        Ok(url) => url,
+        Err(_) => return "postgres://".into(),
+    };
+    {
+        let mut query = url.query_pairs_mut();
+        if let Some(host) = host {
+            query.append_pair("host", host);
+        }
+        if let Some(port) = port {
+            query.append_pair("port", &port.to_string());
+        }
+        if let Some(database) = database {
+            query.append_pair("dbname", database);
+        }
+    }
+    url.to_string()
+}
+
+/// `url` with another user and password: in the authority when the URL has a host there, else
+/// as `user=`/`password=` parameters. `None` when `url` is not a URL at all.
+fn with_credentials(url: &str, user: Option<&str>, password: Option<&str>) -> Option<String> {
+    if user.is_none() && password.is_none() {
+        return Some(url.to_owned());
+    }
+    let mut parsed = url::Url::parse(url).ok()?;
+    let same_user = user.is_none_or(|u| u == parsed.username());
+    if parsed.host_str().is_some_and(|h| !h.is_empty()) {
+        if let Some(user) = user {
+            parsed.set_username(user).ok()?;
+        }
+        // The URL's own password belongs to the URL's own user only.
+        if password.is_some() || !same_user {
+            parsed.set_password(password).ok()?;
+        }
+    } else {
+        let kept: Vec<(String, String)> = parsed
+            .query_pairs()
+            .filter(|(k, _)| {
+                !(user.is_some() && k == "user"
+                    || (password.is_some() || !same_user) && k == "password")
+            })
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let mut query = parsed.query_pairs_mut();
+        query.clear();
+        for (k, v) in &kept {
+            query.append_pair(k, v);
+        }
+        if let Some(user) = user {
+            query.append_pair("user", user);
+        }
+        if let Some(password) = password {
+            query.append_pair("password", password);
+        }
+        drop(query);
+    }
+    Some(parsed.to_string())
 }
 
 fn parse_url(url: &str, source_name: &str) -> Result<PgConnectOptions, ConfigError> {

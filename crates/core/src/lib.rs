@@ -14,6 +14,8 @@ pub mod registry;
 pub mod repo;
 pub mod samples;
 pub mod schema;
+pub mod session;
+pub mod settings_file;
 pub mod sync;
 
 pub use config::{DatabaseConfig, DatabaseTarget};

@@ -9,7 +9,7 @@ use crate::config::{DatabaseConfig, DatabaseTarget, DEFAULT_DEADLINE};
 use crate::db::{Db, DirectAttempt};
 use crate::domain::{
     CreateMachine, DeleteMachine, HistoryEntry, ListQuery, Machine, MachinePage, OperationalStatus,
-    SetMachineStatus, StatusCount, UpdateMachine,
+    Privileges, SetMachineStatus, StatusCount, UpdateMachine,
 };
 use crate::error::{from_sqlx, RegistryError};
 use crate::{repo, schema};
@@ -94,9 +94,9 @@ impl Registry {
         self.client.get().copied()
     }
 
-    /// Brings the schema up to date once per process; later calls return at once. The migration
-    /// runs in a task of its own: a caller waits for it at most the deadline (and then hears
-    /// that the database is unavailable for now), while the migration goes on to its end.
+    /// Checks once per process that the database has this app's schema; later calls return at
+    /// once. The app never migrates: a database behind the app is refused with the step an
+    /// administrator takes (`mes-admin migrate`), and checked again on the next call.
     #[tracing::instrument(skip(self), err)]
     pub async fn ensure_schema(&self) -> Result<(), RegistryError> {
         if self.schema.initialized() {
@@ -105,25 +105,15 @@ impl Registry {
         self.db.fail_fast()?;
         let db = self.db.clone();
         let target = self.target.clone();
-        let init = self.schema.get_or_try_init(|| async move {
-            let migration = tokio::spawn(async move { schema::migrate(&db).await });
-            match migration.await {
-                Ok(Ok(())) => {
-                    tracing::info!(%target, "database schema is up to date");
-                    Ok(())
-                }
-                Ok(Err(e)) => Err(e),
-                Err(e) => Err(RegistryError::Internal(format!(
-                    "schema migration task: {e}"
-                ))),
-            }
-        });
-        let result = match tokio::time::timeout(self.db.deadline(), init).await {
-            Ok(result) => result.copied(),
-            Err(_) => Err(RegistryError::Unavailable(
-                "the database schema is being brought up to date".into(),
-            )),
-        };
+        let result = self
+            .schema
+            .get_or_try_init(|| async move {
+                schema::check(&db).await?;
+                tracing::info!(%target, "database schema matches this app");
+                Ok(())
+            })
+            .await
+            .copied();
         self.db.note(result)
     }
 
@@ -320,6 +310,14 @@ impl Registry {
                     repo::delete_machine(conn, write_id, uid, expected, client).await
                 })
             })
+            .await
+    }
+
+    /// What the signed-in user may do, by the server's privilege checks.
+    pub async fn privileges(&self) -> Result<Privileges, RegistryError> {
+        self.ensure_schema().await?;
+        self.db
+            .run(|conn| Box::pin(async move { repo::privileges(conn).await }))
             .await
     }
 

@@ -48,10 +48,11 @@ pub fn sample_inputs() -> Vec<MachineInput> {
         .collect()
 }
 
-/// Loads the samples when the machines table is empty; returns how many were added (0 when the
-/// table already had machines, which are never touched).
+/// Brings the schema up to date, then loads the samples when the machines table is empty;
+/// returns how many were added (0 when the table already had machines, which are never touched).
+/// An administrator's step (`mes-admin seed`, `make run`): it migrates.
 pub async fn seed_if_empty(registry: &Registry) -> Result<usize, RegistryError> {
-    registry.ensure_schema().await?;
+    crate::schema::migrate(registry.db()).await?;
     let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM machines")
         .fetch_one(registry.pool())
         .await

@@ -73,6 +73,48 @@ async fn applied_version(conn: &mut PgConnection) -> Result<i64, RegistryError> 
         .map_err(from_sqlx)
 }
 
+/// What the app says when the database's schema is not the one it was built for. The app never
+/// changes the schema itself: its users' roles may not, and an upgrade is an administrator's
+/// deliberate step (`mes-admin migrate`, run by the role that owns the tables).
+pub fn mismatch(database: i64, app: i64) -> Option<String> {
+    if database > app {
+        Some(format!(
+            "this app is older than the database (schema {database} > {app}): install the newer version of MES Machine Manager"
+        ))
+    } else if database < app {
+        Some(format!(
+            "the database needs an upgrade by an administrator (schema {database}, app needs {app}): run `mes-admin migrate` as the role that owns the tables"
+        ))
+    } else {
+        None
+    }
+}
+
+/// Checks, without changing anything, that the database has exactly this app's schema.
+pub async fn check(db: &Db) -> Result<(), RegistryError> {
+    let database = db
+        .run(|conn| Box::pin(async move { applied_version(conn).await }))
+        .await?;
+    match mismatch(database, app_schema_version()) {
+        None => Ok(()),
+        Some(report) => Err(RegistryError::SchemaRefused(report)),
+    }
+}
+
+/// Creates or updates the app's group roles and their grants (`mes-admin roles`), on a
+/// connection of its own, once the schema is this app's.
+pub async fn grant_roles(db: &Db) -> Result<(), RegistryError> {
+    check(db).await?;
+    let mut conn = db.connect_direct().await?;
+    let result = tokio::time::timeout(MIGRATION_TIME_LIMIT, repo::grant_roles(&mut conn)).await;
+    let _ = tokio::time::timeout(db.deadline(), conn.close()).await;
+    result.unwrap_or_else(|_| {
+        Err(RegistryError::Unavailable(
+            "granting the roles took too long".into(),
+        ))
+    })
+}
+
 /// Brings the schema up to date on a connection of its own, which is closed afterwards whatever
 /// happened. Refuses a database migrated by a newer app.
 pub async fn migrate(db: &Db) -> Result<(), RegistryError> {
@@ -109,9 +151,9 @@ fn migrate_on(conn: &mut PgConnection) -> DbFuture<'_, ()> {
         let database = applied_version(conn).await?;
         let app = app_schema_version();
         if database > app {
-            return Err(RegistryError::SchemaRefused(format!(
-            "this app is older than the database (schema {database} > {app}): install the newer version of MES Machine Manager"
-        )));
+            return Err(RegistryError::SchemaRefused(
+                mismatch(database, app).unwrap_or_default(),
+            ));
         }
         MIGRATOR.run_direct(conn).await.map_err(migrate_error)?;
         validate_pending_checks(conn).await

@@ -5,8 +5,12 @@ use std::process::ExitCode;
 
 use mes_core::{samples, schema, DatabaseConfig, Registry};
 
-const USAGE: &str = "usage: mes-admin <migrate|seed|status>
-  migrate  apply the schema migrations (adopting an existing tutorial table)
+const USAGE: &str = "usage: mes-admin <migrate|roles|seed|status>
+  migrate  apply the schema migrations (adopting an existing tutorial table); run it as the
+           role that owns the tables
+  roles    create or update the group roles mes_viewer, mes_operator, mes_planner and mes_admin
+           with their grants (run as the owner, with CREATEROLE); users are login roles in them:
+           CREATE ROLE alice LOGIN PASSWORD '...' IN ROLE mes_operator;
   seed     migrate, then load the four sample machines if the table is empty
   status   say whether the database is reachable and migrated, and name the rows holding
            values the app cannot show (only reads; changes nothing)";
@@ -45,6 +49,9 @@ async fn main() -> ExitCode {
             }),
             Err(e) => Err(e),
         },
+        "roles" => schema::grant_roles(registry.db()).await.map(|()| {
+            "group roles mes_viewer, mes_operator, mes_planner and mes_admin are in place; add users with CREATE ROLE <name> LOGIN PASSWORD '...' IN ROLE mes_operator".to_owned()
+        }),
         "seed" => samples::seed_if_empty(&registry)
             .await
             .map(|added| match added {

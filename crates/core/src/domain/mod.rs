@@ -6,6 +6,7 @@ mod history;
 mod input;
 mod instant;
 mod machine;
+mod privileges;
 mod query;
 mod status;
 mod text;
@@ -17,6 +18,7 @@ pub use input::{
 };
 pub use instant::{parse_utc_instant, FUTURE_TOLERANCE};
 pub use machine::{Machine, StatusCount};
+pub use privileges::{Privileges, GROUP_ROLES};
 pub use query::{ListQuery, MachinePage, SortColumn, SortDirection, ValidListQuery};
 pub use status::OperationalStatus;
 pub use text::{MachineName, MachineType, MAX_TEXT_CHARS};

@@ -7,6 +7,7 @@ mod history;
 mod machines_batch;
 mod machines_read;
 mod machines_write;
+mod roles;
 mod row;
 
 pub use applied_writes::prune_applied_writes;
@@ -22,3 +23,4 @@ pub use machines_read::{
 pub use machines_write::{
     create_machine, delete_machine, set_machine_status, update_machine, write_was_applied,
 };
+pub use roles::{grant_roles, privileges};

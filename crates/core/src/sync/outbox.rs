@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::Connection as _;
 use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
@@ -178,6 +179,49 @@ impl Outbox {
             cache,
             fleet_generation: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// Names whose writes this outbox holds ("user@host:port/database"), once; an outbox that
+    /// already belongs to someone else is refused, so no write is ever sent under another name.
+    pub async fn claim(&self, owner: &str) -> Result<(), RegistryError> {
+        sqlx::query("INSERT OR IGNORE INTO meta (key, value) VALUES ('owner', ?)")
+            .bind(owner)
+            .execute(&self.pool)
+            .await
+            .map_err(local)?;
+        let recorded: String = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'owner'")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(local)?;
+        if recorded == owner {
+            Ok(())
+        } else {
+            Err(RegistryError::Internal(format!(
+                "local outbox holds the writes of {recorded}, not of {owner}"
+            )))
+        }
+    }
+
+    /// Whose writes the outbox at `path` holds and how many wait, read without locking or
+    /// changing it (another user's outbox, shown in the window). `None` when it is not an
+    /// outbox or cannot be read.
+    pub async fn peek(path: &Path) -> Option<(String, i64)> {
+        let options = SqliteConnectOptions::new().filename(path).read_only(true);
+        let mut conn = sqlx::SqliteConnection::connect_with(&options).await.ok()?;
+        let owner: Option<String> =
+            sqlx::query_scalar("SELECT value FROM meta WHERE key = 'owner'")
+                .fetch_optional(&mut conn)
+                .await
+                .ok()?;
+        let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox")
+            .fetch_one(&mut conn)
+            .await
+            .ok()?;
+        let _ = conn.close().await;
+        Some((
+            owner.unwrap_or_else(|| "an earlier version of the app".into()),
+            pending,
+        ))
     }
 
     /// Closes the files and releases the lock (a new `open` of the same path may follow).

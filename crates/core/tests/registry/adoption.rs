@@ -3,7 +3,7 @@
 //! report instead of being changed.
 
 use mes_core::domain::{ListQuery, OperationalStatus};
-use mes_core::{RegistryError, MIGRATOR};
+use mes_core::{schema, RegistryError, MIGRATOR};
 use sqlx::PgPool;
 
 use crate::support::*;
@@ -166,7 +166,7 @@ async fn rows_breaking_the_rules_stop_adoption_with_a_report_and_nothing_changes
             .unwrap();
 
     let registry = registry(pool.clone());
-    let report = match registry.ensure_schema().await {
+    let report = match schema::migrate(registry.db()).await {
         Err(RegistryError::SchemaRefused(report)) => report,
         other => panic!("expected the adoption to be refused, got {other:?}"),
     };
@@ -199,6 +199,6 @@ async fn rows_breaking_the_rules_stop_adoption_with_a_report_and_nothing_changes
         .execute(&pool)
         .await
         .unwrap();
-    registry.ensure_schema().await.unwrap();
+    schema::migrate(registry.db()).await.unwrap();
     assert_eq!(total(&registry).await, 5);
 }

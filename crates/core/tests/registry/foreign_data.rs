@@ -52,7 +52,7 @@ async fn odd_values_are_shown_marked_refused_from_now_on_and_reported(pool: PgPo
             .unwrap();
     }
     let registry = registry(pool.clone());
-    registry.ensure_schema().await.unwrap();
+    schema::migrate(registry.db()).await.unwrap();
     assert_eq!(sane_checks_validated(&pool).await, [true, false, true]);
 
     // Every sort and direction answers with all rows; the odd ones are marked, not dropped.

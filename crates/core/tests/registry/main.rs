@@ -19,6 +19,7 @@ mod proxy;
 mod races;
 mod refusals;
 mod replay_grouped;
+mod roles;
 mod schema_safety;
 mod support;
 mod sync;

@@ -1,0 +1,32 @@
+//! What the signed-in database user may do, as PostgreSQL itself says. The window hides or
+//! disables what the role cannot do; the server refuses it anyway.
+
+use serde::{Deserialize, Serialize};
+
+/// The group roles `mes-admin roles` makes. Users are login roles in one of them.
+pub const GROUP_ROLES: [&str; 4] = ["mes_viewer", "mes_operator", "mes_planner", "mes_admin"];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct Privileges {
+    /// The database user the app is signed in as (`current_user`).
+    pub user: String,
+    /// The app's group roles this user is in (empty for an owner or a role made by hand).
+    pub groups: Vec<String>,
+    pub can_read: bool,
+    pub can_create: bool,
+    pub can_edit: bool,
+    pub can_delete: bool,
+    pub can_set_status: bool,
+    pub can_read_history: bool,
+}
+
+impl Privileges {
+    /// The group that best names this user's role, for the header ("alice · operator").
+    pub fn role_label(&self) -> &str {
+        GROUP_ROLES
+            .iter()
+            .rev()
+            .find(|group| self.groups.iter().any(|g| g == *group))
+            .map_or("", |group| group.trim_start_matches("mes_"))
+    }
+}

@@ -1,0 +1,115 @@
+//! Least-privilege roles, enforced by PostgreSQL: the group roles and their grants
+//! (`mes-admin roles`), and what the signed-in user may do (read once by the window).
+//!
+//! | group          | may                                                                   |
+//! |----------------|-----------------------------------------------------------------------|
+//! | `mes_viewer`   | read machines and their history                                       |
+//! | `mes_operator` | viewer + create, edit, delete machines, set status                    |
+//! | `mes_planner`  | viewer (+ the maintenance-plan tables as they come)                   |
+//! | `mes_admin`    | operator + planner                                                    |
+//!
+//! None of them owns a table, so none can change the schema, disable the history trigger, or
+//! alter or delete the history: that stays with the owner role that runs `mes-admin migrate`.
+
+use sqlx::{Connection, PgConnection, PgExecutor};
+
+use crate::domain::{Privileges, GROUP_ROLES};
+use crate::error::{from_sqlx, RegistryError};
+
+/// Creates the group roles that are missing and sets their grants to exactly the table above
+/// (a privilege granted by hand to a group is taken back). Idempotent; one transaction. Needs
+/// a role that owns the tables and may create roles (CREATEROLE), e.g. the database owner.
+pub async fn grant_roles(conn: &mut PgConnection) -> Result<(), RegistryError> {
+    let mut tx = conn.begin().await.map_err(from_sqlx)?;
+    for statement in GRANTS {
+        sqlx::query(statement)
+            .execute(&mut *tx)
+            .await
+            .map_err(roles_error)?;
+    }
+    tx.commit().await.map_err(from_sqlx)
+}
+
+const GRANTS: &[&str] = &[
+    "DO $roles$
+     DECLARE name text;
+     BEGIN
+         FOREACH name IN ARRAY ARRAY['mes_viewer', 'mes_operator', 'mes_planner', 'mes_admin'] LOOP
+             IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = name) THEN
+                 EXECUTE format('CREATE ROLE %I NOLOGIN', name);
+             END IF;
+         END LOOP;
+     END
+     $roles$",
+    "GRANT mes_viewer TO mes_operator, mes_planner",
+    "GRANT mes_operator, mes_planner TO mes_admin",
+    "GRANT USAGE ON SCHEMA public TO mes_viewer",
+    "REVOKE ALL ON TABLE public.machines, public.machine_history, public.applied_writes, public._sqlx_migrations
+         FROM mes_viewer, mes_operator, mes_planner, mes_admin",
+    "REVOKE ALL ON FUNCTION public.mes_prune_applied_writes(timestamptz, integer)
+         FROM mes_viewer, mes_operator, mes_planner, mes_admin",
+    // The schema version is read to refuse a database the app was not built for; applied
+    // writes to say which of the app's writes made a history entry.
+    "GRANT SELECT ON TABLE public.machines, public.machine_history, public.applied_writes, public._sqlx_migrations
+         TO mes_viewer",
+    "GRANT INSERT, UPDATE, DELETE ON TABLE public.machines TO mes_operator",
+    "GRANT INSERT ON TABLE public.applied_writes TO mes_operator",
+    "GRANT EXECUTE ON FUNCTION public.mes_prune_applied_writes(timestamptz, integer) TO mes_operator",
+    // The tutorial's `id` is a serial: inserting draws from its sequence.
+    "DO $sequence$
+     DECLARE sequence_name text := pg_catalog.pg_get_serial_sequence('public.machines', 'id');
+     BEGIN
+         IF sequence_name IS NOT NULL THEN
+             EXECUTE format('REVOKE ALL ON SEQUENCE %s FROM mes_viewer, mes_planner, mes_admin', sequence_name);
+             EXECUTE format('GRANT USAGE ON SEQUENCE %s TO mes_operator', sequence_name);
+         END IF;
+     END
+     $sequence$",
+];
+
+fn roles_error(err: sqlx::Error) -> RegistryError {
+    match err.as_database_error().and_then(|db| db.code()).as_deref() {
+        Some("42501") => RegistryError::Refused(
+            "this role may not create roles or grant on the app's tables: run `mes-admin roles` as the role that owns the tables and has CREATEROLE (or as a superuser)".into(),
+        ),
+        Some("42P01") | Some("42883") => RegistryError::SchemaRefused(
+            "the app's tables are not there yet: run `mes-admin migrate` first".into(),
+        ),
+        _ => from_sqlx(err),
+    }
+}
+
+/// What the current user may do, by PostgreSQL's own privilege checks.
+pub async fn privileges(db: impl PgExecutor<'_>) -> Result<Privileges, RegistryError> {
+    let row: (String, Vec<String>, bool, bool, bool, bool, bool, bool) = sqlx::query_as(
+        "SELECT current_user::text,
+                ARRAY(SELECT rolname::text FROM pg_catalog.pg_roles
+                      WHERE rolname = ANY($1) AND pg_catalog.pg_has_role(current_user, oid, 'MEMBER')
+                      ORDER BY rolname),
+                has_table_privilege('public.machines', 'SELECT'),
+                has_table_privilege('public.machines', 'INSERT')
+                    AND has_table_privilege('public.applied_writes', 'INSERT'),
+                has_table_privilege('public.machines', 'UPDATE')
+                    AND has_table_privilege('public.applied_writes', 'INSERT'),
+                has_table_privilege('public.machines', 'DELETE')
+                    AND has_table_privilege('public.applied_writes', 'INSERT'),
+                has_column_privilege('public.machines', 'operational_status', 'UPDATE')
+                    AND has_table_privilege('public.applied_writes', 'INSERT'),
+                has_table_privilege('public.machine_history', 'SELECT')",
+    )
+    .bind(GROUP_ROLES.map(str::to_owned).to_vec())
+    .fetch_one(db)
+    .await
+    .map_err(from_sqlx)?;
+    let (user, groups, can_read, can_create, can_edit, can_delete, can_set_status, history) = row;
+    Ok(Privileges {
+        user,
+        groups,
+        can_read,
+        can_create,
+        can_edit,
+        can_delete,
+        can_set_status,
+        can_read_history: history,
+    })
+}

@@ -1,0 +1,234 @@
+//! Least privilege, enforced by PostgreSQL: for each group role `mes-admin roles` makes, every
+//! registry command is either allowed or refused by the server with a clear error, and no app
+//! role can touch the schema, the history or the record of applied writes. The table this test
+//! prints is the one in README "Deploying in a plant".
+
+use std::fmt::Write as _;
+
+use mes_core::domain::ListQuery;
+use mes_core::{schema, RegistryError};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::support::*;
+
+const COMMANDS: [&str; 9] = [
+    "list", "get", "counts", "history", "create", "edit", "status", "delete", "prune",
+];
+
+/// What each group may do, command by command (true = allowed).
+fn expected(group: &str, command: &str) -> bool {
+    let reads = matches!(command, "list" | "get" | "counts" | "history");
+    match group {
+        "mes_viewer" | "mes_planner" => reads,
+        "mes_operator" | "mes_admin" => true,
+        other => panic!("no such group {other}"),
+    }
+}
+
+/// A login role in `group`, unique to this run (roles are shared by the whole cluster).
+async fn user_in(admin: &PgPool, group: &str) -> PgPool {
+    let user = format!("t_{}_{}", group, &Uuid::new_v4().simple().to_string()[..8]);
+    sqlx::query(&format!(
+        "CREATE ROLE {user} LOGIN PASSWORD 'pw' IN ROLE {group}"
+    ))
+    .execute(admin)
+    .await
+    .unwrap();
+    let options = (*admin.connect_options())
+        .clone()
+        .username(&user)
+        .password("pw");
+    PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(options)
+        .await
+        .unwrap()
+}
+
+async fn run(
+    registry: &mes_core::Registry,
+    command: &str,
+    machine: &mes_core::domain::Machine,
+) -> Result<(), RegistryError> {
+    match command {
+        "list" => registry
+            .list_machines(&ListQuery::default())
+            .await
+            .map(drop),
+        "get" => registry.get_machine(machine.uid).await.map(drop),
+        "counts" => registry
+            .status_counts(&ListQuery::default())
+            .await
+            .map(drop),
+        "history" => registry.machine_history(machine.uid).await.map(drop),
+        "create" => registry
+            .create_machine(&create_write(input(&format!(
+                "NEW-{}",
+                Uuid::new_v4().simple()
+            ))))
+            .await
+            .map(drop),
+        "edit" => {
+            let current = registry.get_machine(machine.uid).await?;
+            let mut changed = input(&current.machine_name);
+            changed.machine_type = format!("Type {}", current.version);
+            registry
+                .update_machine(&update_write(&current, changed))
+                .await
+                .map(drop)
+        }
+        "status" => registry
+            .set_machine_status(&status_write(machine.uid, "Idle"))
+            .await
+            .map(drop),
+        "delete" => {
+            let current = registry.get_machine(machine.uid).await?;
+            registry
+                .delete_machine(&delete_write(&current))
+                .await
+                .map(drop)
+        }
+        "prune" => registry.prune_applied_writes().await.map(drop),
+        other => panic!("no such command {other}"),
+    }
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn each_role_may_do_what_its_group_allows_and_the_server_refuses_the_rest(pool: PgPool) {
+    schema::grant_roles(registry(pool.clone()).db())
+        .await
+        .unwrap();
+    // Twice: idempotent.
+    schema::grant_roles(registry(pool.clone()).db())
+        .await
+        .unwrap();
+    let owner = registry(pool.clone());
+
+    let mut table = String::from("| role | ");
+    table.push_str(&COMMANDS.join(" | "));
+    table.push_str(" |\n");
+    for group in mes_core::domain::GROUP_ROLES {
+        let user_pool = user_in(&pool, group).await;
+        let user = registry(user_pool.clone());
+        let privileges = user.privileges().await.unwrap();
+        assert!(
+            privileges.groups.iter().any(|g| g == group),
+            "{privileges:?}"
+        );
+        assert_eq!(privileges.role_label(), group.trim_start_matches("mes_"));
+        let writes = expected(group, "create");
+        assert_eq!(
+            (
+                privileges.can_read,
+                privileges.can_create,
+                privileges.can_edit,
+                privileges.can_delete,
+                privileges.can_set_status,
+                privileges.can_read_history
+            ),
+            (true, writes, writes, writes, writes, true),
+            "{group}: {privileges:?}"
+        );
+        let _ = write!(table, "| {group} |");
+        for command in COMMANDS {
+            // A machine of its own per command, made by the owner, so a delete leaves the next
+            // command something to work on.
+            let machine = create(&owner, &format!("M-{}", Uuid::new_v4().simple())).await;
+            let before = snapshot(&pool).await;
+            let answer = run(&user, command, &machine).await;
+            match (&answer, expected(group, command)) {
+                (Ok(()), true) => {
+                    let _ = write!(table, " allowed |");
+                }
+                (Err(RegistryError::Refused(reason)), false) => {
+                    assert_eq!(reason, "the database user may not make this change");
+                    assert_eq!(
+                        before,
+                        snapshot(&pool).await,
+                        "{group} {command}: nothing changed"
+                    );
+                    let _ = write!(table, " refused (42501) |");
+                }
+                (other, allowed) => {
+                    panic!("{group} {command}: expected allowed={allowed}, got {other:?}")
+                }
+            }
+        }
+        table.push('\n');
+
+        // No app role may change the schema, switch the history off, rewrite it or forget
+        // applied writes behind the replay's back.
+        for statement in [
+            "ALTER TABLE machines DISABLE TRIGGER machines_record_history",
+            "UPDATE machine_history SET db_user = 'someone else'",
+            "DELETE FROM machine_history",
+            "TRUNCATE machine_history",
+            "DELETE FROM applied_writes",
+            "UPDATE applied_writes SET applied_at = now() - interval '1000 days'",
+            "CREATE TABLE public.intruder (id int)",
+            "DROP TABLE machines",
+        ] {
+            let error = sqlx::query(statement)
+                .execute(&user_pool)
+                .await
+                .unwrap_err();
+            let code = error
+                .as_database_error()
+                .and_then(|e| e.code())
+                .unwrap_or_default();
+            assert!(
+                code == "42501" || code == "P0001",
+                "{group}: {statement} answered {error}"
+            );
+        }
+        user_pool.close().await;
+    }
+    println!("{table}");
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn applied_writes_younger_than_the_retention_are_never_forgotten_whoever_asks(pool: PgPool) {
+    let owner = registry(pool.clone());
+    create(&owner, "CNC-001").await;
+    let forgotten = owner
+        .prune_applied_writes_before(chrono::Utc::now() + chrono::TimeDelta::days(1), 100)
+        .await
+        .unwrap();
+    assert_eq!(forgotten, 0);
+    assert_eq!(
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM applied_writes")
+            .fetch_one(&pool)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_app_never_migrates_it_names_the_administrators_step(pool: PgPool) {
+    let registry = registry(pool.clone());
+    let error = registry
+        .list_machines(&ListQuery::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, RegistryError::SchemaRefused(_)), "{error}");
+    let text = error.to_string();
+    assert!(
+        text.contains(
+            "the database needs an upgrade by an administrator (schema 0, app needs 2024"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("mes-admin migrate"), "{text}");
+    let tables: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(tables, 0, "the app created nothing");
+    // Checked again on the next call: once the administrator has migrated, the app works.
+    schema::migrate(registry.db()).await.unwrap();
+    registry.list_machines(&ListQuery::default()).await.unwrap();
+}

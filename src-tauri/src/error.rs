@@ -27,6 +27,11 @@ pub enum CommandError {
     /// The database refused the change for a reason of its own (a permission, a rule another
     /// tool added); nothing was changed.
     Refused { reason: String },
+    /// Nobody is signed in, or no database is configured yet: the window shows the sign-in or
+    /// connection screen.
+    NotSignedIn { reason: String },
+    /// The server refused the user name or password at sign-in; nothing changed.
+    SignInRefused { reason: String },
     /// Something unexpected; the details are in the log.
     Internal { message: String },
 }

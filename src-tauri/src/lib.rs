@@ -1,6 +1,7 @@
 //! MES Machine Manager's desktop shell: Tauri commands over the `mes-core` registry.
 
 pub mod commands;
+pub mod credentials;
 pub mod error;
 pub mod logging;
 pub mod state;
@@ -17,6 +18,11 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
     tauri_specta::Builder::<R>::new()
         .commands(tauri_specta::collect_commands![
             commands::database::database_status,
+            commands::session::session_info,
+            commands::session::sign_in,
+            commands::session::sign_out,
+            commands::session::test_connection,
+            commands::session::save_connection,
             commands::machines::list_machines,
             commands::machines::get_machine,
             commands::machines::create_machine,
@@ -76,16 +82,12 @@ pub fn run() -> Result<(), tauri::Error> {
             // Without these folders there is nowhere safe for the outbox: say so in the window
             // rather than writing it to whatever the working directory happens to be.
             let folders = paths.app_config_dir().and_then(|config| {
-                paths.app_data_dir().map(|data| {
-                    (config.join(mes_core::config::CONFIG_FILE_NAME), data)
-                })
+                paths
+                    .app_data_dir()
+                    .map(|data| (config.join(mes_core::config::CONFIG_FILE_NAME), data))
             });
             let state = match folders {
-                // The pool and the outbox spawn tasks on creation: build them inside the async
-                // runtime, which the setup hook (on the main thread) is not.
-                Ok((config_file, data_dir)) => {
-                    tauri::async_runtime::block_on(AppState::open(config_file, &data_dir))
-                }
+                Ok((config_file, data_dir)) => AppState::new(config_file, data_dir),
                 Err(e) => {
                     tracing::error!(error = %e, "no configuration or data folder for this user");
                     AppState::failed(format!(
@@ -93,19 +95,18 @@ pub fn run() -> Result<(), tauri::Error> {
                     ))
                 }
             };
-            if let Some(synced) = state.shared() {
-                let handle = app.handle().clone();
-                tauri::async_runtime::spawn(synced.run_supervised(std::sync::Arc::new(
-                    move |status: &mes_core::sync::SyncStatus| {
-                        use tauri_specta::Event;
-                        if let Err(e) =
-                            commands::sync::SyncStatusChanged(status.clone()).emit(&handle)
-                        {
-                            tracing::warn!(error = %e, "could not send the sync status to the window");
-                        }
-                    },
-                )));
-            }
+            let handle = app.handle().clone();
+            let listener: mes_core::sync::StatusListener =
+                std::sync::Arc::new(move |status: &mes_core::sync::SyncStatus| {
+                    use tauri_specta::Event;
+                    if let Err(e) = commands::sync::SyncStatusChanged(status.clone()).emit(&handle)
+                    {
+                        tracing::warn!(error = %e, "could not send the sync status to the window");
+                    }
+                });
+            // The pool and the outbox spawn tasks on creation: build them inside the async
+            // runtime, which the setup hook (on the main thread) is not.
+            tauri::async_runtime::block_on(state.start(listener));
             app.manage(state);
             Ok(())
         })

@@ -9,6 +9,14 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 /** Commands */
 export const commands = {
 	databaseStatus: () => typedError<DatabaseStatus, CommandError_Serialize>(__TAURI_INVOKE("database_status")),
+	sessionInfo: () => typedError<SessionInfo_Serialize, CommandError_Serialize>(__TAURI_INVOKE("session_info")),
+	/**  Signs in; the answer is a note for the window (e.g. the password could not be remembered). */
+	signIn: (user: string, password: string | null, remember: boolean) => typedError<string | null, CommandError_Serialize>(__TAURI_INVOKE("sign_in", { user, password, remember })),
+	signOut: () => typedError<null, CommandError_Serialize>(__TAURI_INVOKE("sign_out")),
+	/**  Tries the settings once, without saving them: says exactly what failed. */
+	testConnection: (settings: ConnectionSettings_Deserialize, user: string | null, password: string | null) => typedError<ConnectionTest, CommandError_Serialize>(__TAURI_INVOKE("test_connection", { settings, user, password })),
+	/**  Saves the connection settings to the config file (never a password) and starts over. */
+	saveConnection: (settings: ConnectionSettings_Deserialize) => typedError<null, CommandError_Serialize>(__TAURI_INVOKE("save_connection", { settings })),
 	/**  A page of machines; while the database is unreachable, the last page seen (`cached_at` set). */
 	listMachines: (query: ListQuery_Deserialize) => typedError<MachinePage_Serialize, CommandError_Serialize>(__TAURI_INVOKE("list_machines", { query })),
 	getMachine: (uid: string) => typedError<Machine_Serialize, CommandError_Serialize>(__TAURI_INVOKE("get_machine", { uid })),
@@ -70,6 +78,17 @@ export type CommandError_Deserialize =
 { kind: "Refused"; data: {
 	reason: string,
 } } | 
+/**
+ *  Nobody is signed in, or no database is configured yet: the window shows the sign-in or
+ *  connection screen.
+ */
+{ kind: "NotSignedIn"; data: {
+	reason: string,
+} } | 
+/**  The server refused the user name or password at sign-in; nothing changed. */
+{ kind: "SignInRefused"; data: {
+	reason: string,
+} } | 
 /**  Something unexpected; the details are in the log. */
 { kind: "Internal"; data: {
 	message: string,
@@ -106,6 +125,17 @@ export type CommandError_Serialize =
  *  tool added); nothing was changed.
  */
 { kind: "Refused"; data: {
+	reason: string,
+} } | 
+/**
+ *  Nobody is signed in, or no database is configured yet: the window shows the sign-in or
+ *  connection screen.
+ */
+{ kind: "NotSignedIn"; data: {
+	reason: string,
+} } | 
+/**  The server refused the user name or password at sign-in; nothing changed. */
+{ kind: "SignInRefused"; data: {
 	reason: string,
 } } | 
 /**  Something unexpected; the details are in the log. */
@@ -153,6 +183,47 @@ export type Conflict_Serialize =
 
 export type Connection = "online" | "offline" | "syncing";
 
+/**
+ *  What the connection screen edits: where the database is. Saved to `config.toml`; the user
+ *  and password are asked for at sign-in.
+ */
+export type ConnectionSettings = ConnectionSettings_Serialize | ConnectionSettings_Deserialize;
+
+/**
+ *  What the connection screen edits: where the database is. Saved to `config.toml`; the user
+ *  and password are asked for at sign-in.
+ */
+export type ConnectionSettings_Deserialize = {
+	/**  A host name, an address, a list `host1,host2` or a Unix socket folder. */
+	host: string,
+	port: number,
+	database: string,
+	/**  The plant CA's certificate file (PEM); empty for the system's trusted roots. */
+	sslrootcert?: string | null,
+	allow_insecure: boolean,
+};
+
+/**
+ *  What the connection screen edits: where the database is. Saved to `config.toml`; the user
+ *  and password are asked for at sign-in.
+ */
+export type ConnectionSettings_Serialize = {
+	/**  A host name, an address, a list `host1,host2` or a Unix socket folder. */
+	host: string,
+	port: number,
+	database: string,
+	/**  The plant CA's certificate file (PEM); empty for the system's trusted roots. */
+	sslrootcert: string | null,
+	allow_insecure: boolean,
+};
+
+/**  What "Test connection" found. */
+export type ConnectionTest = {
+	/**  The server was reached (and, remote, over verified TLS). */
+	reached: boolean,
+	message: string,
+};
+
 /**  Create a machine with a client-chosen `uid`. */
 export type CreateMachine = CreateMachine_Serialize | CreateMachine_Deserialize;
 
@@ -171,7 +242,9 @@ export type CreateMachine_Serialize = {
 };
 
 /**  What the app can say about its database right now. */
-export type DatabaseHealth = { state: "online"; target: DatabaseTarget } | { state: "unavailable"; target: DatabaseTarget; reason: string } | { state: "needs_attention"; target: DatabaseTarget; report: string };
+export type DatabaseHealth = { state: "online"; target: DatabaseTarget } | { state: "unavailable"; target: DatabaseTarget; reason: string } | { state: "needs_attention"; target: DatabaseTarget; report: string } | 
+/**  The server answered but refused this user or password: the window asks to sign in. */
+{ state: "sign_in_required"; target: DatabaseTarget; reason: string };
 
 /**  What the window shows about the database: its health and where to configure it. */
 export type DatabaseStatus = {
@@ -468,6 +541,19 @@ export type OutboxEntry_Serialize = {
 	conflict: Conflict_Serialize | null,
 };
 
+export type Privileges = {
+	/**  The database user the app is signed in as (`current_user`). */
+	user: string,
+	/**  The app's group roles this user is in (empty for an owner or a role made by hand). */
+	groups: string[],
+	can_read: boolean,
+	can_create: boolean,
+	can_edit: boolean,
+	can_delete: boolean,
+	can_set_status: boolean,
+	can_read_history: boolean,
+};
+
 /**  A write waiting in the outbox: exactly what the online command would have sent. */
 export type QueuedWrite = QueuedWrite_Serialize | QueuedWrite_Deserialize;
 
@@ -476,6 +562,56 @@ export type QueuedWrite_Deserialize = { kind: "create"; write: CreateMachine_Des
 
 /**  A write waiting in the outbox: exactly what the online command would have sent. */
 export type QueuedWrite_Serialize = { kind: "create"; write: CreateMachine_Serialize } | { kind: "update"; write: UpdateMachine_Serialize } | { kind: "set_status"; write: SetMachineStatus } | { kind: "delete"; write: DeleteMachine };
+
+export type SessionInfo = SessionInfo_Serialize | SessionInfo_Deserialize;
+
+export type SessionInfo_Deserialize = {
+	state: SessionState_Deserialize,
+	/**  Where the database is, to fill the connection screen. */
+	settings?: ConnectionSettings_Deserialize | null,
+	/**  `MES_DATABASE_URL` is set: it wins over the saved settings. */
+	settings_from_environment: boolean,
+	config_file: string,
+	/**  A password in the config file, or a file others can read. */
+	warnings: string[],
+	/**  What the signed-in user may do (`None` while the server has not said). */
+	privileges?: Privileges | null,
+	/**  Other users' writes on this PC, waiting for them to sign in. */
+	waiting_elsewhere: WaitingWrites[],
+};
+
+export type SessionInfo_Serialize = {
+	state: SessionState_Serialize,
+	/**  Where the database is, to fill the connection screen. */
+	settings: ConnectionSettings_Serialize | null,
+	/**  `MES_DATABASE_URL` is set: it wins over the saved settings. */
+	settings_from_environment: boolean,
+	config_file: string,
+	/**  A password in the config file, or a file others can read. */
+	warnings: string[],
+	/**  What the signed-in user may do (`None` while the server has not said). */
+	privileges: Privileges | null,
+	/**  Other users' writes on this PC, waiting for them to sign in. */
+	waiting_elsewhere: WaitingWrites[],
+};
+
+export type SessionState = SessionState_Serialize | SessionState_Deserialize;
+
+export type SessionState_Deserialize = 
+/**  Nothing says where the database is yet: show the connection screen. */
+{ state: "not_configured" } | 
+/**  The settings cannot be used; `problem` says why. */
+{ state: "broken"; problem: string } | 
+/**  Nobody is signed in: show the sign-in screen. */
+{ state: "signed_out"; last_user?: string | null } | { state: "signed_in"; user: string; target: DatabaseTarget };
+
+export type SessionState_Serialize = 
+/**  Nothing says where the database is yet: show the connection screen. */
+{ state: "not_configured" } | 
+/**  The settings cannot be used; `problem` says why. */
+{ state: "broken"; problem: string } | 
+/**  Nobody is signed in: show the sign-in screen. */
+{ state: "signed_out"; last_user: string | null } | { state: "signed_in"; user: string; target: DatabaseTarget };
 
 /**
  *  Change only the status: the operators' most frequent action. It carries no version: a status
@@ -560,6 +696,13 @@ export type UpdateMachine_Serialize = {
 	uid: string,
 	expected_version: number,
 	machine: MachineInput_Serialize,
+};
+
+/**  Writes waiting in another user's outbox on this PC. */
+export type WaitingWrites = {
+	/**  "user@host:port/database". */
+	owner: string,
+	pending: number,
 };
 
 /**  What a write became: applied on the server, or queued to be sent when it is back. */

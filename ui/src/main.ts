@@ -24,6 +24,8 @@ import { openMachineForm } from "./views/machine-form";
 import { STATUS_SYMBOL, statusClass } from "./views/status-badge";
 import { MachineTable } from "./views/table";
 import { setupTheme } from "./views/theme";
+import { renderSessionHeader, renderSessionNotes, showConnectionDialog, showSignInDialog } from "./views/session";
+import type { Privileges, SessionInfo } from "./bindings";
 
 const PAGE_SIZE = 100;
 const SEARCH_DEBOUNCE_MS = 250;
@@ -53,6 +55,11 @@ const nextPage = byId<HTMLButtonElement>("next-page");
 const machineDialog = byId<HTMLDialogElement>("machine-dialog");
 const confirmBox = byId<HTMLDialogElement>("confirm-dialog");
 const historyDialog = byId<HTMLDialogElement>("history-dialog");
+const sessionDialog = el("dialog", { id: "session-dialog", "aria-labelledby": "signin-title" });
+document.body.append(sessionDialog);
+/** What the signed-in user may do; null while the server has not said (then nothing is hidden). */
+let privileges: Privileges | null = null;
+let session: SessionInfo | null = null;
 const toast = el("div", { id: "toast", class: "toast", role: "status", "aria-live": "polite", hidden: "" });
 document.body.append(toast);
 
@@ -78,7 +85,17 @@ const monitor = new ConnectionMonitor(byId("db-pill"), byId("banner"), (status, 
     void load();
     if (wentOnline) void loadTypes();
   }
-}, byId("last-sync"));
+}, byId("last-sync"), () => {
+  // The server refused this user's login (password changed, role dropped): ask again.
+  if (session && !sessionDialog.open) showSignInDialog(sessionDialog, session, "The database refused your user name or password. Sign in again.");
+});
+
+/** Says whether the role may do `action`; if not, tells the operator so. */
+function allowed(action: "can_create" | "can_edit" | "can_delete" | "can_set_status" | "can_read_history"): boolean {
+  if (!privileges || privileges[action]) return true;
+  say(`Your database role (${privileges.groups.join(", ") || privileges.user}) may not do this.`, "error");
+  return false;
+}
 
 let toastTimer: number | undefined;
 function say(message: string, kind: "info" | "error" = "info"): void {
@@ -299,6 +316,7 @@ function turnPage(delta: number): void {
 }
 
 function openForm(machine?: Machine): void {
+  if (!allowed(machine ? "can_edit" : "can_create")) return;
   openMachineForm(machineDialog, {
     ...(machine ? { machine } : {}),
     knownTypes,
@@ -318,6 +336,7 @@ function openForm(machine?: Machine): void {
 }
 
 async function showMachineHistory(machine: Machine): Promise<void> {
+  if (!allowed("can_read_history")) return;
   showHistory(historyDialog, machine.machine_name, await api.machineHistory(machine.uid));
   historyDialog.addEventListener("close", () => table.focusActive(), { once: true });
 }
@@ -328,6 +347,10 @@ function editMachine(machine: Machine): void {
 }
 
 async function changeStatus(machine: Machine, status: OperationalStatus): Promise<void> {
+  if (!allowed("can_set_status")) {
+    renderRows();
+    return;
+  }
   busy.add(machine.uid);
   const outcome = await api.setMachineStatus(machine.uid, status);
   busy.delete(machine.uid);
@@ -345,6 +368,7 @@ async function changeStatus(machine: Machine, status: OperationalStatus): Promis
 }
 
 async function deleteMachine(machine: Machine): Promise<void> {
+  if (!allowed("can_delete")) return;
   const yes = await confirmDialog(
     confirmBox,
     `Delete ${machine.machine_name}?`,
@@ -397,7 +421,7 @@ nextPage.addEventListener("click", () => turnPage(1));
 
 // Global shortcuts (not while typing, not while a dialog is open).
 document.addEventListener("keydown", (event) => {
-  if (machineDialog.open || confirmBox.open || historyDialog.open) return;
+  if (machineDialog.open || confirmBox.open || historyDialog.open || sessionDialog.open) return;
   if (event.key === "/" && !typingInField()) {
     event.preventDefault();
     search.focus();
@@ -416,20 +440,67 @@ window.setInterval(() => {
   if (page && !machineDialog.open) renderRows();
 }, 60_000);
 
+/** Reads who is signed in; shows the connection or sign-in screen when needed. True when the
+ * window can work (signed in). */
+async function startSession(): Promise<boolean> {
+  const info = await api.sessionInfo();
+  if (!info.ok) {
+    say(describeError(info.error), "error");
+    return false;
+  }
+  session = info.value;
+  renderSessionHeader(byId("session-slot"), sessionDialog, session);
+  renderSessionNotes(byId("session-notes"), session);
+  const note = window.sessionStorage.getItem("mes-note");
+  if (note) {
+    window.sessionStorage.removeItem("mes-note");
+    say(note, "error");
+  }
+  switch (session.state.state) {
+    case "not_configured":
+      showConnectionDialog(sessionDialog, session, true);
+      return false;
+    case "broken":
+      showConnectionDialog(sessionDialog, session, true, session.state.problem);
+      return false;
+    case "signed_out":
+      showSignInDialog(sessionDialog, session);
+      return false;
+    case "signed_in":
+      break;
+  }
+  privileges = session.privileges ?? null;
+  if (privileges) {
+    document.body.classList.toggle("no-create", !privileges.can_create);
+    document.body.classList.toggle("no-edit", !privileges.can_edit);
+    document.body.classList.toggle("no-delete", !privileges.can_delete);
+    document.body.classList.toggle("no-status", !privileges.can_set_status);
+    document.body.classList.toggle("no-history", !privileges.can_read_history);
+    byId<HTMLButtonElement>("new-machine").disabled = !privileges.can_create;
+  }
+  return true;
+}
+
 // A connection to a remote host that is not verified TLS (allowed by allow_insecure): said
 // for as long as the app runs so.
-void api.databaseStatus().then((status) => {
-  if (!status.ok || !status.value.health.target.insecure) return;
-  const warning = el(
-    "p",
-    { id: "insecure-warning", class: "banner attention", role: "alert" },
-    `Insecure connection: the database at ${status.value.health.target.display} is reached without verified TLS (allow_insecure is set), so passwords and changes can be read or altered on the way.`,
-  );
-  byId<HTMLElement>("banner").before(warning);
-});
+function warnIfInsecure(): void {
+  void api.databaseStatus().then((status) => {
+    if (!status.ok || !status.value.health.target.insecure) return;
+    const warning = el(
+      "p",
+      { id: "insecure-warning", class: "banner attention", role: "alert" },
+      `Insecure connection: the database at ${status.value.health.target.display} is reached without verified TLS (allow_insecure is set), so passwords and changes can be read or altered on the way.`,
+    );
+    byId<HTMLElement>("banner").before(warning);
+  });
+}
 
 setupTheme(byId("theme-toggle"));
 table.renderHeader(query.sort, query.direction);
-void monitor.start();
-void load().then(() => table.focusActive());
-void loadTypes();
+void startSession().then((signedIn) => {
+  if (!signedIn) return;
+  warnIfInsecure();
+  void monitor.start();
+  void load().then(() => table.focusActive());
+  void loadTypes();
+});

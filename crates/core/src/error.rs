@@ -82,6 +82,9 @@ impl RegistryError {
     }
 }
 
+/// What the app says when the server refuses the login: the window then asks to sign in.
+pub const SIGN_IN_REFUSED: &str = "the database refused the user name or password";
+
 /// What a driver error means for the caller, by SQLSTATE where the server gave one.
 enum Class {
     Unavailable(String),
@@ -148,7 +151,7 @@ fn tls_reason(cause: &str) -> String {
 fn classify_sqlstate(code: &str) -> Class {
     use Class::*;
     match code {
-        "28P01" | "28000" => Unavailable("the database refused the user name or password".into()),
+        "28P01" | "28000" => Unavailable(SIGN_IN_REFUSED.into()),
         "3D000" => Unavailable("the database does not exist on the server".into()),
         "57P01" | "57P02" | "57P03" => {
             Unavailable("the database server is shutting down or starting up".into())

@@ -48,6 +48,11 @@ pub enum DatabaseHealth {
         target: DatabaseTarget,
         report: String,
     },
+    /// The server answered but refused this user or password: the window asks to sign in.
+    SignInRequired {
+        target: DatabaseTarget,
+        reason: String,
+    },
 }
 
 impl Registry {
@@ -167,7 +172,11 @@ impl Registry {
                     }
                     DirectAttempt::Answered | DirectAttempt::NoAnswer => reason,
                 };
-                DatabaseHealth::Unavailable { target, reason }
+                if reason.starts_with(crate::error::SIGN_IN_REFUSED) {
+                    DatabaseHealth::SignInRequired { target, reason }
+                } else {
+                    DatabaseHealth::Unavailable { target, reason }
+                }
             }
             Err(other) => {
                 tracing::error!(error = %other, "health check failed");

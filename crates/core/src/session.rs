@@ -15,14 +15,21 @@ pub const LEGACY_OUTBOX: &str = "outbox.sqlite3";
 /// Writes waiting in another user's outbox on this PC.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct WaitingWrites {
-    /// "user@host:port/database".
+    /// "user@database".
     pub owner: String,
     pub pending: i64,
 }
 
-/// Whose writes an outbox holds: the user and the database they go to.
+/// Whose writes an outbox holds: the user and the database they go to ("alice@mes"). Not the
+/// host: a database reached through another name or address (a new server name, a failover
+/// address) is the same database, and its pending writes must still reach it.
 pub fn owner(config: &DatabaseConfig) -> String {
-    config.target().display.clone()
+    let options = config.options();
+    format!(
+        "{}@{}",
+        options.get_username(),
+        options.get_database().unwrap_or(options.get_username())
+    )
 }
 
 /// The outbox file for `config`'s user and database, in `data_dir`. The name shows the user

@@ -2,4 +2,5 @@
 
 pub mod database;
 pub mod machines;
+pub mod session;
 pub mod sync;

@@ -12,7 +12,8 @@ pub struct SyncStatusChanged(pub SyncStatus);
 #[tauri::command]
 #[specta::specta]
 pub async fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus, CommandError> {
-    Ok(state.synced()?.status())
+    let session = state.session().await;
+    Ok(crate::state::active(&session)?.synced.status())
 }
 
 /// Writes that need attention (oldest first), then pending ones.

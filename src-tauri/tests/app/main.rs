@@ -6,4 +6,5 @@
 
 mod bindings;
 mod ipc;
+mod sessions;
 mod support;

@@ -22,7 +22,7 @@ impl MockApp {
         let builder = mes_app_lib::specta_builder::<MockRuntime>();
         let app = mock_builder()
             .invoke_handler(builder.invoke_handler())
-            .manage(AppState::new(
+            .manage(AppState::signed_in(
                 synced,
                 PathBuf::from("/nonexistent/config.toml"),
             ))

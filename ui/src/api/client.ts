@@ -10,6 +10,9 @@ import {
   type SyncStatus,
   type WriteOutcome,
   type DatabaseStatus,
+  type ConnectionSettings,
+  type ConnectionTest,
+  type SessionInfo,
   type HistoryEntry,
   type ListQuery_Deserialize,
   type Machine,
@@ -40,6 +43,13 @@ const newId = (): string => crypto.randomUUID();
 
 export const api = {
   databaseStatus: (): Promise<Outcome<DatabaseStatus>> => call(commands.databaseStatus()),
+  sessionInfo: (): Promise<Outcome<SessionInfo>> => call(commands.sessionInfo()),
+  signIn: (user: string, password: string, remember: boolean): Promise<Outcome<string | null>> =>
+    call(commands.signIn(user, password === "" ? null : password, remember)),
+  signOut: (): Promise<Outcome<null>> => call(commands.signOut()),
+  testConnection: (settings: ConnectionSettings, user: string, password: string): Promise<Outcome<ConnectionTest>> =>
+    call(commands.testConnection(settings, user.trim() === "" ? null : user.trim(), password === "" ? null : password)),
+  saveConnection: (settings: ConnectionSettings): Promise<Outcome<null>> => call(commands.saveConnection(settings)),
   listMachines: (query: ListQuery): Promise<Outcome<MachinePage>> => call(commands.listMachines(query)),
   statusCounts: (query: ListQuery): Promise<Outcome<StatusCount[]>> => call(commands.statusCounts(query)),
   machineTypes: (): Promise<Outcome<string[]>> => call(commands.machineTypes()),

@@ -18,6 +18,10 @@ export function describeError(error: CommandError): string {
       return `The database refused this change: ${error.data.reason}. Nothing was changed.`;
     case "NeedsAttention":
       return "The database holds rows that break the registry's rules; an administrator must fix them (see the banner).";
+    case "NotSignedIn":
+      return `Nobody is signed in (${error.data.reason}).`;
+    case "SignInRefused":
+      return `${error.data.reason} Check them and try again.`;
     case "Internal":
       return `Something unexpected went wrong: ${error.data.message}`;
   }

@@ -15,6 +15,7 @@ export class ConnectionMonitor {
     private readonly banner: HTMLElement,
     private readonly onChange: (status: SyncStatus, wentOnline: boolean) => void,
     private readonly lastSync: HTMLElement,
+    private readonly onSignInRequired: () => void = () => {},
   ) {}
 
   async start(): Promise<void> {
@@ -61,11 +62,12 @@ export class ConnectionMonitor {
     // An online status may have arrived while this call was under way: it wins.
     if (this.last?.connection !== "offline") return;
     this.banner.hidden = false;
+    if (detail.ok && detail.value.health.state === "sign_in_required") this.onSignInRequired();
     if (detail.ok && detail.value.health.state === "needs_attention") {
       this.banner.className = "banner attention";
       this.banner.replaceChildren(
         el("strong", {}, "The database holds machines that break the registry's rules. "),
-        "Nothing was changed. An administrator must fix these rows, then restart the app:",
+        "Nothing was changed. An administrator must act (README, Deploying in a plant), then restart the app:",
         el("pre", {}, detail.value.health.report),
       );
       return;

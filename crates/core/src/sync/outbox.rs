@@ -73,7 +73,7 @@ pub struct Outbox {
     client_id: Uuid,
     write_order: tokio::sync::Mutex<()>,
     /// Held exclusively while the outbox is open: two processes never replay one outbox.
-    _lock: std::fs::File,
+    lock: std::fs::File,
     pub(super) hooks: Hooks,
     /// The copies kept for offline reading (the last page seen, the fleet), in a file of their
     /// own: they are caches, rebuilt from the server, so they skip the disk flush per change
@@ -174,14 +174,14 @@ impl Outbox {
             pool,
             client_id,
             write_order: tokio::sync::Mutex::new(()),
-            _lock: lock,
+            lock,
             hooks: Hooks::default(),
             cache,
             fleet_generation: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
-    /// Names whose writes this outbox holds ("user@host:port/database"), once; an outbox that
+    /// Names whose writes this outbox holds ("user@database"), once; an outbox that
     /// already belongs to someone else is refused, so no write is ever sent under another name.
     pub async fn claim(&self, owner: &str) -> Result<(), RegistryError> {
         sqlx::query("INSERT OR IGNORE INTO meta (key, value) VALUES ('owner', ?)")
@@ -222,6 +222,16 @@ impl Outbox {
             owner.unwrap_or_else(|| "an earlier version of the app".into()),
             pending,
         ))
+    }
+
+    /// Closes the files and releases the lock through a shared handle (a session ending while
+    /// other tasks may still hold the outbox): their later calls fail instead of writing.
+    pub async fn shutdown(&self) {
+        self.pool.close().await;
+        self.cache.close().await;
+        if let Err(e) = self.lock.unlock() {
+            tracing::warn!(error = %e, "could not release the outbox lock");
+        }
     }
 
     /// Closes the files and releases the lock (a new `open` of the same path may follow).

@@ -82,6 +82,8 @@ pub struct SyncedRegistry {
     /// Whether the connection has been observed at all (the status starts as offline only
     /// because nothing is known yet).
     observed: AtomicBool,
+    /// Set by [`SyncedRegistry::shutdown`]: the worker ends at its next step.
+    stopping: AtomicBool,
     wake: Notify,
     status: Mutex<SyncStatus>,
 }
@@ -95,6 +97,7 @@ impl SyncedRegistry {
             fleet_refreshing: Arc::new(tokio::sync::Mutex::new(())),
             fleet_memo: Mutex::new(None),
             observed: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
             wake: Notify::new(),
             status: Mutex::new(SyncStatus {
                 connection: Connection::Offline,
@@ -277,6 +280,9 @@ impl SyncedRegistry {
             }
         };
         loop {
+            if self.stopping.load(Ordering::Acquire) {
+                return;
+            }
             self.refresh_counts().await;
             // While offline, a cheap check first: "syncing" is shown only when it can happen.
             let reachable =
@@ -343,6 +349,24 @@ impl SyncedRegistry {
         }
     }
 
+    /// Ends this session (sign-out, another user signing in): the worker stops at its next step
+    /// (a replay in flight finishes its batch first: the caller waits up to `patience`), then
+    /// the outbox's files and lock and the database connections are released. Writes still
+    /// queued stay in the outbox for this user's next session.
+    pub async fn shutdown(&self, worker: Option<tokio::task::JoinHandle<()>>, patience: Duration) {
+        self.stopping.store(true, Ordering::Release);
+        self.wake.notify_one();
+        if let Some(mut worker) = worker {
+            if tokio::time::timeout(patience, &mut worker).await.is_err() {
+                tracing::warn!("the sync worker did not stop in time; ending it");
+                worker.abort();
+                let _ = worker.await;
+            }
+        }
+        self.outbox.shutdown().await;
+        self.registry.pool().close().await;
+    }
+
     /// Asks the database if it is there, and records the answer. True when online. While
     /// offline, one quick connection attempt first: most checks then end at once.
     pub async fn check_connection(&self) -> bool {
@@ -357,7 +381,8 @@ impl SyncedRegistry {
                 self.set_online();
                 true
             }
-            crate::registry::DatabaseHealth::Unavailable { reason, .. } => {
+            crate::registry::DatabaseHealth::Unavailable { reason, .. }
+            | crate::registry::DatabaseHealth::SignInRequired { reason, .. } => {
                 self.set_offline(reason);
                 false
             }

@@ -66,15 +66,17 @@ class App:
         self.home = tempfile.mkdtemp(prefix="mes-e2e-home-")
         self.driver = None
         port, native_port = free_port(), free_port()
-        env = dict(
-            os.environ,
-            MES_DATABASE_URL=DATABASE_URL,
-            MES_DB_DEADLINE_SECS="2",
-            XDG_CONFIG_HOME=f"{self.home}/config",
-            XDG_DATA_HOME=f"{self.home}/data",
-            XDG_CACHE_HOME=f"{self.home}/cache",
+        env = {
+            **os.environ,
+            "MES_DATABASE_URL": DATABASE_URL,
+            "MES_DB_DEADLINE_SECS": "2",
+            "XDG_CONFIG_HOME": f"{self.home}/config",
+            "XDG_DATA_HOME": f"{self.home}/data",
+            "XDG_CACHE_HOME": f"{self.home}/cache",
             **(extra_env or {}),
-        )
+        }
+        # A value of None in extra_env removes that variable (e.g. to start unconfigured).
+        env = {key: value for key, value in env.items() if value is not None}
         self.env = env
         ARTIFACTS.mkdir(exist_ok=True)
         self.log = open(ARTIFACTS / f"{name}-tauri-driver.log", "w")

@@ -122,6 +122,10 @@ impl AppState {
                 return Session::Broken(e.to_string());
             }
         };
+        if !config.names_user() {
+            tracing::info!("no user configured: asking who is working");
+            return Session::SignedOut { last_user: None };
+        }
         let config = if config.has_password() {
             config
         } else {

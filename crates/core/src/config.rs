@@ -51,6 +51,9 @@ pub struct DatabaseConfig {
     deadline: Duration,
     /// How these options were made, to make them again for another user (sign-in).
     recipe: Recipe,
+    /// The settings name the user (the URL, `PGUSER`, or the user last signed in), rather
+    /// than falling back to the OS user's name.
+    names_user: bool,
 }
 
 /// Where the connection comes from, before any user is signed in: a URL (the environment's, the
@@ -165,6 +168,11 @@ impl DatabaseConfig {
             source,
         };
         let mut config = Self::build(&recipe, file.user.as_deref(), None)?;
+        config.names_user = file.user.is_some()
+            || std::env::var("PGUSER").is_ok_and(|u| !u.trim().is_empty())
+            || url::Url::parse(&recipe.url).is_ok_and(|u| {
+                !u.username().is_empty() || u.query_pairs().any(|(k, _)| k == "user")
+            });
         if let (Some(seconds), Some(path)) = (file.deadline_seconds, config_file) {
             let name = format!("deadline_seconds in {}", path.display());
             config = config.with_deadline(deadline_from(seconds, &name)?);
@@ -192,6 +200,7 @@ impl DatabaseConfig {
         let mut config = Self::with_options(options, recipe.source);
         config.target.insecure = insecure;
         config.recipe = recipe.clone();
+        config.names_user = user.is_some();
         Ok(config)
     }
 
@@ -204,6 +213,12 @@ impl DatabaseConfig {
     /// The user these options connect as.
     pub fn user(&self) -> &str {
         self.options.get_username()
+    }
+
+    /// Whether the settings name the user; if not, the window asks who is working instead of
+    /// trying the OS user's name.
+    pub fn names_user(&self) -> bool {
+        self.names_user
     }
 
     /// Whether the settings name the user's password themselves (a URL with a password, or
@@ -335,6 +350,7 @@ impl DatabaseConfig {
                 allow_insecure: false,
                 source,
             },
+            names_user: true,
         }
     }
 

@@ -150,7 +150,12 @@ pub async fn test_connection(
             }
         };
     let registry = Registry::connect_lazy(&config);
-    let answer = registry.ping().await;
+    // One direct attempt says why a server cannot be reached; then a query says whether it
+    // takes this user.
+    let answer = match registry.probe().await {
+        Err(reason) => Err(RegistryError::Unavailable(reason)),
+        Ok(()) => registry.ping().await,
+    };
     registry.pool().close().await;
     let reached = |message: String| ConnectionTest {
         reached: true,

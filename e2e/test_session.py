@@ -1,0 +1,164 @@
+"""Who is working, end to end: the first-run connection screen, sign-in (a wrong password is
+refused, the right one opens the registry with the user and role in the header), what a viewer's
+window offers, sign-out, and a config file that never holds a password."""
+
+import glob
+import os
+import stat
+import subprocess
+import time
+import uuid
+from urllib.parse import urlparse
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.common.action_chains import ActionChains
+
+from conftest import DATABASE_URL, App, psql, reset_database, rows, wait
+
+DB = urlparse(DATABASE_URL)
+
+
+def grant_roles():
+    subprocess.run(
+        [os.environ["MES_E2E_ADMIN"], "roles"],
+        check=True, capture_output=True, env=dict(os.environ, MES_DATABASE_URL=DATABASE_URL),
+    )
+
+
+def login_role(group: str) -> tuple[str, str]:
+    """A new login role in `group` (roles are shared by the cluster: a fresh name each time)."""
+    name = f"e2e_{group.removeprefix('mes_')}_{uuid.uuid4().hex[:8]}"
+    password = f"pw-{uuid.uuid4().hex[:12]}"
+    psql(f"CREATE ROLE {name} LOGIN PASSWORD '{password}' IN ROLE {group}")
+    return name, password
+
+
+def url_for(user: str, password: str) -> str:
+    return f"postgres://{user}:{password}@{DB.hostname}:{DB.port}{DB.path}"
+
+
+def fill(driver, element_id: str, value: str):
+    field = driver.find_element(By.ID, element_id)
+    field.clear()
+    field.send_keys(value)
+
+
+def config_file(app: App) -> str:
+    found = glob.glob(f"{app.home}/config/*/config.toml")
+    assert len(found) == 1, found
+    return found[0]
+
+
+def visible(driver, element_id: str) -> bool:
+    found = driver.find_elements(By.ID, element_id)
+    return bool(found) and found[0].is_displayed()
+
+
+def start(name: str, extra_env: dict) -> App:
+    reset_database()
+    grant_roles()
+    app = App(name, extra_env)
+    app.start()
+    return app
+
+
+def test_first_run_asks_where_then_who_and_remembers_no_password():
+    operator, password = login_role("mes_operator")
+    app = start("first-run", {"MES_DATABASE_URL": None, "PGHOST": None, "PGDATABASE": None, "PGUSER": None})
+    try:
+        d = app.driver
+        wait(d, 30).until(lambda d: visible(d, "connection-form"))
+        assert "Where is the plant database?" in d.find_element(By.ID, "connection-title").text
+
+        # A port where nothing listens: the test says so, in words.
+        fill(d, "conn-host", DB.hostname)
+        fill(d, "conn-port", "1")
+        fill(d, "conn-database", DB.path.lstrip("/"))
+        d.find_element(By.ID, "test-connection").click()
+        result = d.find_element(By.ID, "connection-result")
+        wait(d, 15).until(lambda d: "cannot reach" in result.text)
+
+        # The right port: the server answers and asks for a user.
+        fill(d, "conn-port", str(DB.port))
+        d.find_element(By.ID, "test-connection").click()
+        wait(d, 15).until(lambda d: "answered" in result.text)
+        d.find_element(By.ID, "save-connection").click()
+
+        # Saved (without a password); now: who is working?
+        wait(d, 30).until(lambda d: visible(d, "signin-form"))
+        fill(d, "signin-user", operator)
+        fill(d, "signin-password", "not-the-password")
+        d.find_element(By.ID, "sign-in").click()
+        message = d.find_element(By.ID, "signin-message")
+        wait(d, 15).until(lambda d: "refused" in message.text)
+
+        fill(d, "signin-password", password)
+        ActionChains(d).send_keys(Keys.ENTER).perform()
+        wait(d, 30).until(lambda d: len(rows(d)) == 4)
+        who = d.find_element(By.ID, "session-user").text
+        assert operator in who and "operator" in who, who
+
+        text = open(config_file(app)).read()
+        assert password not in text and "not-the-password" not in text, text
+        assert f"user = \"{operator}\"" in text, text
+        assert stat.S_IMODE(os.stat(config_file(app)).st_mode) == 0o600
+        assert d.find_elements(By.CSS_SELECTOR, ".config-warning") == []
+    finally:
+        app.close()
+
+
+def test_a_viewer_sees_everything_and_is_offered_no_change():
+    viewer, password = login_role("mes_viewer")
+    app = start("viewer", {"MES_DATABASE_URL": url_for(viewer, password)})
+    try:
+        d = app.driver
+        wait(d, 30).until(lambda d: len(rows(d)) == 4)
+        wait(d, 10).until(lambda d: "viewer" in d.find_element(By.ID, "session-user").text)
+        assert not d.find_element(By.ID, "new-machine").is_enabled()
+        row = rows(d)[0]
+        assert not row.find_element(By.CSS_SELECTOR, "[data-role='edit']").is_displayed()
+        assert not row.find_element(By.CSS_SELECTOR, "[data-role='delete']").is_displayed()
+        assert row.find_element(By.CSS_SELECTOR, "[data-role='history']").is_displayed()
+        # The keyboard cannot get round it either: N says why instead of opening the form.
+        d.find_element(By.TAG_NAME, "body").click()
+        ActionChains(d).send_keys("n").perform()
+        toast = d.find_element(By.ID, "toast")
+        wait(d).until(lambda d: "may not" in toast.text)
+        assert not d.find_element(By.ID, "machine-dialog").is_displayed()
+        assert psql("SELECT count(*) FROM machines") == "4"
+    finally:
+        app.close()
+
+
+def test_sign_out_asks_again_and_a_restart_does_not_sign_back_in():
+    operator, password = login_role("mes_operator")
+    env = {"MES_DATABASE_URL": None, "PGHOST": None, "PGDATABASE": None, "PGUSER": None}
+    app = start("sign-out", env)
+    try:
+        d = app.driver
+        # Configure as an administrator would have (the file without any user or password).
+        wait(d, 30).until(lambda d: visible(d, "connection-form"))
+        fill(d, "conn-host", DB.hostname)
+        fill(d, "conn-port", str(DB.port))
+        fill(d, "conn-database", DB.path.lstrip("/"))
+        d.find_element(By.ID, "save-connection").click()
+        wait(d, 30).until(lambda d: visible(d, "signin-form"))
+        fill(d, "signin-user", operator)
+        fill(d, "signin-password", password)
+        d.find_element(By.ID, "sign-in").click()
+        wait(d, 30).until(lambda d: len(rows(d)) == 4)
+
+        d.find_element(By.ID, "sign-out").click()
+        wait(d, 30).until(lambda d: visible(d, "signin-form"))
+        assert d.find_element(By.ID, "signin-user").get_attribute("value") == operator
+        assert rows(d) == []
+        assert operator not in open(config_file(app)).read()
+
+        # A restart: still nobody signed in.
+        app.kill()
+        d = app.start()
+        wait(d, 30).until(lambda d: visible(d, "signin-form"))
+        assert d.find_element(By.ID, "signin-user").get_attribute("value") == ""
+    finally:
+        app.close()

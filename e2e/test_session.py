@@ -3,6 +3,7 @@ refused, the right one opens the registry with the user and role in the header),
 window offers, sign-out, and a config file that never holds a password."""
 
 import glob
+import tempfile
 import os
 import stat
 import subprocess
@@ -162,3 +163,72 @@ def test_sign_out_asks_again_and_a_restart_does_not_sign_back_in():
         assert d.find_element(By.ID, "signin-user").get_attribute("value") == ""
     finally:
         app.close()
+
+
+def test_remember_me_keeps_the_password_in_the_keyring_until_sign_out():
+    operator, password = login_role("mes_operator")
+    # A desktop session as on an operator's PC: a session bus and an unlocked keyring.
+    keyring_home = tempfile.mkdtemp(prefix="mes-e2e-keyring-")
+    bus = subprocess.Popen(
+        ["dbus-daemon", "--session", "--nofork", "--print-address=1"], stdout=subprocess.PIPE, text=True,
+    )
+    address = bus.stdout.readline().strip()
+    keyring_env = dict(
+        os.environ, DBUS_SESSION_BUS_ADDRESS=address, HOME=keyring_home,
+        XDG_DATA_HOME=f"{keyring_home}/data", XDG_RUNTIME_DIR=keyring_home,
+    )
+    daemon = subprocess.Popen(
+        ["gnome-keyring-daemon", "--unlock", "--foreground", "--components=secrets"],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=keyring_env, text=True,
+    )
+    daemon.stdin.write("keyring-password")
+    daemon.stdin.close()
+    owner = f"{operator}@{DB.path.lstrip('/')}"
+
+    def stored() -> bool:
+        found = subprocess.run(
+            ["secret-tool", "lookup", "service", "mes-machine-manager", "username", owner],
+            env=keyring_env, capture_output=True, text=True,
+        )
+        return found.returncode == 0 and found.stdout == password
+
+    env = {"MES_DATABASE_URL": None, "PGHOST": None, "PGDATABASE": None, "PGUSER": None,
+           "DBUS_SESSION_BUS_ADDRESS": address}
+    app = start("remember-me", env)
+    try:
+        d = app.driver
+        wait(d, 30).until(lambda d: visible(d, "connection-form"))
+        fill(d, "conn-host", DB.hostname)
+        fill(d, "conn-port", str(DB.port))
+        fill(d, "conn-database", DB.path.lstrip("/"))
+        d.find_element(By.ID, "save-connection").click()
+        wait(d, 30).until(lambda d: visible(d, "signin-form"))
+        fill(d, "signin-user", operator)
+        fill(d, "signin-password", password)
+        d.find_element(By.ID, "signin-remember").click()
+        d.find_element(By.ID, "sign-in").click()
+        wait(d, 30).until(lambda d: len(rows(d)) == 4)
+        assert stored(), "the password is in the keyring"
+        assert password not in open(config_file(app)).read()
+
+        # Next start: signed in from the keyring, nothing asked.
+        app.kill()
+        d = app.start()
+        wait(d, 30).until(lambda d: len(rows(d)) == 4)
+        assert not visible(d, "signin-form")
+        assert operator in d.find_element(By.ID, "session-user").text
+
+        # Sign-out forgets it: the next start asks again.
+        d.find_element(By.ID, "sign-out").click()
+        wait(d, 30).until(lambda d: visible(d, "signin-form"))
+        assert not stored(), "signed out: the keyring no longer holds the password"
+        app.kill()
+        d = app.start()
+        wait(d, 30).until(lambda d: visible(d, "signin-form"))
+    finally:
+        app.close()
+        daemon.kill()
+        bus.kill()
+        daemon.wait()
+        bus.wait()

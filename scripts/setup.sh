@@ -13,7 +13,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 packages=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev postgresql postgresql-client curl)
 if [ "$MODE" = test ]; then
-  packages+=(xvfb xauth webkit2gtk-driver python3-venv dbus-daemon openssl)
+  packages+=(xvfb xauth webkit2gtk-driver python3-venv dbus-daemon openssl gnome-keyring libsecret-tools)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -1,3 +1,33 @@
+//! The app manifest: every command the window may call is named here, and the capability
+//! (capabilities/default.json) grants exactly these to the main window. A command added to the
+//! app but not here cannot be called from the window.
+
+const COMMANDS: &[&str] = &[
+    "database_status",
+    "session_info",
+    "sign_in",
+    "sign_out",
+    "test_connection",
+    "save_connection",
+    "list_machines",
+    "get_machine",
+    "create_machine",
+    "update_machine",
+    "set_machine_status",
+    "delete_machine",
+    "status_counts",
+    "machine_types",
+    "machine_history",
+    "sync_status",
+    "outbox_entries",
+    "discard_write",
+    "retry_write",
+];
+
 fn main() {
-    tauri_build::build()
+    let attributes = tauri_build::Attributes::new()
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(e) = tauri_build::try_build(attributes) {
+        panic!("tauri-build: {e:#}");
+    }
 }

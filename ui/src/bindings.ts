@@ -700,7 +700,7 @@ export type UpdateMachine_Serialize = {
 
 /**  Writes waiting in another user's outbox on this PC. */
 export type WaitingWrites = {
-	/**  "user@host:port/database". */
+	/**  "user@database". */
 	owner: string,
 	pending: number,
 };

@@ -458,3 +458,34 @@ def test_a_machines_history_shows_who_changed_what_including_other_tools(window)
     assert "Created" in entries[2]
     press(window, Keys.ESCAPE)
     wait(window).until(lambda d: not dialog.is_displayed())
+
+
+def test_the_window_reopens_as_large_as_it_was_left():
+    from conftest import App, reset_database
+
+    reset_database()
+    app = App("window-state")
+    try:
+        d = app.start()
+        wait(d, 30).until(lambda d: len(rows(d)) == 4)
+        d.set_window_rect(width=1000, height=640)
+        wait(d).until(lambda d: d.get_window_rect()["width"] == 1000)
+        # Saved once the resize settled: even an app that is then killed (not closed, which
+        # saves too) reopens so.
+        time.sleep(1)
+        d.close()
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                app.pid()
+            except RuntimeError:
+                break
+            assert time.monotonic() < deadline, "the app did not end when its window closed"
+            time.sleep(0.1)
+        app.quit_session()
+        d = app.start()
+        wait(d, 30).until(lambda d: len(rows(d)) == 4)
+        rect = d.get_window_rect()
+        assert (rect["width"], rect["height"]) == (1000, 640), rect
+    finally:
+        app.close()

@@ -104,6 +104,7 @@ def test_first_run_asks_where_then_who_and_remembers_no_password():
         assert password not in text and "not-the-password" not in text, text
         assert f"user = \"{operator}\"" in text, text
         assert stat.S_IMODE(os.stat(config_file(app)).st_mode) == 0o600
+        assert stat.S_IMODE(os.stat(os.path.dirname(config_file(app))).st_mode) == 0o700
         assert d.find_elements(By.CSS_SELECTOR, ".config-warning") == []
     finally:
         app.close()

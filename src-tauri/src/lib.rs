@@ -5,6 +5,7 @@ pub mod credentials;
 pub mod error;
 pub mod logging;
 pub mod state;
+pub mod window_state;
 
 use tauri::{Manager, Runtime};
 
@@ -69,6 +70,8 @@ pub fn run() -> Result<(), tauri::Error> {
                 let _ = window.set_focus();
             }
         }))
+        .plugin(window_state::plugin())
+        .on_window_event(window_state::save_on_change)
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
@@ -86,6 +89,14 @@ pub fn run() -> Result<(), tauri::Error> {
                     .app_data_dir()
                     .map(|data| (config.join(mes_core::config::CONFIG_FILE_NAME), data))
             });
+            // The config folder holds config.toml and the window's state: this user's only.
+            if let Ok((config_file, _)) = &folders {
+                if let Some(dir) = config_file.parent() {
+                    if let Err(e) = mes_core::private::create_private_dir(dir) {
+                        tracing::warn!(error = %e, "could not create the config folder");
+                    }
+                }
+            }
             let state = match folders {
                 Ok((config_file, data_dir)) => AppState::new(config_file, data_dir),
                 Err(e) => {

@@ -46,7 +46,10 @@ fn the_manifest_and_the_capability_name_exactly_the_commands() {
         .map(str::to_owned)
         .collect();
     manifest.sort();
-    assert_eq!(invoked, manifest, "build.rs COMMANDS must list every command");
+    assert_eq!(
+        invoked, manifest,
+        "build.rs COMMANDS must list every command"
+    );
     let capability: serde_json::Value =
         serde_json::from_str(&read("capabilities/default.json")).expect("capability JSON");
     let mut granted: Vec<String> = capability["permissions"]
@@ -58,5 +61,8 @@ fn the_manifest_and_the_capability_name_exactly_the_commands() {
         .map(|p| p.replace('-', "_"))
         .collect();
     granted.sort();
-    assert_eq!(invoked, granted, "capabilities/default.json must grant every command");
+    assert_eq!(
+        invoked, granted,
+        "capabilities/default.json must grant every command"
+    );
 }

@@ -3,7 +3,7 @@
 #               migrate, load the sample machines, open the window
 #   make test   every check: UI type check and unit tests, fmt, clippy, Rust tests against a
 #               real PostgreSQL, end-to-end tests of the real window under Xvfb
-.PHONY: run test e2e bench bindings screenshot deb db-start db-stop db-url clean
+.PHONY: run test e2e bench bindings screenshot deb deb-test db-start db-stop db-url clean
 
 run:
 	scripts/run.sh
@@ -28,6 +28,10 @@ bindings:
 # Retake the README's screenshot of the real window (the e2e run saves it).
 screenshot:
 	MES_E2E_SCREENSHOT=$(CURDIR)/docs/screenshot.png scripts/e2e.sh -k sample_machines
+
+# Install the (debug) .deb, start it in a real window, sign in, list, remove (part of `make test`).
+deb-test:
+	scripts/deb-test.sh
 
 # A Debian package of the app (release build).
 deb:

@@ -16,7 +16,7 @@ E2E_DB=mes_e2e
 admin_url=$(scripts/local-pg.sh url postgres)
 psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $E2E_DB WITH (FORCE)" -c "CREATE DATABASE $E2E_DB" >/dev/null
 export MES_E2E_DATABASE_URL=$(scripts/local-pg.sh url $E2E_DB)
-export MES_E2E_APP="$ROOT/target/debug/mes-app"
+export MES_E2E_APP="${MES_E2E_APP:-$ROOT/target/debug/mes-app}"
 export MES_E2E_ADMIN="$ROOT/target/debug/mes-admin"
 export MES_E2E_PG_SCRIPT="$ROOT/scripts/local-pg.sh"
 MES_DATABASE_URL=$MES_E2E_DATABASE_URL "$MES_E2E_ADMIN" seed

@@ -34,3 +34,6 @@ cargo test -p mes-core --all-features --test chaos -- --nocapture
 
 step "End-to-end: the real app window under Xvfb"
 scripts/e2e.sh
+
+step "Package: the .deb installed with dpkg, started, signed in, removed"
+scripts/deb-test.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: install what is missing, make sure a database is there, build, open the window.
-#   MES_DATABASE_URL set   -> that database (migrated by the app on start; no samples loaded)
+#   MES_DATABASE_URL set   -> that database (migrated here with mes-admin if its user may; the app
+#                             itself never changes the schema; no samples loaded)
 #   MES_DATABASE_URL unset -> the private development cluster (scripts/local-pg.sh), migrated and,
 #                             when its machines table is empty, loaded with the four samples.
 set -euo pipefail
@@ -23,6 +24,9 @@ fi
 cargo build --quiet -p mes-app
 if [ "$seed" = 1 ]; then
   cargo run --quiet -p mes-core --features cli --bin mes-admin -- seed
+else
+  cargo run --quiet -p mes-core --features cli --bin mes-admin -- migrate \
+    || echo "run: could not migrate with this user; the window says what the database needs" >&2
 fi
 
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then

@@ -1,5 +1,5 @@
-//! "Remember me": a signed-in user's password in the OS keyring, keyed by who and which
-//! database ("user@database"). Never in a file. A PC without a keyring service still signs in;
+//! "Remember me": a signed-in user's password in the OS keyring, keyed by who and where
+//! ("user@host:port/database": settings pointing elsewhere never receive it). Never in a file. A PC without a keyring service still signs in;
 //! it only cannot remember, and says so.
 
 use std::time::Duration;

@@ -126,16 +126,30 @@ impl AppState {
             tracing::info!("no user configured: asking who is working");
             return Session::SignedOut { last_user: None };
         }
+        // A session opens by itself only with a credential: the settings' password, or one
+        // remembered in the OS keyring. Otherwise whoever sits at the PC says who they are
+        // (the last user is offered), so nobody works offline under another's name.
         let config = if config.has_password() {
             config
         } else {
             match credentials::recall(&session::owner(&config)).await {
-                Some(password) => config
-                    .for_user(config.user(), Some(&password))
-                    .unwrap_or(config),
-                None => config,
+                Some(password) => match config.for_user(config.user(), Some(&password)) {
+                    Ok(config) => config,
+                    Err(e) => return Session::Broken(e.to_string()),
+                },
+                None => {
+                    return Session::SignedOut {
+                        last_user: Some(config.user().to_owned()),
+                    }
+                }
             }
         };
+        if let Some(data_dir) = &self.data_dir {
+            let path = session::outbox_path(data_dir, &config);
+            if let Err(e) = session::adopt_legacy_outbox(data_dir, &path).await {
+                tracing::error!(error = %e, "could not adopt the outbox of an earlier version");
+            }
+        }
         self.open_session(config).await
     }
 
@@ -147,9 +161,6 @@ impl AppState {
         };
         tracing::info!(target = %config.target(), deadline_s = config.deadline().as_secs(), "opening a session");
         let outbox_path = session::outbox_path(data_dir, &config);
-        if let Err(e) = session::adopt_legacy_outbox(data_dir, &outbox_path) {
-            tracing::error!(error = %e, "could not adopt the outbox of an earlier version");
-        }
         let outbox = match Outbox::open(&outbox_path).await {
             Ok(outbox) => outbox,
             Err(e) if e.to_string().contains(OUTBOX_IN_USE) => {
@@ -198,10 +209,12 @@ impl AppState {
         *session = next.await;
     }
 
-    /// Signs `user` in: the password is checked by the server when it answers; while it is away
-    /// the session opens unchecked (offline entry goes on, as that user) and the server checks
-    /// it on return. The user is remembered in the config file; the password only in the OS
-    /// keyring and only when `remember` is set. Returns a note for the window, if any.
+    /// Signs `user` in. The server checks the password when it answers. While it is away, the
+    /// password is checked against the verifier kept in that user's own outbox at their last
+    /// sign-in the server accepted on this PC; a user who never signed in here cannot start
+    /// offline (their writes would later go out under a name nobody checked). The user is
+    /// remembered in the config file; the password only in the OS keyring and only with
+    /// `remember`. Returns a note for the window, if any.
     pub async fn sign_in(
         &self,
         user: &str,
@@ -217,12 +230,20 @@ impl AppState {
                 )],
             });
         }
+        let Some(data_dir) = self.data_dir.clone() else {
+            return Err(CommandError::Internal {
+                message: "this user has no data folder".into(),
+            });
+        };
         let base = DatabaseConfig::from_env(Some(&self.config_file)).map_err(config_error)?;
         let config = base.for_user(user, password).map_err(config_error)?;
+        let owner = session::owner(&config);
         let probe = Registry::connect_lazy(&config);
         let checked = probe.ping().await;
         probe.pool().close().await;
-        match checked {
+        let mut note = None;
+        let verified_online = match checked {
+            Ok(()) => true,
             Err(RegistryError::Unavailable(reason))
                 if reason.starts_with(mes_core::error::SIGN_IN_REFUSED) =>
             {
@@ -232,21 +253,65 @@ impl AppState {
             }
             Err(e) if !e.is_transient() => return Err(e.into()),
             Err(e) => {
-                tracing::warn!(error = %e, "signing in while the database is away: the password is checked when it answers")
+                let path = session::outbox_path(&data_dir, &config);
+                let Some(verifier) = Outbox::recorded_verifier(&path).await else {
+                    return Err(CommandError::SignInRefused {
+                        reason: format!(
+                            "The database cannot be reached ({e}), and {user} has not signed in on this PC before, so the password cannot be checked. Sign in when the database is back."
+                        ),
+                    });
+                };
+                let typed = password.map(str::to_owned);
+                let matches = tauri::async_runtime::spawn_blocking(move || {
+                    session::verifies(&verifier, typed.as_deref())
+                })
+                .await
+                .unwrap_or(false);
+                if !matches {
+                    return Err(CommandError::SignInRefused {
+                        reason: "The database cannot be reached, and this password is not the one of your last sign-in on this PC.".into(),
+                    });
+                }
+                note = Some(format!(
+                    "Signed in while the database cannot be reached ({e}): your password was checked against your last sign-in on this PC. Changes are kept here and sent when it is back."
+                ));
+                false
             }
-            Ok(()) => {}
-        }
-        let owner = session::owner(&config);
-        let mut note = None;
+        };
         match (remember, password) {
-            (true, Some(password)) => note = credentials::remember(&owner, password).await.err(),
-            _ => credentials::forget(&owner).await,
+            (true, Some(password)) => {
+                if let Err(trouble) = credentials::remember(&owner, password).await {
+                    note = Some(trouble);
+                }
+            }
+            // Only a password the server accepted may replace what the keyring holds.
+            _ if verified_online => credentials::forget(&owner).await,
+            _ => {}
         }
         if let Err(e) = mes_core::settings_file::save_user(&self.config_file, Some(user)) {
             tracing::warn!(error = %e, "could not remember the signed-in user");
         }
         self.replace(self.open_session(config)).await;
+        if verified_online {
+            self.keep_verifier(password).await;
+        }
         Ok(note)
+    }
+
+    /// Keeps the check for this user's next offline sign-in in their outbox.
+    async fn keep_verifier(&self, password: Option<&str>) {
+        let typed = password.map(str::to_owned);
+        let Ok(verifier) =
+            tauri::async_runtime::spawn_blocking(move || session::verifier(typed.as_deref())).await
+        else {
+            return;
+        };
+        let session = self.session.read().await;
+        if let Session::Active(live) = &*session {
+            if let Err(e) = live.synced.outbox().set_verifier(&verifier).await {
+                tracing::warn!(error = %e, "could not keep the offline sign-in check");
+            }
+        }
     }
 
     /// Signs out: the session ends, the remembered password is forgotten; queued writes stay

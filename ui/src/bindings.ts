@@ -194,7 +194,7 @@ export type ConnectionSettings = ConnectionSettings_Serialize | ConnectionSettin
  *  and password are asked for at sign-in.
  */
 export type ConnectionSettings_Deserialize = {
-	/**  A host name, an address, a list `host1,host2` or a Unix socket folder. */
+	/**  A host name, an address or a Unix socket folder (one server; lists come with failover). */
 	host: string,
 	port: number,
 	database: string,
@@ -208,7 +208,7 @@ export type ConnectionSettings_Deserialize = {
  *  and password are asked for at sign-in.
  */
 export type ConnectionSettings_Serialize = {
-	/**  A host name, an address, a list `host1,host2` or a Unix socket folder. */
+	/**  A host name, an address or a Unix socket folder (one server; lists come with failover). */
 	host: string,
 	port: number,
 	database: string,
@@ -700,7 +700,7 @@ export type UpdateMachine_Serialize = {
 
 /**  Writes waiting in another user's outbox on this PC. */
 export type WaitingWrites = {
-	/**  "user@database". */
+	/**  "user@host:port/database". */
 	owner: string,
 	pending: number,
 };

@@ -54,6 +54,8 @@ pub struct DatabaseConfig {
     /// The settings name the user (the URL, `PGUSER`, or the user last signed in), rather
     /// than falling back to the OS user's name.
     names_user: bool,
+    /// The connecting user's password is given (in the URL for that user, or `PGPASSWORD`).
+    password_given: bool,
 }
 
 /// Where the connection comes from, before any user is signed in: a URL (the environment's, the
@@ -97,7 +99,7 @@ pub(crate) struct ConfigFile {
     /// A whole URL (may hold a password: the window then warns). The connection screen writes
     /// `host`, `port` and `database` instead.
     pub(crate) database_url: Option<String>,
-    /// One host or a list (`host1,host2`), as libpq takes it.
+    /// The server: a host name, an address, or a Unix socket folder.
     pub(crate) host: Option<String>,
     pub(crate) port: Option<u16>,
     pub(crate) database: Option<String>,
@@ -191,6 +193,8 @@ impl DatabaseConfig {
             with_credentials(&recipe.url, user, password).ok_or_else(|| ConfigError::BadUrl {
                 source_name: recipe.url_name.clone(),
             })?;
+        let password_given =
+            url_has_password(&url) || std::env::var("PGPASSWORD").is_ok_and(|p| !p.is_empty());
         let options = parse_url(&url, &recipe.url_name)?;
         let options = match &recipe.sslrootcert {
             Some(ca) => options.ssl_root_cert(ca),
@@ -201,6 +205,7 @@ impl DatabaseConfig {
         config.target.insecure = insecure;
         config.recipe = recipe.clone();
         config.names_user = user.is_some();
+        config.password_given = password_given;
         Ok(config)
     }
 
@@ -224,10 +229,7 @@ impl DatabaseConfig {
     /// Whether the settings name the user's password themselves (a URL with a password, or
     /// `PGPASSWORD`): then no sign-in is asked for.
     pub fn has_password(&self) -> bool {
-        with_credentials(&self.recipe.url, None, None)
-            .and_then(|url| url::Url::parse(&url).ok())
-            .is_some_and(|url| url.password().is_some())
-            || std::env::var("PGPASSWORD").is_ok_and(|p| !p.is_empty())
+        self.password_given
     }
 
     /// Where the settings came from.
@@ -249,7 +251,14 @@ impl DatabaseConfig {
                 .recipe
                 .sslrootcert
                 .as_ref()
-                .map(|p| p.display().to_string()),
+                .map(|p| p.display().to_string())
+                .or_else(|| {
+                    url::Url::parse(&self.recipe.url).ok().and_then(|u| {
+                        u.query_pairs()
+                            .find(|(k, _)| k == "sslrootcert" || k == "ssl-root-cert")
+                            .map(|(_, v)| v.into_owned())
+                    })
+                }),
             allow_insecure: self.recipe.allow_insecure,
         }
     }
@@ -351,6 +360,7 @@ impl DatabaseConfig {
                 source,
             },
             names_user: true,
+            password_given: false,
         }
     }
 
@@ -367,7 +377,7 @@ impl DatabaseConfig {
 /// and password are asked for at sign-in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct ConnectionSettings {
-    /// A host name, an address, a list `host1,host2` or a Unix socket folder.
+    /// A host name, an address or a Unix socket folder (one server; lists come with failover).
     pub host: String,
     pub port: u16,
     pub database: String,
@@ -404,38 +414,57 @@ fn with_credentials(url: &str, user: Option<&str>, password: Option<&str>) -> Op
         return Some(url.to_owned());
     }
     let mut parsed = url::Url::parse(url).ok()?;
-    let same_user = user.is_none_or(|u| u == parsed.username());
-    if parsed.host_str().is_some_and(|h| !h.is_empty()) {
+    // sqlx applies `?user=`/`?password=` after the authority: they name the URL's user.
+    let url_user = parsed
+        .query_pairs()
+        .find(|(k, _)| k == "user")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| parsed.username().to_owned());
+    let same_user = user.is_none_or(|u| u == url_user);
+    // The URL's own password belongs to the URL's own user only.
+    let drop_password = password.is_some() || !same_user;
+    let kept: Vec<(String, String)> = parsed
+        .query_pairs()
+        .filter(|(k, _)| !(user.is_some() && k == "user" || drop_password && k == "password"))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let has_host = parsed.host_str().is_some_and(|h| !h.is_empty());
+    if has_host {
         if let Some(user) = user {
             parsed.set_username(user).ok()?;
         }
-        // The URL's own password belongs to the URL's own user only.
-        if password.is_some() || !same_user {
+        if drop_password {
             parsed.set_password(password).ok()?;
         }
-    } else {
-        let kept: Vec<(String, String)> = parsed
-            .query_pairs()
-            .filter(|(k, _)| {
-                !(user.is_some() && k == "user"
-                    || (password.is_some() || !same_user) && k == "password")
-            })
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
+    }
+    {
         let mut query = parsed.query_pairs_mut();
         query.clear();
         for (k, v) in &kept {
             query.append_pair(k, v);
         }
-        if let Some(user) = user {
-            query.append_pair("user", user);
+        if !has_host {
+            if let Some(user) = user {
+                query.append_pair("user", user);
+            }
+            if let Some(password) = password {
+                query.append_pair("password", password);
+            }
         }
-        if let Some(password) = password {
-            query.append_pair("password", password);
-        }
-        drop(query);
+    }
+    if parsed.query() == Some("") {
+        parsed.set_query(None);
     }
     Some(parsed.to_string())
+}
+
+/// Whether `url` carries a password (in its authority or as `?password=`).
+fn url_has_password(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| {
+        u.password().is_some()
+            || u.query_pairs()
+                .any(|(k, v)| k == "password" && !v.is_empty())
+    })
 }
 
 fn parse_url(url: &str, source_name: &str) -> Result<PgConnectOptions, ConfigError> {

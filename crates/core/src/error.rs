@@ -85,6 +85,9 @@ impl RegistryError {
 /// What the app says when the server refuses the login: the window then asks to sign in.
 pub const SIGN_IN_REFUSED: &str = "the database refused the user name or password";
 
+/// What the app says when the server's privileges refuse a change (SQLSTATE 42501).
+pub const PERMISSION_DENIED: &str = "your database role may not do this (an administrator can put you in the group that may: mes_operator for changes to machines)";
+
 /// What a driver error means for the caller, by SQLSTATE where the server gave one.
 enum Class {
     Unavailable(String),
@@ -151,7 +154,12 @@ fn tls_reason(cause: &str) -> String {
 fn classify_sqlstate(code: &str) -> Class {
     use Class::*;
     match code {
-        "28P01" | "28000" => Unavailable(SIGN_IN_REFUSED.into()),
+        "28P01" => Unavailable(SIGN_IN_REFUSED.into()),
+        // pg_hba.conf has no line letting this user in from this PC (or says reject).
+        "28000" => Unavailable(
+            "the database server does not let this user connect from this PC (pg_hba.conf); ask its administrator"
+                .into(),
+        ),
         "3D000" => Unavailable("the database does not exist on the server".into()),
         "57P01" | "57P02" | "57P03" => {
             Unavailable("the database server is shutting down or starting up".into())
@@ -172,7 +180,7 @@ fn classify_sqlstate(code: &str) -> Class {
         c if c.starts_with("53") || c.starts_with("58") => Unavailable(format!(
             "the database server has a resource problem (error {c})"
         )),
-        "42501" => Refused("the database user may not make this change".into()),
+        "42501" => Refused(PERMISSION_DENIED.into()),
         "P0001" => Refused("a rule in the database (a trigger) refused this change".into()),
         c if c.starts_with("23") => Refused(format!(
             "the change breaks a rule of the database table (error {c})"

@@ -103,7 +103,7 @@ pub async fn check(db: &Db) -> Result<(), RegistryError> {
 
 /// Creates or updates the app's group roles and their grants (`mes-admin roles`), on a
 /// connection of its own, once the schema is this app's.
-pub async fn grant_roles(db: &Db) -> Result<(), RegistryError> {
+pub async fn grant_roles(db: &Db) -> Result<Vec<String>, RegistryError> {
     check(db).await?;
     let mut conn = db.connect_direct().await?;
     let result = tokio::time::timeout(MIGRATION_TIME_LIMIT, repo::grant_roles(&mut conn)).await;

@@ -37,7 +37,7 @@ pub fn save_user(path: &Path, user: Option<&str>) -> Result<(), ConfigError> {
 }
 
 /// Whether anything says where the database is: `MES_DATABASE_URL`, a config file, or
-/// PostgreSQL's own `PGHOST`/`PGSERVICE`/`PGDATABASE`. If not, the window asks (first run).
+/// PostgreSQL's own `PGHOST`/`PGHOSTADDR`/`PGDATABASE`. If not, the window asks (first run).
 pub fn is_configured(path: &Path) -> bool {
     let set = |var: &str| std::env::var(var).is_ok_and(|v| !v.trim().is_empty());
     set(crate::config::DATABASE_URL_VAR)
@@ -117,14 +117,39 @@ fn write(path: &Path, file: &ConfigFile) -> Result<(), ConfigError> {
     if let Some(dir) = path.parent() {
         crate::private::create_private_dir(dir).map_err(unwritable)?;
     }
-    let temporary = path.with_extension("toml.new");
-    std::fs::write(
-        &temporary,
-        format!("# MES Machine Manager settings (written by the app; see README)\n{text}"),
-    )
-    .map_err(unwritable)?;
-    crate::private::restrict_file(&temporary).map_err(unwritable)?;
-    std::fs::rename(&temporary, path).map_err(unwritable)
+    // A fresh file, never an existing one (nor a link planted in its place), readable by its
+    // user only from its creation, on disk before it replaces the old one.
+    let temporary = path.with_extension(format!("toml.{}.new", uuid::Uuid::new_v4().simple()));
+    let written = (|| {
+        let mut out = create_private_file(&temporary)?;
+        use std::io::Write as _;
+        out.write_all(b"# MES Machine Manager settings (written by the app; see README)\n")?;
+        out.write_all(text.as_bytes())?;
+        out.sync_all()
+    })();
+    if let Err(e) = written.and_then(|()| std::fs::rename(&temporary, path)) {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(unwritable(e));
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
 }
 
 #[cfg(test)]
@@ -164,6 +189,33 @@ mod tests {
         assert_eq!(carol.target().display, "carol@db.plant:6543/mes");
         assert_eq!(carol.deadline().as_secs(), 7);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn query_credentials_never_follow_another_user() {
+        for url in [
+            "postgres://127.0.0.1/mes?user=svc&password=svcpw",
+            "postgres://alice@127.0.0.1/mes?password=svcpw",
+            "postgres://alice:svcpw@127.0.0.1/mes?sslmode=require",
+        ] {
+            let config = crate::DatabaseConfig::resolve(Some(url.into()), None)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert!(config.has_password(), "{url}");
+            let bob = config
+                .for_user("bob", None)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(bob.user(), "bob", "{url}");
+            assert!(!bob.has_password(), "{url}");
+            assert!(!format!("{:?}", bob.options()).contains("svcpw"), "{url}");
+            let carol = config
+                .for_user("carol", Some("carolpw"))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(carol.user(), "carol", "{url}");
+            assert!(
+                format!("{:?}", carol.options()).contains("carolpw"),
+                "{url}"
+            );
+        }
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub struct SessionInfo {
 pub async fn session_info(state: State<'_, AppState>) -> Result<SessionInfo, CommandError> {
     let config_file = state.config_file().clone();
     let session = state.session().await;
-    let (session_state, privileges, current_outbox) = match &*session {
+    let (session_state, synced, current_outbox) = match &*session {
         Session::NotConfigured => (SessionState::NotConfigured, None, None),
         Session::Broken(problem) => (
             SessionState::Broken {
@@ -62,28 +62,34 @@ pub async fn session_info(state: State<'_, AppState>) -> Result<SessionInfo, Com
             None,
             None,
         ),
-        Session::Active(live) => {
-            let privileges = match live.synced.registry().privileges().await {
-                Ok(privileges) => Some(privileges),
-                Err(e) => {
-                    tracing::info!(error = %e, "privileges not known yet");
-                    None
-                }
-            };
-            (
-                SessionState::SignedIn {
-                    user: live.config.user().to_owned(),
-                    target: live.config.target().clone(),
-                },
-                privileges,
-                Some(live.outbox_path.clone()),
-            )
-        }
+        Session::Active(live) => (
+            SessionState::SignedIn {
+                user: live.config.user().to_owned(),
+                target: live.config.target().clone(),
+            },
+            Some(live.synced.clone()),
+            Some(live.outbox_path.clone()),
+        ),
     };
+    // The session may not end while it is read; the network call below must not hold it.
     drop(session);
-    let settings = DatabaseConfig::from_env(Some(&config_file))
-        .ok()
-        .map(|config| config.settings());
+    let privileges = match synced {
+        Some(synced) => match synced.registry().privileges().await {
+            Ok(privileges) => Some(privileges),
+            Err(e) => {
+                tracing::info!(error = %e, "privileges not known yet");
+                None
+            }
+        },
+        None => None,
+    };
+    // Nothing configured: the screen starts from its own defaults, not from the OS user's.
+    let settings = match session_state {
+        SessionState::NotConfigured => None,
+        _ => DatabaseConfig::from_env(Some(&config_file))
+            .ok()
+            .map(|config| config.settings()),
+    };
     let waiting_elsewhere = match (state.data_dir(), current_outbox) {
         (Some(dir), Some(current)) => session::waiting_elsewhere(dir, &current).await,
         (Some(dir), None) => session::waiting_elsewhere(dir, std::path::Path::new("")).await,

@@ -6,5 +6,7 @@
 
 mod bindings;
 mod ipc;
+#[path = "../../../crates/core/tests/shared/proxy.rs"]
+mod proxy;
 mod sessions;
 mod support;

@@ -14,6 +14,7 @@ use mes_core::sync::WriteOutcome;
 use mes_core::{schema, session, settings_file};
 use sqlx::PgPool;
 
+use crate::proxy::Proxy;
 use crate::support::registry;
 
 async fn user(pool: &PgPool, group: &str) -> String {
@@ -68,26 +69,60 @@ async fn offline_writes_are_sent_as_their_author_only(pool: PgPool) {
         .unwrap();
     let alice = user(&pool, "mes_operator").await;
     let bob = user(&pool, "mes_operator").await;
+    let pw = |name: &str| format!("pw-{name}");
     let home = std::env::temp_dir().join(format!("mes-session-{}", uuid::Uuid::new_v4()));
     let config_file = home.join("config").join("config.toml");
     let data_dir = home.join("data");
-    let real_port = pool.connect_options().get_port();
+    // The network between the PC and the server: cut and restored by the test.
+    let server: std::net::SocketAddr = format!("127.0.0.1:{}", pool.connect_options().get_port())
+        .parse()
+        .unwrap();
+    let network = Proxy::start(server).await;
+    settings_file::save_settings(&config_file, &settings(&pool, network.port)).unwrap();
 
-    // The database is away (the configured port answers nothing).
-    settings_file::save_settings(&config_file, &settings(&pool, closed_port())).unwrap();
+    // Nothing names a user yet: nobody is signed in.
     let state = AppState::new(config_file.clone(), data_dir.clone());
     state.start(Arc::new(|_| {})).await;
+    assert!(signed_in_user(&state).await.is_none());
 
-    // Alice signs in offline and enters a machine: it waits in her outbox.
+    // Alice and Bob have each signed in once on this PC, the server checking them.
+    for name in [&alice, &bob] {
+        let note = state.sign_in(name, Some(&pw(name)), false).await.unwrap();
+        assert_eq!(note, None);
+    }
+
+    // The network goes. Someone who never signed in here cannot start offline; a wrong
+    // password for Alice is refused; hers is checked against her last sign-in and accepted.
+    network.down();
+    let stranger = state
+        .sign_in("mallory", Some("guess"), false)
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{stranger:?}").contains("has not signed in on this PC before"),
+        "{stranger:?}"
+    );
+    let wrong = state
+        .sign_in(&alice, Some("guess"), false)
+        .await
+        .unwrap_err();
+    assert!(format!("{wrong:?}").contains("SignInRefused"), "{wrong:?}");
+    assert_eq!(
+        signed_in_user(&state).await.as_deref(),
+        Some(bob.as_str()),
+        "nothing changed"
+    );
     let note = state
-        .sign_in(&alice, Some(&format!("pw-{alice}")), false)
+        .sign_in(&alice, Some(&pw(&alice)), false)
         .await
         .unwrap();
-    assert_eq!(note, None);
+    assert!(note.is_some_and(|n| n.contains("checked against your last sign-in")));
     assert_eq!(
         signed_in_user(&state).await.as_deref(),
         Some(alice.as_str())
     );
+
+    // Alice enters a machine offline: it waits in her outbox.
     let write = CreateMachine {
         write_id: uuid::Uuid::new_v4(),
         uid: uuid::Uuid::new_v4(),
@@ -108,11 +143,8 @@ async fn offline_writes_are_sent_as_their_author_only(pool: PgPool) {
         "{outcome:?}"
     );
 
-    // Bob signs in: Alice's write is shown as waiting for her, and not sent.
-    state
-        .sign_in(&bob, Some(&format!("pw-{bob}")), false)
-        .await
-        .unwrap();
+    // Bob signs in (still offline): Alice's write is shown as waiting for her.
+    state.sign_in(&bob, Some(&pw(&bob)), false).await.unwrap();
     let bobs_outbox = match &*state.session().await {
         Session::Active(live) => live.outbox_path.clone(),
         _ => panic!("bob is signed in"),
@@ -125,18 +157,20 @@ async fn offline_writes_are_sent_as_their_author_only(pool: PgPool) {
     );
     assert_eq!(waiting[0].pending, 1);
 
-    // The database comes back (the settings now name it); Bob signs in for real. His session
-    // syncs, Alice's write stays hers.
-    state
-        .save_connection(&settings(&pool, real_port))
-        .await
-        .unwrap();
-    state
-        .sign_in(&bob, Some(&format!("pw-{bob}")), false)
-        .await
-        .unwrap();
-    let synced = state.call(|s| async move { Ok(s.status()) }).await.unwrap();
-    assert_eq!(synced.pending, 0);
+    // The network is back. Bob's session syncs; Alice's write is not sent under his name.
+    network.up();
+    let started = Instant::now();
+    loop {
+        let status = state.call(|s| async move { Ok(s.status()) }).await.unwrap();
+        if status.connection == mes_core::sync::Connection::Online {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "bob's session came online"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(
         machines_named(&pool, "BY-ALICE").await,
@@ -144,20 +178,20 @@ async fn offline_writes_are_sent_as_their_author_only(pool: PgPool) {
         "not sent as bob"
     );
 
-    // A wrong password is refused and changes nothing.
+    // A wrong password is refused by the server and changes nothing.
     let refused = state
         .sign_in(&alice, Some("wrong"), false)
         .await
         .unwrap_err();
     assert!(
-        format!("{refused:?}").contains("SignInRefused"),
+        format!("{refused:?}").contains("refused this user name or password"),
         "{refused:?}"
     );
     assert_eq!(signed_in_user(&state).await.as_deref(), Some(bob.as_str()));
 
-    // Alice signs in: her write is sent, as her.
+    // Alice signs in: her write is sent, as her, once.
     state
-        .sign_in(&alice, Some(&format!("pw-{alice}")), false)
+        .sign_in(&alice, Some(&pw(&alice)), false)
         .await
         .unwrap();
     let started = Instant::now();
@@ -177,9 +211,16 @@ async fn offline_writes_are_sent_as_their_author_only(pool: PgPool) {
     assert_eq!(author, alice);
     assert_eq!(machines_named(&pool, "BY-ALICE").await, 1, "sent once");
 
-    // Sign-out ends the session and forgets the user; the file never held a password.
-    state.sign_out().await;
+    // Settings pointing at another server never receive Alice's outbox or password: the next
+    // start asks who is working (nothing remembered for that server).
+    state
+        .save_connection(&settings(&pool, closed_port()))
+        .await
+        .unwrap();
     assert!(signed_in_user(&state).await.is_none());
+
+    // Sign-out forgets the user; the file never held a password.
+    state.sign_out().await;
     assert!(active(&*state.session().await).is_err());
     let file = std::fs::read_to_string(&config_file).unwrap();
     assert!(!file.contains("pw-"), "{file}");

@@ -6,6 +6,7 @@
 import type { ConnectionSettings, SessionInfo } from "../bindings";
 import { api } from "../api/client";
 import { describeError } from "../api/messages";
+import { confirmDialog } from "./confirm";
 import { el } from "./dom";
 
 const DEFAULT_SETTINGS: ConnectionSettings = {
@@ -68,7 +69,7 @@ export function showConnectionDialog(dialog: HTMLDialogElement, info: SessionInf
     info.settings_from_environment
       ? el("p", { class: "hint" }, "MES_DATABASE_URL is set for this app: it is used instead of these settings while it is set.")
       : null,
-    field("conn-host", "Host", host, "Name or address; host1,host2 for a list"),
+    field("conn-host", "Host", host, "The database server's name or address"),
     field("conn-port", "Port", port),
     field("conn-database", "Database", database),
     field("conn-ca", "TLS CA file", ca, "The plant CA's certificate (PEM). Empty: the system's trusted authorities."),
@@ -191,6 +192,19 @@ export function renderSessionHeader(slot: HTMLElement, dialog: HTMLDialogElement
   const signOut = el("button", { type: "button", class: "ghost small", id: "sign-out" }, "Sign out");
   settings.addEventListener("click", () => showConnectionDialog(dialog, info, false));
   signOut.addEventListener("click", async () => {
+    // Changes still waiting are this user's: they go out only when this user signs in again.
+    const status = await api.syncStatus();
+    const waiting = status.ok ? status.value.pending : 0;
+    if (waiting > 0) {
+      const sure = await confirmDialog(
+        dialog,
+        "Sign out with changes waiting?",
+        `${waiting} of your change${waiting === 1 ? "" : "s"} ${waiting === 1 ? "has" : "have"} not reached the database yet. ` +
+          "They stay on this PC and are sent when you sign in here again, not before.",
+        "Sign out",
+      );
+      if (!sure) return;
+    }
     signOut.disabled = true;
     await api.signOut();
     window.location.reload();

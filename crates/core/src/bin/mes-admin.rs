@@ -49,8 +49,12 @@ async fn main() -> ExitCode {
             }),
             Err(e) => Err(e),
         },
-        "roles" => schema::grant_roles(registry.db()).await.map(|()| {
-            "group roles mes_viewer, mes_operator, mes_planner and mes_admin are in place; add users with CREATE ROLE <name> LOGIN PASSWORD '...' IN ROLE mes_operator".to_owned()
+        "roles" => schema::grant_roles(registry.db()).await.map(|open| {
+            let mut message = "group roles mes_viewer, mes_operator, mes_planner and mes_admin are in place; add users with CREATE ROLE <name> LOGIN PASSWORD '...' IN ROLE mes_operator".to_owned();
+            for warning in open {
+                message.push_str(&format!("\n  warning: {warning}"));
+            }
+            message
         }),
         "seed" => samples::seed_if_empty(&registry)
             .await

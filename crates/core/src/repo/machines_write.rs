@@ -19,14 +19,16 @@ use crate::error::{from_sqlx, FieldError, RegistryError};
 const NOT_YET_APPLIED: &str = "NOT EXISTS (SELECT 1 FROM applied_writes WHERE write_id = $1)";
 
 /// The rule for a write based on version `base` of a machine now at `current`: still the same
-/// version, or every change since then was made by `client` (each recorded write of that client
-/// that moved the version on by one, covering every step from `base` to `current`). A change by
-/// anyone else (another PC, another tool) leaves a step no write of this client covers.
+/// version, or every change since then was made by `client` as this database user (each
+/// recorded write of that client and user that moved the version on by one, covering every step
+/// from `base` to `current`; the server stamps the user, migration 6). A change by anyone else
+/// (another PC, another user, another tool) leaves a step no such write covers.
 pub(crate) fn accepted_version(base: &str, current: &str, uid: &str, client: &str) -> String {
     format!(
         "({current} = {base} OR ({client} IS NOT NULL AND {current} > {base} AND (
              SELECT count(DISTINCT w.version_before) FROM applied_writes w
              WHERE w.machine_uid = {uid} AND w.client_id = {client}
+               AND (w.db_user IS NULL OR w.db_user = session_user)
                AND w.version_before >= {base} AND w.version_after = w.version_before + 1
                AND w.version_after <= {current}
          ) = {current} - {base}))"

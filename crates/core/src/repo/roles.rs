@@ -19,7 +19,9 @@ use crate::error::{from_sqlx, RegistryError};
 /// Creates the group roles that are missing and sets their grants to exactly the table above
 /// (a privilege granted by hand to a group is taken back). Idempotent; one transaction. Needs
 /// a role that owns the tables and may create roles (CREATEROLE), e.g. the database owner.
-pub async fn grant_roles(conn: &mut PgConnection) -> Result<(), RegistryError> {
+/// Returns what still lets every role past these groups (privileges granted to PUBLIC, which
+/// other tools may rely on, so they are reported, not taken away).
+pub async fn grant_roles(conn: &mut PgConnection) -> Result<Vec<String>, RegistryError> {
     let mut tx = conn.begin().await.map_err(from_sqlx)?;
     for statement in GRANTS {
         sqlx::query(statement)
@@ -27,7 +29,20 @@ pub async fn grant_roles(conn: &mut PgConnection) -> Result<(), RegistryError> {
             .await
             .map_err(roles_error)?;
     }
-    tx.commit().await.map_err(from_sqlx)
+    let open: Vec<String> = sqlx::query_scalar(
+        "SELECT format('every role (PUBLIC) may %s %s: REVOKE %s ON %s FROM PUBLIC;', lower(p), t, p, t)
+         FROM unnest(ARRAY['public.machines', 'public.machine_history', 'public.applied_writes']) t,
+              unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p
+         WHERE has_table_privilege('public', t, p)
+         UNION ALL
+         SELECT 'every role (PUBLIC) may create objects in schema public: REVOKE CREATE ON SCHEMA public FROM PUBLIC;'
+         WHERE has_schema_privilege('public', 'public', 'CREATE')",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(from_sqlx)?;
+    tx.commit().await.map_err(from_sqlx)?;
+    Ok(open)
 }
 
 const GRANTS: &[&str] = &[
@@ -60,7 +75,7 @@ const GRANTS: &[&str] = &[
      DECLARE sequence_name text := pg_catalog.pg_get_serial_sequence('public.machines', 'id');
      BEGIN
          IF sequence_name IS NOT NULL THEN
-             EXECUTE format('REVOKE ALL ON SEQUENCE %s FROM mes_viewer, mes_planner, mes_admin', sequence_name);
+             EXECUTE format('REVOKE ALL ON SEQUENCE %s FROM mes_viewer, mes_operator, mes_planner, mes_admin', sequence_name);
              EXECUTE format('GRANT USAGE ON SEQUENCE %s TO mes_operator', sequence_name);
          END IF;
      END

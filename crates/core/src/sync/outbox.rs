@@ -181,7 +181,7 @@ impl Outbox {
         })
     }
 
-    /// Names whose writes this outbox holds ("user@database"), once; an outbox that
+    /// Names whose writes this outbox holds ("user@host:port/database"), once; an outbox that
     /// already belongs to someone else is refused, so no write is ever sent under another name.
     pub async fn claim(&self, owner: &str) -> Result<(), RegistryError> {
         sqlx::query("INSERT OR IGNORE INTO meta (key, value) VALUES ('owner', ?)")
@@ -200,6 +200,44 @@ impl Outbox {
                 "local outbox holds the writes of {recorded}, not of {owner}"
             )))
         }
+    }
+
+    /// Keeps the check of this user's password for an offline sign-in (see
+    /// `session::verifier`), replacing the previous one.
+    pub async fn set_verifier(&self, verifier: &str) -> Result<(), RegistryError> {
+        sqlx::query("INSERT OR REPLACE INTO meta (key, value) VALUES ('verifier', ?)")
+            .bind(verifier)
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(local)
+    }
+
+    /// The password check kept in the outbox at `path`, read without locking or changing it;
+    /// `None` when there is no such outbox or its user never signed in online here.
+    pub async fn recorded_verifier(path: &Path) -> Option<String> {
+        if !path.exists() {
+            return None;
+        }
+        let options = SqliteConnectOptions::new().filename(path).read_only(true);
+        let mut conn = sqlx::SqliteConnection::connect_with(&options).await.ok()?;
+        let verifier = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'verifier'")
+            .fetch_optional(&mut conn)
+            .await
+            .ok()
+            .flatten();
+        let _ = conn.close().await;
+        verifier
+    }
+
+    /// Moves every committed change from the write-ahead log into the file itself and empties
+    /// the log (before the file is moved or copied).
+    pub async fn checkpoint(&self) -> Result<(), RegistryError> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(local)
     }
 
     /// Whose writes the outbox at `path` holds and how many wait, read without locking or

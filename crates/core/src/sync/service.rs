@@ -82,8 +82,11 @@ pub struct SyncedRegistry {
     /// Whether the connection has been observed at all (the status starts as offline only
     /// because nothing is known yet).
     observed: AtomicBool,
-    /// Set by [`SyncedRegistry::shutdown`]: the worker ends at its next step.
+    /// Set by [`SyncedRegistry::shutdown`]: the worker ends at its next step and says nothing
+    /// more to the window.
     stopping: AtomicBool,
+    /// The worker task of [`SyncedRegistry::run_supervised`], to end it should it not stop.
+    worker: Mutex<Option<tokio::task::AbortHandle>>,
     wake: Notify,
     status: Mutex<SyncStatus>,
 }
@@ -98,6 +101,7 @@ impl SyncedRegistry {
             fleet_memo: Mutex::new(None),
             observed: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
+            worker: Mutex::new(None),
             wake: Notify::new(),
             status: Mutex::new(SyncStatus {
                 connection: Connection::Offline,
@@ -246,6 +250,9 @@ impl SyncedRegistry {
         loop {
             let listener = on_change.clone();
             let worker = tokio::spawn(self.clone().run(move |s| listener(s)));
+            if let Ok(mut handle) = self.worker.lock() {
+                *handle = Some(worker.abort_handle());
+            }
             match worker.await {
                 Ok(()) => return,
                 Err(e) if e.is_panic() => {
@@ -273,7 +280,11 @@ impl SyncedRegistry {
         let mut last_prune: Option<Instant> = None;
         let mut last_fleet_check: Option<Instant> = None;
         let mut last_seen: Option<SyncStatus> = None;
+        let stopping = self.clone();
         let mut emit = |status: SyncStatus| {
+            if stopping.stopping.load(Ordering::Acquire) {
+                return;
+            }
             if last_seen.as_ref() != Some(&status) {
                 on_change(&status);
                 last_seen = Some(status);
@@ -358,7 +369,12 @@ impl SyncedRegistry {
         self.wake.notify_one();
         if let Some(mut worker) = worker {
             if tokio::time::timeout(patience, &mut worker).await.is_err() {
+                // A batch in flight is dropped; its writes stay marked as sent in the outbox
+                // and are recognised by their write ids when sent again.
                 tracing::warn!("the sync worker did not stop in time; ending it");
+                if let Some(inner) = self.worker.lock().ok().and_then(|mut h| h.take()) {
+                    inner.abort();
+                }
                 worker.abort();
                 let _ = worker.await;
             }

@@ -13,13 +13,17 @@ use uuid::Uuid;
 
 use crate::support::*;
 
-const COMMANDS: [&str; 9] = [
-    "list", "get", "counts", "history", "create", "edit", "status", "delete", "prune",
+const COMMANDS: [&str; 11] = [
+    "list", "get", "counts", "types", "fleet", "history", "create", "edit", "status", "delete",
+    "prune",
 ];
 
 /// What each group may do, command by command (true = allowed).
 fn expected(group: &str, command: &str) -> bool {
-    let reads = matches!(command, "list" | "get" | "counts" | "history");
+    let reads = matches!(
+        command,
+        "list" | "get" | "counts" | "types" | "fleet" | "history"
+    );
     match group {
         "mes_viewer" | "mes_planner" => reads,
         "mes_operator" | "mes_admin" => true,
@@ -62,6 +66,8 @@ async fn run(
             .status_counts(&ListQuery::default())
             .await
             .map(drop),
+        "types" => registry.machine_types().await.map(drop),
+        "fleet" => registry.fleet_snapshot(1000).await.map(drop),
         "history" => registry.machine_history(machine.uid).await.map(drop),
         "create" => registry
             .create_machine(&create_write(input(&format!(
@@ -97,9 +103,10 @@ async fn run(
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn each_role_may_do_what_its_group_allows_and_the_server_refuses_the_rest(pool: PgPool) {
-    schema::grant_roles(registry(pool.clone()).db())
+    let open = schema::grant_roles(registry(pool.clone()).db())
         .await
         .unwrap();
+    assert!(open.is_empty(), "{open:?}");
     // Twice: idempotent.
     schema::grant_roles(registry(pool.clone()).db())
         .await
@@ -143,7 +150,7 @@ async fn each_role_may_do_what_its_group_allows_and_the_server_refuses_the_rest(
                     let _ = write!(table, " allowed |");
                 }
                 (Err(RegistryError::Refused(reason)), false) => {
-                    assert_eq!(reason, "the database user may not make this change");
+                    assert_eq!(reason, mes_core::error::PERMISSION_DENIED);
                     assert_eq!(
                         before,
                         snapshot(&pool).await,
@@ -231,4 +238,79 @@ async fn the_app_never_migrates_it_names_the_administrators_step(pool: PgPool) {
     // Checked again on the next call: once the administrator has migrated, the app works.
     schema::migrate(registry.db()).await.unwrap();
     registry.list_machines(&ListQuery::default()).await.unwrap();
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn privileges_granted_to_everyone_are_reported_not_silently_kept(pool: PgPool) {
+    sqlx::query("GRANT INSERT, DELETE ON machines TO PUBLIC")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let open = schema::grant_roles(registry(pool.clone()).db())
+        .await
+        .unwrap();
+    assert!(
+        open.iter()
+            .any(|w| w.contains("REVOKE INSERT ON public.machines FROM PUBLIC")),
+        "{open:?}"
+    );
+    assert!(
+        open.iter()
+            .any(|w| w.contains("REVOKE DELETE ON public.machines FROM PUBLIC")),
+        "{open:?}"
+    );
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn an_operator_cannot_record_writes_under_another_users_name(pool: PgPool) {
+    schema::grant_roles(registry(pool.clone()).db())
+        .await
+        .unwrap();
+    let owner = registry(pool.clone());
+    let machine = create(&owner, "CNC-001").await;
+    let client = Uuid::new_v4();
+
+    // Alice's PC edits the machine (version 1 -> 2).
+    let alice_pool = user_in(&pool, "mes_operator").await;
+    let alice = registry(alice_pool.clone());
+    alice.set_client(client);
+    let mut changed = input("CNC-001");
+    changed.machine_type = "Lathe".into();
+    alice
+        .update_machine(&update_write(&machine, changed))
+        .await
+        .unwrap();
+
+    // Mallory, another operator, claims the same client id and forges a record as someone else.
+    let mallory_pool = user_in(&pool, "mes_operator").await;
+    sqlx::query("INSERT INTO applied_writes (write_id, machine_uid, kind, client_id, version_before, version_after, db_user) VALUES (gen_random_uuid(), $1, 'update', $2, 5, 6, 'someone_else')")
+        .bind(machine.uid)
+        .bind(client)
+        .execute(&mallory_pool)
+        .await
+        .unwrap();
+    let stamped: String = sqlx::query_scalar(
+        "SELECT db_user FROM applied_writes WHERE version_before = 5 AND machine_uid = $1",
+    )
+    .bind(machine.uid)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(
+        stamped.starts_with("t_mes_operator_"),
+        "the server stamped the real user: {stamped}"
+    );
+
+    // Mallory's stale edit with Alice's client id is not taken for Alice's own: it conflicts.
+    let mallory = registry(mallory_pool.clone());
+    mallory.set_client(client);
+    let mut stale = input("CNC-001");
+    stale.machine_type = "Press".into();
+    let answer = mallory.update_machine(&update_write(&machine, stale)).await;
+    assert!(
+        matches!(answer, Err(RegistryError::StaleVersion { .. })),
+        "{answer:?}"
+    );
+    alice_pool.close().await;
+    mallory_pool.close().await;
 }

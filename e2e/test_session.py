@@ -185,7 +185,7 @@ def test_remember_me_keeps_the_password_in_the_keyring_until_sign_out():
     )
     daemon.stdin.write("keyring-password")
     daemon.stdin.close()
-    owner = f"{operator}@{DB.path.lstrip('/')}"
+    owner = f"{operator}@{DB.hostname}:{DB.port}/{DB.path.lstrip('/')}"
 
     def stored() -> bool:
         found = subprocess.run(

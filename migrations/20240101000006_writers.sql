@@ -12,7 +12,11 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    NEW.db_user := session_user;
+    IF TG_OP = 'UPDATE' THEN
+        NEW.db_user := OLD.db_user;  -- who made a write never changes
+    ELSE
+        NEW.db_user := session_user;
+    END IF;
     RETURN NEW;
 END
 $$;

@@ -133,6 +133,12 @@ impl AppState {
             config
         } else {
             match credentials::recall(&session::owner(&config)).await {
+                // Remembered, with no password to keep (peer, `.pgpass`).
+                Some(password) if password.is_empty() => match config.for_user(config.user(), None)
+                {
+                    Ok(config) => config,
+                    Err(e) => return Session::Broken(e.to_string()),
+                },
                 Some(password) => match config.for_user(config.user(), Some(&password)) {
                     Ok(config) => config,
                     Err(e) => return Session::Broken(e.to_string()),
@@ -247,9 +253,13 @@ impl AppState {
             Err(RegistryError::Unavailable(reason))
                 if reason.starts_with(mes_core::error::SIGN_IN_REFUSED) =>
             {
-                return Err(CommandError::SignInRefused {
-                    reason: "The database refused this user name or password.".into(),
-                });
+                let mut said = reason.replacen(
+                    mes_core::error::SIGN_IN_REFUSED,
+                    "The database refused this user name or password",
+                    1,
+                );
+                said.push('.');
+                return Err(CommandError::SignInRefused { reason: said });
             }
             Err(e) if !e.is_transient() => return Err(e.into()),
             Err(e) => {
@@ -278,40 +288,51 @@ impl AppState {
                 false
             }
         };
-        match (remember, password) {
-            (true, Some(password)) => {
-                if let Err(trouble) = credentials::remember(&owner, password).await {
+        // Only a sign-in the server accepted may change what the keyring holds. Remembered
+        // without a password (peer, `.pgpass`): an empty entry, so the next start signs in.
+        if verified_online {
+            if remember {
+                if let Err(trouble) = credentials::remember(&owner, password.unwrap_or("")).await {
                     note = Some(trouble);
                 }
+            } else {
+                credentials::forget(&owner).await;
             }
-            // Only a password the server accepted may replace what the keyring holds.
-            _ if verified_online => credentials::forget(&owner).await,
-            _ => {}
+        } else if remember {
+            note = note.map(|n| {
+                format!("{n} The password is remembered after a sign-in the database accepts.")
+            });
         }
         if let Err(e) = mes_core::settings_file::save_user(&self.config_file, Some(user)) {
             tracing::warn!(error = %e, "could not remember the signed-in user");
         }
-        self.replace(self.open_session(config)).await;
-        if verified_online {
-            self.keep_verifier(password).await;
-        }
-        Ok(note)
-    }
-
-    /// Keeps the check for this user's next offline sign-in in their outbox.
-    async fn keep_verifier(&self, password: Option<&str>) {
-        let typed = password.map(str::to_owned);
-        let Ok(verifier) =
-            tauri::async_runtime::spawn_blocking(move || session::verifier(typed.as_deref())).await
-        else {
-            return;
+        // The check for this user's next offline sign-in, kept in their own outbox as it opens.
+        let verifier = if verified_online {
+            let typed = password.map(str::to_owned);
+            tauri::async_runtime::spawn_blocking(move || session::verifier(typed.as_deref()))
+                .await
+                .ok()
+        } else {
+            None
         };
-        let session = self.session.read().await;
-        if let Session::Active(live) = &*session {
-            if let Err(e) = live.synced.outbox().set_verifier(&verifier).await {
-                tracing::warn!(error = %e, "could not keep the offline sign-in check");
+        // An earlier version's outbox holds the configured user's writes: adopted by them.
+        if config.user() == base.user() {
+            let path = session::outbox_path(&data_dir, &config);
+            if let Err(e) = session::adopt_legacy_outbox(&data_dir, &path).await {
+                tracing::error!(error = %e, "could not adopt the outbox of an earlier version");
             }
         }
+        self.replace(async {
+            let next = self.open_session(config).await;
+            if let (Session::Active(live), Some(verifier)) = (&next, &verifier) {
+                if let Err(e) = live.synced.outbox().set_verifier(verifier).await {
+                    tracing::warn!(error = %e, "could not keep the offline sign-in check");
+                }
+            }
+            next
+        })
+        .await;
+        Ok(note)
     }
 
     /// Signs out: the session ends, the remembered password is forgotten; queued writes stay

@@ -232,6 +232,23 @@ impl DatabaseConfig {
         self.password_given
     }
 
+    /// The server as configured (`host:port`), before any default is filled in: a stable name
+    /// for whose writes an outbox holds. Without a host in the settings it is "(default)", not
+    /// the socket or `localhost` that sqlx picks depending on what exists at the moment.
+    pub fn configured_server(&self) -> String {
+        let from_url = url::Url::parse(&self.recipe.url).ok().and_then(|u| {
+            u.query_pairs()
+                .find(|(k, _)| k == "host" || k == "hostaddr")
+                .map(|(_, v)| v.into_owned())
+                .or_else(|| u.host_str().filter(|h| !h.is_empty()).map(str::to_owned))
+        });
+        let host = from_url
+            .or_else(|| std::env::var("PGHOSTADDR").ok().filter(|h| !h.is_empty()))
+            .or_else(|| std::env::var("PGHOST").ok().filter(|h| !h.is_empty()))
+            .unwrap_or_else(|| "(default)".to_owned());
+        format!("{host}:{}", self.options.get_port())
+    }
+
     /// Where the settings came from.
     pub fn source(&self) -> ConfigSource {
         self.recipe.source

@@ -155,11 +155,11 @@ fn classify_sqlstate(code: &str) -> Class {
     use Class::*;
     match code {
         "28P01" => Unavailable(SIGN_IN_REFUSED.into()),
-        // pg_hba.conf has no line letting this user in from this PC (or says reject).
-        "28000" => Unavailable(
-            "the database server does not let this user connect from this PC (pg_hba.conf); ask its administrator"
-                .into(),
-        ),
+        // No pg_hba.conf line lets this user in from this PC, a login by LDAP/PAM/peer/… failed,
+        // or the role may not log in: a refused sign-in too, said with its other causes.
+        "28000" => Unavailable(format!(
+            "{SIGN_IN_REFUSED}, or does not let this user connect from this PC (pg_hba.conf, a login that is disabled)"
+        )),
         "3D000" => Unavailable("the database does not exist on the server".into()),
         "57P01" | "57P02" | "57P03" => {
             Unavailable("the database server is shutting down or starting up".into())

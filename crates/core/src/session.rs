@@ -22,11 +22,19 @@ pub struct WaitingWrites {
 }
 
 /// Whose writes an outbox holds: the user and the server and database they go to
-/// ("alice@db.plant:5432/mes"). With the server in it, settings that point elsewhere (another
-/// server with a database of the same name, a test copy) never receive this outbox's writes, nor
-/// the password remembered for it: they stay, shown as waiting, until the settings point back.
+/// ("alice@db.plant:5432/mes"), the server as configured (see
+/// [`DatabaseConfig::configured_server`]). With the server in it, settings that point elsewhere
+/// (another server with a database of the same name, a test copy) never receive this outbox's
+/// writes, nor the password remembered for it: they stay, shown as waiting, until the settings
+/// point back.
 pub fn owner(config: &DatabaseConfig) -> String {
-    config.target().display.clone()
+    let options = config.options();
+    format!(
+        "{}@{}/{}",
+        options.get_username(),
+        config.configured_server(),
+        options.get_database().unwrap_or(options.get_username())
+    )
 }
 
 /// The outbox file for `config`'s user and database, in `data_dir`. The name shows the user
@@ -68,8 +76,16 @@ pub async fn adopt_legacy_outbox(data_dir: &Path, path: &Path) -> Result<bool, R
     checkpointed?;
     let moved = |e: std::io::Error| RegistryError::Internal(format!("moving the old outbox: {e}"));
     std::fs::rename(&legacy, path).map_err(moved)?;
-    for leftover in ["-wal", "-shm", ".lock"] {
-        let file = PathBuf::from(format!("{}{leftover}", legacy.display()));
+    for leftover in [
+        "outbox.sqlite3-wal",
+        "outbox.sqlite3-shm",
+        "outbox.sqlite3.lock",
+        // The fleet copy is a cache, remade from the server for the new outbox.
+        "outbox-cache.sqlite3",
+        "outbox-cache.sqlite3-wal",
+        "outbox-cache.sqlite3-shm",
+    ] {
+        let file = data_dir.join(leftover);
         if file.exists() {
             let _ = std::fs::remove_file(file);
         }
@@ -107,6 +123,9 @@ pub async fn waiting_elsewhere(data_dir: &Path, current: &Path) -> Vec<WaitingWr
 /// Stored for a user whose sign-in needed no password (peer, `.pgpass`): offline, only an
 /// empty password matches it. Such a login is the OS account's, which this app runs as.
 const NO_PASSWORD: &str = "none";
+/// An offline sign-in is checked against the last one the server accepted, if not older than
+/// this: a password changed (or leaked) since is not honoured offline for ever.
+pub const VERIFIER_LIFETIME: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
 /// PBKDF2-HMAC-SHA256 rounds (OWASP's 2021 figure): a stolen outbox file costs an attacker
 /// about that many hashes per guess.
 const ROUNDS: u32 = 310_000;
@@ -123,10 +142,17 @@ pub fn verifier(password: Option<&str>) -> String {
     ]
     .concat();
     format!(
-        "pbkdf2-sha256${ROUNDS}${}${}",
+        "pbkdf2-sha256${ROUNDS}${}${}${}",
         hex(&salt),
-        hex(&derive(password, &salt, ROUNDS))
+        hex(&derive(password, &salt, ROUNDS)),
+        unix_now()
     )
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// Whether `password` matches a verifier made by [`verifier`] (in constant time).
@@ -136,7 +162,8 @@ pub fn verifies(verifier: &str, password: Option<&str>) -> bool {
         return password.is_none();
     }
     let mut parts = verifier.split('$');
-    let (Some("pbkdf2-sha256"), Some(rounds), Some(salt), Some(hash), None) = (
+    let (Some("pbkdf2-sha256"), Some(rounds), Some(salt), Some(hash), Some(made), None) = (
+        parts.next(),
         parts.next(),
         parts.next(),
         parts.next(),
@@ -145,6 +172,12 @@ pub fn verifies(verifier: &str, password: Option<&str>) -> bool {
     ) else {
         return false;
     };
+    let fresh = made
+        .parse::<u64>()
+        .is_ok_and(|made| unix_now().saturating_sub(made) <= VERIFIER_LIFETIME.as_secs());
+    if !fresh {
+        return false;
+    }
     let (Ok(rounds), Some(salt), Some(password)) = (rounds.parse::<u32>(), unhex(salt), password)
     else {
         return false;
@@ -202,6 +235,10 @@ mod tests {
         assert!(verifies(&none, Some("")));
         assert!(!verifies(&none, Some("anything")));
         assert!(!verifies("garbage", Some("x")));
-        assert!(!verifies("pbkdf2-sha256$1$zz$00", Some("x")));
+        assert!(!verifies("pbkdf2-sha256$1$zz$00$0", Some("x")));
+        // Past its lifetime a check no longer lets anyone in.
+        let mut parts: Vec<&str> = made.split('$').collect();
+        parts[4] = "1000";
+        assert!(!verifies(&parts.join("$"), Some("s3cret pass")));
     }
 }

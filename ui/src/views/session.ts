@@ -194,12 +194,12 @@ export function renderSessionHeader(slot: HTMLElement, dialog: HTMLDialogElement
   signOut.addEventListener("click", async () => {
     // Changes still waiting are this user's: they go out only when this user signs in again.
     const status = await api.syncStatus();
-    const waiting = status.ok ? status.value.pending : 0;
+    const waiting = status.ok ? status.value.pending + status.value.needs_attention : 0;
     if (waiting > 0) {
       const sure = await confirmDialog(
         dialog,
         "Sign out with changes waiting?",
-        `${waiting} of your change${waiting === 1 ? "" : "s"} ${waiting === 1 ? "has" : "have"} not reached the database yet. ` +
+        `${waiting} of your change${waiting === 1 ? "" : "s"} ${waiting === 1 ? "has" : "have"} not reached the database yet (pending or needing attention). ` +
           "They stay on this PC and are sent when you sign in here again, not before.",
         "Sign out",
       );

@@ -233,11 +233,17 @@ impl Outbox {
     /// Moves every committed change from the write-ahead log into the file itself and empties
     /// the log (before the file is moved or copied).
     pub async fn checkpoint(&self) -> Result<(), RegistryError> {
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
+        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&self.pool)
             .await
-            .map(drop)
-            .map_err(local)
+            .map_err(local)?;
+        if busy == 0 {
+            Ok(())
+        } else {
+            Err(RegistryError::Internal(
+                "local outbox: its log could not be written into the file (busy)".into(),
+            ))
+        }
     }
 
     /// Whose writes the outbox at `path` holds and how many wait, read without locking or

@@ -21,6 +21,7 @@ mod refusals;
 mod replay_grouped;
 mod roles;
 mod schema_safety;
+mod sessions;
 mod support;
 mod sync;
 mod unavailable;

@@ -16,6 +16,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.remote.client_config import ClientConfig
 from selenium.webdriver.support.ui import WebDriverWait
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -65,7 +66,6 @@ class App:
         self.name = name
         self.home = tempfile.mkdtemp(prefix="mes-e2e-home-")
         self.driver = None
-        port, native_port = free_port(), free_port()
         env = {
             **os.environ,
             "MES_DATABASE_URL": DATABASE_URL,
@@ -80,9 +80,13 @@ class App:
         self.env = env
         ARTIFACTS.mkdir(exist_ok=True)
         self.log = open(ARTIFACTS / f"{name}-tauri-driver.log", "w")
+        self._spawn_driver()
+
+    def _spawn_driver(self):
+        port, native_port = free_port(), free_port()
         self.tauri_driver = subprocess.Popen(
             ["tauri-driver", "--port", str(port), "--native-port", str(native_port)],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         self.url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -95,12 +99,44 @@ class App:
                     raise RuntimeError(f"tauri-driver did not start; see {self.log.name}")
                 time.sleep(0.2)
 
+    def _stop_driver(self):
+        pids = descendants(self.tauri_driver.pid)
+        self.tauri_driver.kill()
+        self.tauri_driver.wait()
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
     def start(self):
-        """Starts the app binary in a new window; `self.driver` is the WebDriver session on it."""
-        options = ArgOptions()
-        options.set_capability("browserName", "wry")
-        options.set_capability("tauri:options", {"application": APP})
-        self.driver = webdriver.Remote(command_executor=self.url, options=options)
+        """Starts the app binary in a new window; `self.driver` is the WebDriver session on it.
+        A session that does not open within a minute fails the test instead of hanging it. An app
+        that could not open the X display (a rare hiccup of Xvfb right after a kill) is started
+        once more, with a fresh tauri-driver, and said so; any other failure is the test's."""
+        for attempt in (1, 2):
+            self.log.flush()
+            seen = os.path.getsize(self.log.name)
+            options = ArgOptions()
+            options.set_capability("browserName", "wry")
+            options.set_capability("tauri:options", {"application": APP})
+            try:
+                self.driver = webdriver.Remote(
+                    command_executor=self.url, options=options,
+                    client_config=ClientConfig(remote_server_addr=self.url, timeout=60),
+                )
+                break
+            except Exception:
+                self.log.flush()
+                with open(self.log.name, errors="replace") as log:
+                    log.seek(seen)
+                    said = log.read()
+                if attempt == 1 and "Failed to initialize GTK" in said:
+                    print(f"{self.name}: the app could not open the display; starting it again", flush=True)
+                    self._stop_driver()
+                    self._spawn_driver()
+                    continue
+                raise
         self.driver.implicitly_wait(0)
         return self.driver
 

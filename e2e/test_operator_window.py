@@ -95,6 +95,7 @@ def test_the_four_sample_machines_are_shown(window):
     wait(window).until(lambda d: "Online" in d.find_element(By.ID, "db-pill").text)
     screenshot = os.environ.get("MES_E2E_SCREENSHOT")
     if screenshot:
+        time.sleep(2)  # WebKit under Xvfb paints a moment after the DOM is ready
         window.save_screenshot(screenshot)
 
 

@@ -546,6 +546,8 @@ export type Privileges = {
 	user: string,
 	/**  The app's group roles this user is in (empty for an owner or a role made by hand). */
 	groups: string[],
+	/**  A superuser: may do anything (and counts as a member of every group). */
+	superuser: boolean,
 	can_read: boolean,
 	can_create: boolean,
 	can_edit: boolean,

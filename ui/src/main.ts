@@ -456,6 +456,11 @@ async function startSession(): Promise<boolean> {
     window.sessionStorage.removeItem("mes-note");
     say(note, "error");
   }
+  if (session.state.state !== "signed_in") {
+    const pill = byId<HTMLElement>("db-pill");
+    pill.textContent = session.state.state === "signed_out" ? "Not signed in" : "Not connected";
+    pill.className = "db-pill offline";
+  }
   switch (session.state.state) {
     case "not_configured":
       showConnectionDialog(sessionDialog, session, true);

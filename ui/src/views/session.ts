@@ -182,11 +182,12 @@ export function renderSessionHeader(slot: HTMLElement, dialog: HTMLDialogElement
     slot.replaceChildren();
     return;
   }
-  const role = info.privileges ? roleLabel(info.privileges.groups) : "";
+  const role = info.privileges ? (info.privileges.superuser ? "superuser" : roleLabel(info.privileges.groups)) : "";
   const who = el(
     "span",
-    { id: "session-user", class: "session-user", title: info.state.target.display },
-    `👤 ${info.state.user}${role ? ` · ${role}` : ""}`,
+    { id: "session-user", class: "session-user", title: `Signed in to ${info.state.target.display}` },
+    el("span", { class: "hint" }, "Signed in: "),
+    `${info.state.user}${role ? ` · ${role}` : ""}`,
   );
   const settings = el("button", { type: "button", class: "ghost small", id: "open-settings", title: "Database connection" }, "Connection…");
   const signOut = el("button", { type: "button", class: "ghost small", id: "sign-out" }, "Sign out");

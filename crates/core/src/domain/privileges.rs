@@ -12,6 +12,8 @@ pub struct Privileges {
     pub user: String,
     /// The app's group roles this user is in (empty for an owner or a role made by hand).
     pub groups: Vec<String>,
+    /// A superuser: may do anything (and counts as a member of every group).
+    pub superuser: bool,
     pub can_read: bool,
     pub can_create: bool,
     pub can_edit: bool,
@@ -23,6 +25,9 @@ pub struct Privileges {
 impl Privileges {
     /// The group that best names this user's role, for the header ("alice · operator").
     pub fn role_label(&self) -> &str {
+        if self.superuser {
+            return "superuser";
+        }
         GROUP_ROLES
             .iter()
             .rev()

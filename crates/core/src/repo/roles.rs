@@ -96,8 +96,9 @@ fn roles_error(err: sqlx::Error) -> RegistryError {
 
 /// What the current user may do, by PostgreSQL's own privilege checks.
 pub async fn privileges(db: impl PgExecutor<'_>) -> Result<Privileges, RegistryError> {
-    let row: (String, Vec<String>, bool, bool, bool, bool, bool, bool) = sqlx::query_as(
+    let row: (String, bool, Vec<String>, bool, bool, bool, bool, bool, bool) = sqlx::query_as(
         "SELECT current_user::text,
+                coalesce((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user), false),
                 ARRAY(SELECT rolname::text FROM pg_catalog.pg_roles
                       WHERE rolname = ANY($1) AND pg_catalog.pg_has_role(current_user, oid, 'MEMBER')
                       ORDER BY rolname),
@@ -116,10 +117,21 @@ pub async fn privileges(db: impl PgExecutor<'_>) -> Result<Privileges, RegistryE
     .fetch_one(db)
     .await
     .map_err(from_sqlx)?;
-    let (user, groups, can_read, can_create, can_edit, can_delete, can_set_status, history) = row;
+    let (
+        user,
+        superuser,
+        groups,
+        can_read,
+        can_create,
+        can_edit,
+        can_delete,
+        can_set_status,
+        history,
+    ) = row;
     Ok(Privileges {
         user,
         groups,
+        superuser,
         can_read,
         can_create,
         can_edit,

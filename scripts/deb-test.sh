@@ -23,7 +23,9 @@ description=$(dpkg-deb -f "$deb" Description)
 [ "$(dpkg-deb -f "$deb" Package)" = "$PACKAGE" ] || { say "wrong package name"; exit 1; }
 case "$maintainer" in *@*) ;; *) say "no maintainer address: $maintainer"; exit 1 ;; esac
 case "$description" in *"Manufacturing Execution System"*) ;; *) say "no description: $description"; exit 1 ;; esac
-dpkg-deb -c "$deb" | grep -q "usr/share/doc/$PACKAGE/copyright" || { say "no copyright file"; exit 1; }
+# The listing is read whole (a `grep -q` on the pipe would stop dpkg-deb mid-way: SIGPIPE).
+contents=$(dpkg-deb -c "$deb")
+case "$contents" in *"usr/share/doc/$PACKAGE/copyright"*) ;; *) say "no copyright file"; exit 1 ;; esac
 
 as_root dpkg --remove "$PACKAGE" >/dev/null 2>&1 || true
 say "installing"

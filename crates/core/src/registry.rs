@@ -9,7 +9,7 @@ use crate::config::{DatabaseConfig, DatabaseTarget, DEFAULT_DEADLINE};
 use crate::db::{Db, DirectAttempt};
 use crate::domain::{
     CreateMachine, DeleteMachine, HistoryEntry, ListQuery, Machine, MachinePage, OperationalStatus,
-    Privileges, SetMachineStatus, StatusCount, UpdateMachine,
+    Privileges, ReliabilityReport, SetMachineStatus, StatusCount, TimeRange, UpdateMachine,
 };
 use crate::error::{from_sqlx, RegistryError};
 use crate::{repo, schema};
@@ -320,6 +320,26 @@ impl Registry {
                 })
             })
             .await
+    }
+
+    /// Time in each status, Down periods, MTTR and MTBF over `range`, per machine and per type
+    /// (see `domain::reliability`).
+    pub async fn reliability(&self, range: TimeRange) -> Result<ReliabilityReport, RegistryError> {
+        range
+            .validate()
+            .map_err(|m| RegistryError::field("range", m))?;
+        self.ensure_schema().await?;
+        let machines = self
+            .db
+            .run(move |conn| {
+                Box::pin(async move { repo::machine_reliability(conn, range, Utc::now()).await })
+            })
+            .await?;
+        Ok(ReliabilityReport {
+            range,
+            types: crate::domain::by_type(&machines),
+            machines,
+        })
     }
 
     /// What the signed-in user may do, by the server's privilege checks.

@@ -8,6 +8,7 @@ mod instant;
 mod machine;
 mod privileges;
 mod query;
+mod reliability;
 mod status;
 mod text;
 
@@ -20,5 +21,8 @@ pub use instant::{parse_utc_instant, FUTURE_TOLERANCE};
 pub use machine::{Machine, StatusCount};
 pub use privileges::{Privileges, GROUP_ROLES};
 pub use query::{ListQuery, MachinePage, SortColumn, SortDirection, ValidListQuery};
+pub use reliability::{
+    by_type, MachineReliability, ReliabilityReport, StatusTimes, TimeRange, TypeReliability,
+};
 pub use status::OperationalStatus;
 pub use text::{MachineName, MachineType, MAX_TEXT_CHARS};

@@ -7,6 +7,7 @@ mod history;
 mod machines_batch;
 mod machines_read;
 mod machines_write;
+mod reliability;
 mod roles;
 mod row;
 
@@ -23,4 +24,5 @@ pub use machines_read::{
 pub use machines_write::{
     create_machine, delete_machine, set_machine_status, update_machine, write_was_applied,
 };
+pub use reliability::machine_reliability;
 pub use roles::{grant_roles, privileges};

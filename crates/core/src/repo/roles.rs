@@ -59,13 +59,15 @@ const GRANTS: &[&str] = &[
     "GRANT mes_viewer TO mes_operator, mes_planner",
     "GRANT mes_operator, mes_planner TO mes_admin",
     "GRANT USAGE ON SCHEMA public TO mes_viewer",
-    "REVOKE ALL ON TABLE public.machines, public.machine_history, public.applied_writes, public._sqlx_migrations
+    "REVOKE ALL ON TABLE public.machines, public.machine_history, public.applied_writes, public._sqlx_migrations,
+         public.machine_status_periods
          FROM mes_viewer, mes_operator, mes_planner, mes_admin",
     "REVOKE ALL ON FUNCTION public.mes_prune_applied_writes(timestamptz, integer)
          FROM mes_viewer, mes_operator, mes_planner, mes_admin",
     // The schema version is read to refuse a database the app was not built for; applied
     // writes to say which of the app's writes made a history entry.
-    "GRANT SELECT ON TABLE public.machines, public.machine_history, public.applied_writes, public._sqlx_migrations
+    "GRANT SELECT ON TABLE public.machines, public.machine_history, public.applied_writes, public._sqlx_migrations,
+         public.machine_status_periods
          TO mes_viewer",
     "GRANT INSERT, UPDATE, DELETE ON TABLE public.machines TO mes_operator",
     "GRANT INSERT ON TABLE public.applied_writes TO mes_operator",

@@ -18,6 +18,7 @@ mod own_writes;
 mod proxy;
 mod races;
 mod refusals;
+mod reliability;
 mod replay_grouped;
 mod roles;
 mod schema_safety;

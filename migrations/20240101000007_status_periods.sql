@@ -1,0 +1,86 @@
+-- Status periods: how long each machine was Running, Idle, in Maintenance or Down, kept from
+-- the change history (so from every change by anyone) as one row per period: [started_at,
+-- ended_at), ended_at NULL while the machine is in that status now. The planner's reliability
+-- figures (time per status, Down periods, MTTR, MTBF over a range) are sums over these rows,
+-- without reading the history's JSON.
+CREATE TABLE machine_status_periods (
+    id bigserial PRIMARY KEY,
+    machine_uid uuid NOT NULL,
+    machine_id integer NOT NULL,
+    status text NOT NULL,
+    started_at timestamptz NOT NULL,
+    ended_at timestamptz,
+    CHECK (ended_at IS NULL OR ended_at >= started_at)
+);
+CREATE INDEX machine_status_periods_machine ON machine_status_periods (machine_uid, started_at);
+-- A range query reads the periods that end after its start (or are still open).
+CREATE INDEX machine_status_periods_end ON machine_status_periods (coalesce(ended_at, 'infinity'::timestamptz))
+    INCLUDE (machine_uid, status, started_at);
+CREATE UNIQUE INDEX machine_status_periods_open ON machine_status_periods (machine_uid) WHERE ended_at IS NULL;
+
+-- Each history row that starts, changes or ends a machine's status closes the open period and,
+-- unless the machine was deleted, opens the next, at the history row's time.
+CREATE FUNCTION public.machine_history_track_status() RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    next_status text;
+BEGIN
+    IF NEW.operation = 'delete' THEN
+        next_status := NULL;
+    ELSIF NEW.changes ? 'operational_status' THEN
+        next_status := NEW.changes -> 'operational_status' ->> 1;
+    ELSE
+        RETURN NULL;  -- a change that leaves the status as it was
+    END IF;
+    UPDATE public.machine_status_periods
+       SET ended_at = greatest(NEW.changed_at, started_at)
+     WHERE machine_uid = NEW.machine_uid AND ended_at IS NULL;
+    IF next_status IS NOT NULL THEN
+        INSERT INTO public.machine_status_periods (machine_uid, machine_id, status, started_at)
+        VALUES (NEW.machine_uid, NEW.machine_id, next_status, NEW.changed_at);
+    END IF;
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION public.machine_history_track_status() FROM PUBLIC;
+
+CREATE TRIGGER machine_history_track_status
+    AFTER INSERT ON machine_history
+    FOR EACH ROW EXECUTE FUNCTION public.machine_history_track_status();
+
+-- The periods up to now, from the history recorded so far. A machine whose history begins with
+-- a change (it was there before the history: an adopted tutorial row) was in the change's old
+-- status since it was adopted (created_at); a machine without any status change since is in its
+-- status since then.
+WITH events AS (
+    SELECT h.machine_uid, h.machine_id, h.id, h.changed_at, h.operation,
+           CASE WHEN h.operation = 'delete' THEN NULL
+                ELSE h.changes -> 'operational_status' ->> 1 END AS status,
+           h.changes -> 'operational_status' ->> 0 AS old_status
+    FROM machine_history h
+    WHERE h.operation = 'delete' OR h.changes ? 'operational_status'
+), ordered AS (
+    SELECT e.*,
+           lead(e.changed_at) OVER (PARTITION BY e.machine_uid ORDER BY e.id) AS next_at,
+           row_number() OVER (PARTITION BY e.machine_uid ORDER BY e.id) AS n
+    FROM events e
+), before_history AS (
+    SELECT o.machine_uid, o.machine_id, o.old_status AS status,
+           least(coalesce(m.created_at, o.changed_at), o.changed_at) AS started_at,
+           o.changed_at AS ended_at
+    FROM ordered o LEFT JOIN machines m ON m.uid = o.machine_uid
+    WHERE o.n = 1 AND o.operation <> 'insert' AND o.old_status IS NOT NULL
+)
+INSERT INTO machine_status_periods (machine_uid, machine_id, status, started_at, ended_at)
+SELECT machine_uid, machine_id, status, started_at, ended_at FROM before_history
+UNION ALL
+SELECT machine_uid, machine_id, status, changed_at, next_at FROM ordered WHERE status IS NOT NULL
+UNION ALL
+SELECT m.uid, m.id, m.operational_status, m.created_at, NULL
+FROM machines m
+WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.machine_uid = m.uid);
+
+-- `mes-admin roles` grants reading it to mes_viewer (see repo/roles.rs).

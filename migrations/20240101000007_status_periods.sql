@@ -77,7 +77,10 @@ WITH events AS (
 INSERT INTO machine_status_periods (machine_uid, machine_id, status, started_at, ended_at)
 SELECT machine_uid, machine_id, status, started_at, ended_at FROM before_history
 UNION ALL
-SELECT machine_uid, machine_id, status, changed_at, next_at FROM ordered WHERE status IS NOT NULL
+-- (Concurrent writers can commit a later clock reading under an earlier id: never a negative period.)
+SELECT machine_uid, machine_id, status, changed_at,
+       CASE WHEN next_at IS NOT NULL THEN greatest(next_at, changed_at) END  -- greatest() would drop a NULL
+FROM ordered WHERE status IS NOT NULL
 UNION ALL
 SELECT m.uid, m.id, m.operational_status, m.created_at, NULL
 FROM machines m

@@ -8,6 +8,7 @@
 
 mod fixtures;
 mod offline;
+mod planner;
 #[path = "../../../crates/core/tests/shared/proxy.rs"]
 mod proxy;
 mod replay;
@@ -67,6 +68,9 @@ async fn run() -> String {
     }
     if only("offline") {
         return offline::offline_copy_at_scale(registry.clone()).await;
+    }
+    if only("planner") {
+        return planner::planner_at_scale(registry.clone()).await;
     }
     sqlx::query("CREATE TABLE raw_bench (id bigserial PRIMARY KEY, note text NOT NULL)")
         .execute(&pool)

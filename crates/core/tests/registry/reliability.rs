@@ -104,7 +104,7 @@ async fn figures_match_hand_computed_fixtures(pool: PgPool) {
     let registry = registry(pool.clone());
     create(&registry, "E-NEW").await;
 
-    let machines = repo::machine_reliability(&pool, range, at(20 * D))
+    let machines = repo::machine_reliability(&mut pool.acquire().await.unwrap(), range, at(20 * D))
         .await
         .unwrap();
 
@@ -176,7 +176,7 @@ async fn a_machine_down_now_counts_up_to_now(pool: PgPool) {
         from: at(0),
         to: at(10 * D),
     };
-    let machines = repo::machine_reliability(&pool, range, at(5 * D))
+    let machines = repo::machine_reliability(&mut pool.acquire().await.unwrap(), range, at(5 * D))
         .await
         .unwrap();
     let c = find(&machines, "C-LATHE");
@@ -299,7 +299,7 @@ async fn the_periods_are_made_from_the_history_recorded_before_them(pool: PgPool
         from: at(0),
         to: at(10 * D),
     };
-    let machines = repo::machine_reliability(&pool, range, at(10 * D))
+    let machines = repo::machine_reliability(&mut pool.acquire().await.unwrap(), range, at(10 * D))
         .await
         .unwrap();
     let pressed = find(&machines, "A-PRESS");

@@ -18,6 +18,8 @@ const COMMANDS: &[&str] = &[
     "status_counts",
     "machine_types",
     "machine_history",
+    "reliability",
+    "fleet_efficiency",
     "sync_status",
     "outbox_entries",
     "discard_write",

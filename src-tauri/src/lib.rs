@@ -33,6 +33,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::machines::status_counts,
             commands::machines::machine_types,
             commands::machines::machine_history,
+            commands::planner::reliability,
+            commands::planner::fleet_efficiency,
             commands::sync::sync_status,
             commands::sync::outbox_entries,
             commands::sync::discard_write,

@@ -28,6 +28,10 @@ export const commands = {
 	machineTypes: () => typedError<string[], CommandError_Serialize>(__TAURI_INVOKE("machine_types")),
 	/**  A machine's changes by anyone (this app, other tools), newest first; deleted machines too. */
 	machineHistory: (uid: string) => typedError<HistoryEntry_Serialize[], CommandError_Serialize>(__TAURI_INVOKE("machine_history", { uid })),
+	/**  Time per status, Down periods, MTTR and MTBF per machine and per type over `range`. */
+	reliability: (range: TimeRange) => typedError<ReliabilityReport_Serialize, CommandError_Serialize>(__TAURI_INVOKE("reliability", { range })),
+	/**  The fleet's efficiency against `target` (percent): median, distribution, machines below. */
+	fleetEfficiency: (target: number | null) => typedError<FleetEfficiency_Serialize, CommandError_Serialize>(__TAURI_INVOKE("fleet_efficiency", { target })),
 	syncStatus: () => typedError<SyncStatus_Serialize, CommandError_Serialize>(__TAURI_INVOKE("sync_status")),
 	/**  Writes that need attention (oldest first), then pending ones. */
 	outboxEntries: () => typedError<OutboxEntry_Serialize[], CommandError_Serialize>(__TAURI_INVOKE("outbox_entries")),
@@ -43,6 +47,13 @@ export const events = {
 };
 
 /* Types */
+export type BelowTarget = {
+	uid: string,
+	machine_name: string,
+	machine_type: string,
+	efficiency: number | null,
+};
+
 export type CommandError = CommandError_Serialize | CommandError_Deserialize;
 
 export type CommandError_Deserialize = 
@@ -291,6 +302,32 @@ export type FieldError = {
 	message: string,
 };
 
+export type FleetEfficiency = FleetEfficiency_Serialize | FleetEfficiency_Deserialize;
+
+export type FleetEfficiency_Deserialize = {
+	target: number | null,
+	/**  Machines with an efficiency on record. */
+	machines: number,
+	median?: number | null,
+	/**  Machines per 10-point band: [0, 10), [10, 20), … [90, 100]. */
+	histogram: number[],
+	/**  Lowest first. */
+	below_target: BelowTarget[],
+	by_type: TypeEfficiency_Deserialize[],
+};
+
+export type FleetEfficiency_Serialize = {
+	target: number | null,
+	/**  Machines with an efficiency on record. */
+	machines: number,
+	median: number | null,
+	/**  Machines per 10-point band: [0, 10), [10, 20), … [90, 100]. */
+	histogram: number[],
+	/**  Lowest first. */
+	below_target: BelowTarget[],
+	by_type: TypeEfficiency_Serialize[],
+};
+
 /**  One change of a machine, by anyone, as the database recorded it. */
 export type HistoryEntry = HistoryEntry_Serialize | HistoryEntry_Deserialize;
 
@@ -448,6 +485,31 @@ export type MachinePage_Serialize = {
 	cached_at: string | null,
 };
 
+/**  One machine's figures over the range (a machine deleted meanwhile keeps its last name). */
+export type MachineReliability = MachineReliability_Serialize | MachineReliability_Deserialize;
+
+/**  One machine's figures over the range (a machine deleted meanwhile keeps its last name). */
+export type MachineReliability_Deserialize = {
+	uid: string,
+	machine_name: string,
+	machine_type: string,
+	deleted: boolean,
+	times: StatusTimes,
+	mttr_s?: number | null,
+	mtbf_s?: number | null,
+};
+
+/**  One machine's figures over the range (a machine deleted meanwhile keeps its last name). */
+export type MachineReliability_Serialize = {
+	uid: string,
+	machine_name: string,
+	machine_type: string,
+	deleted: boolean,
+	times: StatusTimes,
+	mttr_s: number | null,
+	mtbf_s: number | null,
+};
+
 /**
  *  A machine as stored. `id` is the tutorial's serial key (other tools use it); `uid` is the
  *  identity the app uses, which a client can choose before the row exists (offline entry).
@@ -565,6 +627,22 @@ export type QueuedWrite_Deserialize = { kind: "create"; write: CreateMachine_Des
 /**  A write waiting in the outbox: exactly what the online command would have sent. */
 export type QueuedWrite_Serialize = { kind: "create"; write: CreateMachine_Serialize } | { kind: "update"; write: UpdateMachine_Serialize } | { kind: "set_status"; write: SetMachineStatus } | { kind: "delete"; write: DeleteMachine };
 
+export type ReliabilityReport = ReliabilityReport_Serialize | ReliabilityReport_Deserialize;
+
+export type ReliabilityReport_Deserialize = {
+	range: TimeRange,
+	/**  Lowest availability first is the UI's choice; here, by name. */
+	machines: MachineReliability_Deserialize[],
+	types: TypeReliability_Deserialize[],
+};
+
+export type ReliabilityReport_Serialize = {
+	range: TimeRange,
+	/**  Lowest availability first is the UI's choice; here, by name. */
+	machines: MachineReliability_Serialize[],
+	types: TypeReliability_Serialize[],
+};
+
 export type SessionInfo = SessionInfo_Serialize | SessionInfo_Deserialize;
 
 export type SessionInfo_Deserialize = {
@@ -639,6 +717,18 @@ export type StatusCount = {
 	count: number,
 };
 
+/**  Seconds in each status, and the Down periods, over a range. */
+export type StatusTimes = {
+	running_s: number | null,
+	idle_s: number | null,
+	maintenance_s: number | null,
+	down_s: number | null,
+	/**  Down periods overlapping the range. */
+	down_periods: number,
+	/**  Down periods beginning in the range. */
+	failures: number,
+};
+
 /**  The connection and the outbox as the window shows them. */
 export type SyncStatus = SyncStatus_Serialize | SyncStatus_Deserialize;
 
@@ -679,6 +769,56 @@ export type SyncStatus_Serialize = {
 	 *  the window until the app restarts, with the details in the log.
 	 */
 	fault: string | null,
+};
+
+/**  A range of time, `[from, to)`. */
+export type TimeRange = {
+	from: string,
+	to: string,
+};
+
+export type TypeEfficiency = TypeEfficiency_Serialize | TypeEfficiency_Deserialize;
+
+export type TypeEfficiency_Deserialize = {
+	machine_type: string,
+	machines: number,
+	median?: number | null,
+};
+
+export type TypeEfficiency_Serialize = {
+	machine_type: string,
+	machines: number,
+	median: number | null,
+};
+
+/**
+ *  A machine type's figures: sums of its machines' times and periods (never an average of
+ *  their MTTRs or MTBFs).
+ */
+export type TypeReliability = TypeReliability_Serialize | TypeReliability_Deserialize;
+
+/**
+ *  A machine type's figures: sums of its machines' times and periods (never an average of
+ *  their MTTRs or MTBFs).
+ */
+export type TypeReliability_Deserialize = {
+	machine_type: string,
+	machines: number,
+	times: StatusTimes,
+	mttr_s?: number | null,
+	mtbf_s?: number | null,
+};
+
+/**
+ *  A machine type's figures: sums of its machines' times and periods (never an average of
+ *  their MTTRs or MTBFs).
+ */
+export type TypeReliability_Serialize = {
+	machine_type: string,
+	machines: number,
+	times: StatusTimes,
+	mttr_s: number | null,
+	mtbf_s: number | null,
 };
 
 /**  Replace all fields of a machine (the tutorial's PUT), if it is still at `expected_version`. */

@@ -8,8 +8,9 @@ use uuid::Uuid;
 use crate::config::{DatabaseConfig, DatabaseTarget, DEFAULT_DEADLINE};
 use crate::db::{Db, DirectAttempt};
 use crate::domain::{
-    CreateMachine, DeleteMachine, HistoryEntry, ListQuery, Machine, MachinePage, OperationalStatus,
-    Privileges, ReliabilityReport, SetMachineStatus, StatusCount, TimeRange, UpdateMachine,
+    validate_target, CreateMachine, DeleteMachine, FleetEfficiency, HistoryEntry, ListQuery,
+    Machine, MachinePage, OperationalStatus, Privileges, ReliabilityReport, SetMachineStatus,
+    StatusCount, TimeRange, UpdateMachine,
 };
 use crate::error::{from_sqlx, RegistryError};
 use crate::{repo, schema};
@@ -340,6 +341,15 @@ impl Registry {
             types: crate::domain::by_type(&machines),
             machines,
         })
+    }
+
+    /// The fleet's efficiency against `target` (median, distribution, machines below it).
+    pub async fn fleet_efficiency(&self, target: f64) -> Result<FleetEfficiency, RegistryError> {
+        let target = validate_target(target).map_err(|m| RegistryError::field("target", m))?;
+        self.ensure_schema().await?;
+        self.db
+            .run(move |conn| Box::pin(async move { repo::fleet_efficiency(conn, target).await }))
+            .await
     }
 
     /// What the signed-in user may do, by the server's privilege checks.

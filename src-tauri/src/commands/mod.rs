@@ -2,5 +2,6 @@
 
 pub mod database;
 pub mod machines;
+pub mod planner;
 pub mod session;
 pub mod sync;

@@ -2,6 +2,7 @@
 //! by construction, so nothing invalid reaches SQL.
 
 mod efficiency;
+mod fleet_efficiency;
 mod history;
 mod input;
 mod instant;
@@ -13,6 +14,9 @@ mod status;
 mod text;
 
 pub use efficiency::Efficiency;
+pub use fleet_efficiency::{
+    validate_target, BelowTarget, FleetEfficiency, TypeEfficiency, DEFAULT_EFFICIENCY_TARGET,
+};
 pub use history::{FieldChange, HistoryEntry};
 pub use input::{
     CreateMachine, DeleteMachine, MachineInput, SetMachineStatus, UpdateMachine, ValidMachine,

@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use sqlx::{Connection, PgConnection, Row};
 use uuid::Uuid;
 
-use crate::domain::{MachineReliability, StatusTimes, TimeRange};
+use crate::domain::{
+    BelowTarget, FleetEfficiency, MachineReliability, StatusTimes, TimeRange, TypeEfficiency,
+};
 use crate::error::{from_sqlx, RegistryError};
 
 /// The reliability query: $1 from, $2 to, $3 now (public for the benchmark's EXPLAIN).
@@ -93,4 +95,73 @@ pub async fn machine_reliability(
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()
         .map_err(from_sqlx)
+}
+
+/// The fleet's efficiency: median, 10-point histogram, the machines below `target` (lowest
+/// first) and the median per type. Values another tool stored outside 0–100 are left out.
+pub async fn fleet_efficiency(
+    db: &mut PgConnection,
+    target: f64,
+) -> Result<FleetEfficiency, RegistryError> {
+    let (machines, median, histogram): (i64, Option<f64>, Vec<i64>) = sqlx::query_as(
+        "WITH valid AS (SELECT efficiency FROM machines WHERE efficiency >= 0 AND efficiency <= 100)
+         SELECT count(*),
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY efficiency),
+                ARRAY(SELECT count(v.efficiency) FROM generate_series(0, 9) b
+                      LEFT JOIN valid v ON least(floor(v.efficiency / 10), 9) = b
+                      GROUP BY b ORDER BY b)
+         FROM valid",
+    )
+    .fetch_one(&mut *db)
+    .await
+    .map_err(from_sqlx)?;
+    let below = sqlx::query(
+        "SELECT uid, machine_name, machine_type, efficiency FROM machines
+         WHERE efficiency >= 0 AND efficiency < $1
+         ORDER BY efficiency, lower(machine_name)",
+    )
+    .bind(target)
+    .fetch_all(&mut *db)
+    .await
+    .map_err(from_sqlx)?;
+    let by_type = sqlx::query(
+        "SELECT machine_type, count(*) AS machines,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY efficiency) AS median
+         FROM machines WHERE efficiency >= 0 AND efficiency <= 100
+         GROUP BY machine_type ORDER BY median, machine_type",
+    )
+    .fetch_all(&mut *db)
+    .await
+    .map_err(from_sqlx)?;
+    let below_target = below
+        .iter()
+        .map(|row| {
+            Ok(BelowTarget {
+                uid: row.try_get("uid")?,
+                machine_name: row.try_get("machine_name")?,
+                machine_type: row.try_get("machine_type")?,
+                efficiency: row.try_get("efficiency")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(from_sqlx)?;
+    let by_type = by_type
+        .iter()
+        .map(|row| {
+            Ok(TypeEfficiency {
+                machine_type: row.try_get("machine_type")?,
+                machines: row.try_get("machines")?,
+                median: row.try_get("median")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(from_sqlx)?;
+    Ok(FleetEfficiency {
+        target,
+        machines,
+        median,
+        histogram,
+        below_target,
+        by_type,
+    })
 }

@@ -334,3 +334,23 @@ async fn the_periods_are_made_from_the_history_recorded_before_them(pool: PgPool
     .unwrap();
     assert_eq!(open, 1);
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn fleet_efficiency_is_a_median_and_a_distribution_not_an_average(pool: PgPool) {
+    let registry = registry(pool.clone());
+    mes_core::samples::seed_if_empty(&registry).await.unwrap();
+    let fleet = registry.fleet_efficiency(85.0).await.unwrap();
+    assert_eq!(fleet.machines, 4);
+    // 0.0, 78.3, 85.5, 92.0: the median is 81.9; the plain average (63.95) is not shown.
+    assert!((fleet.median.unwrap() - 81.9).abs() < 1e-9, "{fleet:?}");
+    assert_eq!(fleet.histogram, vec![1, 0, 0, 0, 0, 0, 0, 1, 1, 1]);
+    let below: Vec<(&str, f64)> = fleet
+        .below_target
+        .iter()
+        .map(|m| (m.machine_name.as_str(), m.efficiency))
+        .collect();
+    assert_eq!(below, vec![("CNC-004", 0.0), ("ASM-003", 78.3)]);
+    assert_eq!(fleet.by_type.len(), 4);
+    let refused = registry.fleet_efficiency(120.0).await.unwrap_err();
+    assert!(refused.to_string().contains("percentage"), "{refused}");
+}

@@ -24,6 +24,7 @@ import { openMachineForm } from "./views/machine-form";
 import { STATUS_SYMBOL, statusClass } from "./views/status-badge";
 import { MachineTable } from "./views/table";
 import { setupTheme } from "./views/theme";
+import { PlannerView } from "./views/planner";
 import { renderSessionHeader, renderSessionNotes, showConnectionDialog, showSignInDialog } from "./views/session";
 import type { Privileges, SessionInfo } from "./bindings";
 
@@ -419,9 +420,34 @@ byId<HTMLButtonElement>("new-machine").addEventListener("click", () => openForm(
 prevPage.addEventListener("click", () => turnPage(-1));
 nextPage.addEventListener("click", () => turnPage(1));
 
+// The planner's view, in place of the registry (P, or the header button; P or Esc again returns).
+const planner = new PlannerView(byId("planner"));
+const plannerToggle = byId<HTMLButtonElement>("planner-toggle");
+function setPlanning(on: boolean): void {
+  document.body.classList.toggle("planning", on);
+  plannerToggle.setAttribute("aria-pressed", String(on));
+  plannerToggle.textContent = on ? "Registry" : "Planner";
+  byId<HTMLElement>("planner").hidden = !on;
+  if (on) void planner.show();
+  else {
+    void load().then(() => table.focusActive());
+  }
+}
+plannerToggle.addEventListener("click", () => setPlanning(!document.body.classList.contains("planning")));
+
 // Global shortcuts (not while typing, not while a dialog is open).
 document.addEventListener("keydown", (event) => {
   if (machineDialog.open || confirmBox.open || historyDialog.open || sessionDialog.open) return;
+  const planning = document.body.classList.contains("planning");
+  if ((event.key === "p" || event.key === "P") && !typingInField() && !event.ctrlKey && !event.metaKey) {
+    event.preventDefault();
+    setPlanning(!planning);
+    return;
+  }
+  if (planning) {
+    if (event.key === "Escape") setPlanning(false);
+    return;
+  }
   if (event.key === "/" && !typingInField()) {
     event.preventDefault();
     search.focus();

@@ -13,6 +13,9 @@ import {
   type ConnectionSettings,
   type ConnectionTest,
   type SessionInfo,
+  type FleetEfficiency,
+  type ReliabilityReport,
+  type TimeRange,
   type HistoryEntry,
   type ListQuery_Deserialize,
   type Machine,
@@ -64,6 +67,8 @@ export const api = {
   deleteMachine: (uid: string, expectedVersion: number): Promise<Outcome<WriteOutcome>> =>
     call(commands.deleteMachine({ write_id: newId(), uid, expected_version: expectedVersion })),
   syncStatus: (): Promise<Outcome<SyncStatus>> => call(commands.syncStatus()),
+  reliability: (range: TimeRange): Promise<Outcome<ReliabilityReport>> => call(commands.reliability(range)),
+  fleetEfficiency: (target: number): Promise<Outcome<FleetEfficiency>> => call(commands.fleetEfficiency(target)),
   outboxEntries: (): Promise<Outcome<OutboxEntry[]>> => call(commands.outboxEntries()),
   discardWrite: (seq: number): Promise<Outcome<boolean>> => call(commands.discardWrite(seq)),
   retryWrite: (seq: number, write: QueuedWrite): Promise<Outcome<boolean>> => call(commands.retryWrite(seq, write)),

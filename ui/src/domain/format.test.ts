@@ -18,3 +18,16 @@ describe("formatting", () => {
     expect(formatPageRange(0, 0, 0)).toBe("No machines");
   });
 });
+
+import { formatDuration } from "./format";
+
+describe("formatDuration", () => {
+  it("reads as a planner says it", () => {
+    expect(formatDuration(null)).toBe("—");
+    expect(formatDuration(40 * 60)).toBe("40 min");
+    expect(formatDuration(2 * 3600 + 5 * 60)).toBe("2 h 5 min");
+    expect(formatDuration(6 * 3600)).toBe("6 h");
+    expect(formatDuration(3 * 86400 + 4 * 3600)).toBe("3 d 4 h");
+    expect(formatDuration(10 * 86400)).toBe("10 d");
+  });
+});

@@ -50,3 +50,14 @@ export function formatPageRange(offset: number, shown: number, total: number): s
   if (shown === 0) return `No machines on this page (${formatCount(total)} in all)`;
   return `${formatCount(offset + 1)}–${formatCount(offset + shown)} of ${formatCount(total)}`;
 }
+
+/** A duration in seconds as the planner reads it: "3 d 4 h", "2 h 5 min", "40 min", "—". */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "—";
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
+  const days = Math.floor(hours / 24);
+  return hours % 24 === 0 ? `${days} d` : `${days} d ${hours % 24} h`;
+}

@@ -1,0 +1,46 @@
+"""The planner's view, end to end: reached with the keyboard, the fleet's efficiency as a median
+with the machines below target, and reliability from a status change another tool made."""
+
+import time
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.common.action_chains import ActionChains
+
+from conftest import psql, rows, wait
+
+
+def cells(driver, table_id):
+    return driver.execute_script(
+        "return [...document.querySelectorAll('#' + arguments[0] + ' tbody tr')]"
+        ".map(r => [...r.children].map(c => c.textContent))",
+        table_id,
+    )
+
+
+def test_the_planner_view_shows_the_median_the_laggards_and_reliability(window):
+    # Another tool stops ROB-002 for a moment, then it runs again.
+    psql("UPDATE machines SET operational_status = 'Down' WHERE machine_name = 'ROB-002'")
+    time.sleep(1.2)
+    psql("UPDATE machines SET operational_status = 'Running' WHERE machine_name = 'ROB-002'")
+
+    window.find_element(By.TAG_NAME, "body").click()
+    ActionChains(window).send_keys("p").perform()
+    wait(window).until(lambda d: d.find_element(By.ID, "planner").is_displayed())
+    assert not window.find_element(By.ID, "registry").is_displayed()
+    median = window.find_element(By.ID, "fleet-median")
+    wait(window).until(lambda d: "Median 81.9 %" in median.text)
+    assert "not an average" in median.text
+    below = cells(window, "below-target")
+    assert [row[0] for row in below] == ["CNC-004", "ASM-003"], below
+
+    reliability = wait(window).until(lambda d: cells(d, "reliability-by-machine"))
+    robot = next(row for row in reliability if row[0] == "ROB-002")
+    assert robot[7] == "1", robot  # one Down period, from the other tool's change
+    assert robot[6] != "—"
+
+    # The range is a control like any other; Esc (or P) returns to the registry.
+    window.find_element(By.ID, "planner-range").send_keys("7")
+    ActionChains(window).send_keys(Keys.ESCAPE).perform()
+    wait(window).until(lambda d: d.find_element(By.ID, "registry").is_displayed())
+    wait(window).until(lambda d: len(rows(d)) == 4)

@@ -1,0 +1,185 @@
+// The maintenance planner's view: the fleet's efficiency as a median and a distribution (never a
+// plain average of percentages), the machines below target, and reliability over a range (time
+// per status, Down periods, MTTR, MTBF) per type and per machine, from the status history that
+// every change by anyone feeds. Tables are the text of the figures; the bars only draw them.
+
+import type { FleetEfficiency, ReliabilityReport, StatusTimes } from "../bindings";
+import { api } from "../api/client";
+import { describeError } from "../api/messages";
+import { formatDuration, formatEfficiency } from "../domain/format";
+import { el } from "./dom";
+
+const RANGES: [string, number][] = [
+  ["7 days", 7],
+  ["30 days", 30],
+  ["90 days", 90],
+];
+const TARGET_KEY = "mes-efficiency-target";
+
+function storedTarget(): number {
+  const value = Number(window.localStorage.getItem(TARGET_KEY) ?? "85");
+  return Number.isFinite(value) && value >= 0 && value <= 100 ? value : 85;
+}
+
+const seconds = (value: number | null | undefined): number => value ?? 0;
+
+function availability(times: StatusTimes): string {
+  const observed = seconds(times.running_s) + seconds(times.idle_s) + seconds(times.maintenance_s) + seconds(times.down_s);
+  return observed > 0 ? `${((100 * seconds(times.running_s)) / observed).toFixed(1)} %` : "—";
+}
+
+function table(caption: string, head: string[], rows: (string | HTMLElement)[][], id: string): HTMLElement {
+  return el(
+    "table",
+    { class: "planner-table", id },
+    el("caption", {}, caption),
+    el("thead", {}, el("tr", {}, ...head.map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, ...rows.map((cells) => el("tr", {}, ...cells.map((c) => el("td", {}, c))))),
+  );
+}
+
+function renderEfficiency(fleet: FleetEfficiency): HTMLElement {
+  const most = Math.max(1, ...fleet.histogram);
+  const bands = fleet.histogram.map((count, i) => {
+    const bar = el("span", { class: "bar" });
+    // Through the style object: the CSP refuses inline style attributes.
+    bar.style.width = `${(100 * count) / most}%`;
+    return [`${i * 10}–${i === 9 ? 100 : i * 10 + 10} %`, el("span", { class: "bar-cell" }, bar, ` ${count}`)];
+  });
+  return el(
+    "section",
+    { class: "planner-block", "aria-labelledby": "fleet-title" },
+    el("h2", { id: "fleet-title" }, "Fleet efficiency"),
+    el(
+      "p",
+      { id: "fleet-median" },
+      fleet.median === null || fleet.median === undefined
+        ? "No machine has an efficiency on record."
+        : `Median ${formatEfficiency(fleet.median ?? null)} across ${fleet.machines} machines. ` +
+            "A median, not an average: one machine's number never outweighs the rest, and percentages of machines planned for different hours do not add up.",
+    ),
+    el(
+      "div",
+      { class: "planner-tables" },
+      table("Machines per efficiency band", ["Band", "Machines"], bands, "efficiency-histogram"),
+      table(
+      `Below the target of ${formatEfficiency(fleet.target ?? null)} (${fleet.below_target.length}), lowest first`,
+      ["Machine", "Type", "Efficiency"],
+      fleet.below_target.map((m) => [m.machine_name, m.machine_type, formatEfficiency(m.efficiency ?? null)]),
+      "below-target",
+      ),
+      table(
+        "Median by type",
+        ["Type", "Machines", "Median"],
+        fleet.by_type.map((t) => [t.machine_type, String(t.machines), formatEfficiency(t.median ?? null)]),
+        "efficiency-by-type",
+      ),
+    ),
+  );
+}
+
+function reliabilityRow(name: string, kind: string, times: StatusTimes, mttr: number | null | undefined, mtbf: number | null | undefined): string[] {
+  return [
+    name,
+    kind,
+    availability(times),
+    formatDuration(times.running_s),
+    formatDuration(times.idle_s),
+    formatDuration(times.maintenance_s),
+    formatDuration(times.down_s),
+    String(times.down_periods),
+    formatDuration(mttr),
+    formatDuration(mtbf),
+  ];
+}
+
+function renderReliability(report: ReliabilityReport): HTMLElement {
+  const head = ["", "", "Running share", "Running", "Idle", "Maintenance", "Down", "Down periods", "MTTR", "MTBF"];
+  const byDown = [...report.machines].sort(
+    (a, b) => seconds(b.times.down_s) - seconds(a.times.down_s) || a.machine_name.localeCompare(b.machine_name),
+  );
+  return el(
+    "section",
+    { class: "planner-block", "aria-labelledby": "reliability-title" },
+    el("h2", { id: "reliability-title" }, "Reliability"),
+    el(
+      "p",
+      { class: "hint" },
+      "From every status change by anyone. Periods crossing the range's edges count for their part inside it; a machine Down now counts up to now. MTTR = Down time ÷ Down periods; MTBF = Running time ÷ failures (Down periods that began in the range).",
+    ),
+    table(
+      "By type",
+      ["Type", "Machines", ...head.slice(2)],
+      report.types.map((t) => reliabilityRow(t.machine_type, String(t.machines), t.times, t.mttr_s, t.mtbf_s)),
+      "reliability-by-type",
+    ),
+    table(
+      "By machine, most Down time first",
+      ["Machine", "Type", ...head.slice(2)],
+      byDown.map((m) => reliabilityRow(m.deleted ? `${m.machine_name} (deleted)` : m.machine_name, m.machine_type, m.times, m.mttr_s, m.mtbf_s)),
+      "reliability-by-machine",
+    ),
+  );
+}
+
+export class PlannerView {
+  private days = 30;
+  private target = storedTarget();
+
+  constructor(private readonly root: HTMLElement) {}
+
+  async show(): Promise<void> {
+    const range = el("select", { id: "planner-range", "aria-label": "Range" });
+    for (const [label, days] of RANGES) {
+      const option = el("option", { value: String(days) }, label);
+      if (days === this.days) option.selected = true;
+      range.append(option);
+    }
+    const target = el("input", { id: "planner-target", type: "number", min: "0", max: "100", step: "0.1", "aria-label": "Efficiency target (%)" });
+    target.value = String(this.target);
+    const body = el("div", { id: "planner-body", "aria-live": "polite" }, el("p", { class: "hint" }, "Loading…"));
+    range.addEventListener("change", () => {
+      this.days = Number(range.value);
+      void this.load(body);
+    });
+    target.addEventListener("change", () => {
+      const value = Number(target.value);
+      if (!Number.isFinite(value) || value < 0 || value > 100) {
+        target.setCustomValidity("A percentage from 0 to 100");
+        target.reportValidity();
+        return;
+      }
+      target.setCustomValidity("");
+      this.target = value;
+      window.localStorage.setItem(TARGET_KEY, String(value));
+      void this.load(body);
+    });
+    this.root.replaceChildren(
+      el(
+        "div",
+        { class: "planner-controls" },
+        el("label", { for: "planner-range" }, "Range "),
+        range,
+        el("label", { for: "planner-target" }, " Efficiency target (%) "),
+        target,
+      ),
+      body,
+    );
+    this.root.hidden = false;
+    range.focus();
+    await this.load(body);
+  }
+
+  private async load(body: HTMLElement): Promise<void> {
+    const to = new Date();
+    const from = new Date(to.getTime() - this.days * 86_400_000);
+    const [fleet, reliability] = await Promise.all([
+      api.fleetEfficiency(this.target),
+      api.reliability({ from: from.toISOString(), to: to.toISOString() }),
+    ]);
+    const parts: HTMLElement[] = [];
+    parts.push(fleet.ok ? renderEfficiency(fleet.value) : el("p", { class: "form-message" }, `Fleet efficiency unavailable. ${describeError(fleet.error)}`));
+    parts.push(reliability.ok ? renderReliability(reliability.value) : el("p", { class: "form-message" }, `Reliability unavailable. ${describeError(reliability.error)}`));
+    body.replaceChildren(...parts);
+  }
+}

@@ -1,4 +1,6 @@
-//! Reliability over a range, summed from `machine_status_periods` (migration 7).
+//! Reliability over a range, from `machine_status_periods` (migration 7): each figure is a running
+//! total at the range's end minus the same total at its start, found by one index lookup per
+//! machine at each end, however many periods lie between.
 
 use chrono::{DateTime, Utc};
 use sqlx::{Connection, PgConnection, Row};
@@ -10,48 +12,79 @@ use crate::domain::{
 use crate::error::{from_sqlx, RegistryError};
 
 /// The reliability query: $1 from, $2 to, $3 now (public for the benchmark's EXPLAIN).
-pub const MACHINE_RELIABILITY_SQL: &str = "WITH clipped AS (
-             SELECT machine_uid, status, started_at,
-                    greatest(started_at, $1) AS s,
-                    least(coalesce(ended_at, $3), $2) AS e
-             FROM machine_status_periods
-             WHERE coalesce(ended_at, 'infinity'::timestamptz) > $1 AND started_at < $2
-         ), sums AS (
-             SELECT machine_uid,
-                    coalesce(sum(extract(epoch FROM e - s)) FILTER (WHERE status = 'Running' AND e > s), 0)::float8 AS running_s,
-                    coalesce(sum(extract(epoch FROM e - s)) FILTER (WHERE status = 'Idle' AND e > s), 0)::float8 AS idle_s,
-                    coalesce(sum(extract(epoch FROM e - s)) FILTER (WHERE status = 'Maintenance' AND e > s), 0)::float8 AS maintenance_s,
-                    coalesce(sum(extract(epoch FROM e - s)) FILTER (WHERE status = 'Down' AND e > s), 0)::float8 AS down_s,
-                    count(*) FILTER (WHERE status = 'Down' AND e > s) AS down_periods,
-                    count(*) FILTER (WHERE status = 'Down' AND started_at >= $1 AND e > s) AS failures
-             FROM clipped
-             GROUP BY machine_uid
+pub const MACHINE_RELIABILITY_SQL: &str = "WITH bounds AS (
+             SELECT $1::timestamptz AS t_from, greatest($1::timestamptz, least($2::timestamptz, $3::timestamptz)) AS t_to, $3::timestamptz AS now
          ), ids AS (
              SELECT uid FROM machines
              UNION
-             SELECT machine_uid FROM sums
+             SELECT h.machine_uid FROM machine_history h, bounds b
+             WHERE h.operation = 'delete' AND h.changed_at >= b.t_from
+         ), totals AS (
+             SELECT ids.uid, b.t_from, b.t_to, b.now,
+                    a.status AS a_status, a.started_at AS a_start, a.ended_at AS a_end,
+                    a.running_before AS a_run, a.idle_before AS a_idle,
+                    a.maintenance_before AS a_maint, a.down_before AS a_down, a.down_starts_before AS a_starts,
+                    z.status AS z_status, z.started_at AS z_start, z.ended_at AS z_end,
+                    z.running_before AS z_run, z.idle_before AS z_idle,
+                    z.maintenance_before AS z_maint, z.down_before AS z_down, z.down_starts_before AS z_starts
+             FROM ids CROSS JOIN bounds b
+             LEFT JOIN LATERAL (
+                 SELECT p.status, p.started_at, p.ended_at, p.running_before, p.idle_before,
+                        p.maintenance_before, p.down_before, p.down_starts_before
+                 FROM machine_status_periods p
+                 WHERE p.machine_uid = ids.uid AND p.started_at <= b.t_from
+                 ORDER BY p.started_at DESC, p.id DESC LIMIT 1
+             ) a ON true
+             LEFT JOIN LATERAL (
+                 SELECT p.status, p.started_at, p.ended_at, p.running_before, p.idle_before,
+                        p.maintenance_before, p.down_before, p.down_starts_before
+                 FROM machine_status_periods p
+                 WHERE p.machine_uid = ids.uid AND p.started_at <= b.t_to
+                 ORDER BY p.started_at DESC, p.id DESC LIMIT 1
+             ) z ON true
+         ), figures AS (
+             SELECT uid,
+                    -- seconds in a status up to an instant: the totals before the period holding
+                    -- it, plus that period's own part up to the instant
+                    (coalesce(z_run, 0) + CASE WHEN z_status = 'Running' THEN greatest(0, extract(epoch FROM least(t_to, coalesce(z_end, now)) - z_start)) ELSE 0 END)
+                  - (coalesce(a_run, 0) + CASE WHEN a_status = 'Running' THEN greatest(0, extract(epoch FROM least(t_from, coalesce(a_end, now)) - a_start)) ELSE 0 END) AS running_s,
+                    (coalesce(z_idle, 0) + CASE WHEN z_status = 'Idle' THEN greatest(0, extract(epoch FROM least(t_to, coalesce(z_end, now)) - z_start)) ELSE 0 END)
+                  - (coalesce(a_idle, 0) + CASE WHEN a_status = 'Idle' THEN greatest(0, extract(epoch FROM least(t_from, coalesce(a_end, now)) - a_start)) ELSE 0 END) AS idle_s,
+                    (coalesce(z_maint, 0) + CASE WHEN z_status = 'Maintenance' THEN greatest(0, extract(epoch FROM least(t_to, coalesce(z_end, now)) - z_start)) ELSE 0 END)
+                  - (coalesce(a_maint, 0) + CASE WHEN a_status = 'Maintenance' THEN greatest(0, extract(epoch FROM least(t_from, coalesce(a_end, now)) - a_start)) ELSE 0 END) AS maintenance_s,
+                    (coalesce(z_down, 0) + CASE WHEN z_status = 'Down' THEN greatest(0, extract(epoch FROM least(t_to, coalesce(z_end, now)) - z_start)) ELSE 0 END)
+                  - (coalesce(a_down, 0) + CASE WHEN a_status = 'Down' THEN greatest(0, extract(epoch FROM least(t_from, coalesce(a_end, now)) - a_start)) ELSE 0 END) AS down_s,
+                    -- Down periods begun before an instant
+                    (coalesce(z_starts, 0) + CASE WHEN z_status = 'Down' AND z_start < t_to THEN 1 ELSE 0 END)
+                  - (coalesce(a_starts, 0) + CASE WHEN a_status = 'Down' AND a_start < t_from THEN 1 ELSE 0 END) AS failures,
+                    -- a Down period already under way at the start
+                    CASE WHEN a_status = 'Down' AND a_start < t_from AND coalesce(a_end, now) > t_from THEN 1 ELSE 0 END AS straddling
+             FROM totals
+         ), gone AS MATERIALIZED (
+             SELECT f.uid FROM figures f WHERE NOT EXISTS (SELECT 1 FROM machines m WHERE m.uid = f.uid)
+         ), gone_names AS MATERIALIZED (
+             -- A deleted machine is shown by its last name and type (index lookups, for the
+             -- deleted ones only).
+             SELECT g.uid,
+                    (SELECT h.changes -> 'machine_name' ->> 1 FROM machine_history h
+                     WHERE h.machine_uid = g.uid AND h.changes ? 'machine_name'
+                     ORDER BY h.id DESC LIMIT 1) AS name,
+                    (SELECT h.changes -> 'machine_type' ->> 1 FROM machine_history h
+                     WHERE h.machine_uid = g.uid AND h.changes ? 'machine_type'
+                     ORDER BY h.id DESC LIMIT 1) AS machine_type
+             FROM gone g
          )
-         SELECT ids.uid,
-                coalesce(m.machine_name, last_name.value, '(unknown)') AS machine_name,
-                coalesce(m.machine_type, last_type.value, '(unknown)') AS machine_type,
+         SELECT f.uid,
+                coalesce(m.machine_name, g.name, '(unknown)') AS machine_name,
+                coalesce(m.machine_type, g.machine_type, '(unknown)') AS machine_type,
                 m.uid IS NULL AS deleted,
-                coalesce(s.running_s, 0) AS running_s, coalesce(s.idle_s, 0) AS idle_s,
-                coalesce(s.maintenance_s, 0) AS maintenance_s, coalesce(s.down_s, 0) AS down_s,
-                coalesce(s.down_periods, 0) AS down_periods, coalesce(s.failures, 0) AS failures
-         FROM ids
-         LEFT JOIN machines m ON m.uid = ids.uid
-         LEFT JOIN sums s ON s.machine_uid = ids.uid
-         LEFT JOIN LATERAL (
-             SELECT h.changes -> 'machine_name' ->> 1 AS value FROM machine_history h
-             WHERE m.uid IS NULL AND h.machine_uid = ids.uid AND h.changes ? 'machine_name'
-             ORDER BY h.id DESC LIMIT 1
-         ) last_name ON true
-         LEFT JOIN LATERAL (
-             SELECT h.changes -> 'machine_type' ->> 1 AS value FROM machine_history h
-             WHERE m.uid IS NULL AND h.machine_uid = ids.uid AND h.changes ? 'machine_type'
-             ORDER BY h.id DESC LIMIT 1
-         ) last_type ON true
-         ORDER BY lower(coalesce(m.machine_name, last_name.value, '')), ids.uid";
+                f.running_s::float8 AS running_s, f.idle_s::float8 AS idle_s,
+                f.maintenance_s::float8 AS maintenance_s, f.down_s::float8 AS down_s,
+                (f.failures + f.straddling)::int8 AS down_periods, f.failures::int8 AS failures
+         FROM figures f
+         LEFT JOIN machines m ON m.uid = f.uid
+         LEFT JOIN gone_names g ON g.uid = f.uid
+         ORDER BY lower(coalesce(m.machine_name, g.name, '')), f.uid";
 
 /// Every machine that exists now or had a status in the range, with its figures (see
 /// `domain::reliability` for the definitions), ordered by name. `now` ends the open periods.

@@ -27,7 +27,8 @@ bindings:
 
 # Retake the README's screenshot of the real window (the e2e run saves it).
 screenshot:
-	MES_E2E_SCREENSHOT=$(CURDIR)/docs/screenshot.png scripts/e2e.sh -k sample_machines
+	MES_E2E_SCREENSHOT=$(CURDIR)/docs/screenshot.png \
+	MES_E2E_PLANNER_SCREENSHOT=$(CURDIR)/docs/planner.png scripts/e2e.sh -k "sample_machines or planner_view"
 
 # Install the (debug) .deb, start it in a real window, sign in, list, remove (part of `make test`).
 deb-test:

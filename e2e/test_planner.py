@@ -1,6 +1,7 @@
 """The planner's view, end to end: reached with the keyboard, the fleet's efficiency as a median
 with the machines below target, and reliability from a status change another tool made."""
 
+import os
 import time
 
 from selenium.webdriver.common.by import By
@@ -38,6 +39,10 @@ def test_the_planner_view_shows_the_median_the_laggards_and_reliability(window):
     robot = next(row for row in reliability if row[0] == "ROB-002")
     assert robot[7] == "1", robot  # one Down period, from the other tool's change
     assert robot[6] != "—"
+    screenshot = os.environ.get("MES_E2E_PLANNER_SCREENSHOT")
+    if screenshot:
+        time.sleep(2)  # WebKit under Xvfb paints a moment after the DOM is ready
+        window.save_screenshot(screenshot)
 
     # The range is a control like any other; Esc (or P) returns to the registry.
     window.find_element(By.ID, "planner-range").send_keys("7")

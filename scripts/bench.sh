@@ -13,7 +13,7 @@ else
   export DATABASE_URL
 fi
 [ -f ui/dist/index.html ] || (cd ui && npx vite build --logLevel warn)
-# `make bench ONLY=replay` (or ONLY=paging, ONLY=offline, ONLY=ops) measures only that part, for quick iteration.
+# `make bench ONLY=replay` (or ONLY=paging, ONLY=offline, ONLY=ops, ONLY=planner) measures only that part.
 cargo bench -p mes-app --bench registry -- "$@"
 [ $# -eq 0 ] || exit 0
 

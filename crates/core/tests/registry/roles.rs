@@ -13,8 +13,19 @@ use uuid::Uuid;
 
 use crate::support::*;
 
-const COMMANDS: [&str; 11] = [
-    "list", "get", "counts", "types", "fleet", "history", "create", "edit", "status", "delete",
+const COMMANDS: [&str; 13] = [
+    "list",
+    "get",
+    "counts",
+    "types",
+    "fleet",
+    "history",
+    "reliability",
+    "efficiency",
+    "create",
+    "edit",
+    "status",
+    "delete",
     "prune",
 ];
 
@@ -22,7 +33,7 @@ const COMMANDS: [&str; 11] = [
 fn expected(group: &str, command: &str) -> bool {
     let reads = matches!(
         command,
-        "list" | "get" | "counts" | "types" | "fleet" | "history"
+        "list" | "get" | "counts" | "types" | "fleet" | "history" | "reliability" | "efficiency"
     );
     match group {
         "mes_viewer" | "mes_planner" => reads,
@@ -69,6 +80,17 @@ async fn run(
         "types" => registry.machine_types().await.map(drop),
         "fleet" => registry.fleet_snapshot(1000).await.map(drop),
         "history" => registry.machine_history(machine.uid).await.map(drop),
+        "reliability" => {
+            let now = chrono::Utc::now();
+            registry
+                .reliability(mes_core::domain::TimeRange {
+                    from: now - chrono::TimeDelta::days(30),
+                    to: now,
+                })
+                .await
+                .map(drop)
+        }
+        "efficiency" => registry.fleet_efficiency(85.0).await.map(drop),
         "create" => registry
             .create_machine(&create_write(input(&format!(
                 "NEW-{}",

@@ -56,6 +56,22 @@ def visible(driver, element_id: str) -> bool:
     return bool(found) and found[0].is_displayed()
 
 
+def configure_and_sign_in(driver, user: str, password: str, remember: bool = False):
+    """What an administrator's first start looks like: the connection screen, then sign-in."""
+    wait(driver, 30).until(lambda d: visible(d, "connection-form"))
+    fill(driver, "conn-host", DB.hostname)
+    fill(driver, "conn-port", str(DB.port))
+    fill(driver, "conn-database", DB.path.lstrip("/"))
+    driver.find_element(By.ID, "save-connection").click()
+    wait(driver, 30).until(lambda d: visible(d, "signin-form"))
+    fill(driver, "signin-user", user)
+    fill(driver, "signin-password", password)
+    if remember:
+        driver.find_element(By.ID, "signin-remember").click()
+    driver.find_element(By.ID, "sign-in").click()
+    wait(driver, 30).until(lambda d: len(rows(d)) == 4)
+
+
 def start(name: str, extra_env: dict) -> App:
     reset_database()
     grant_roles()
@@ -139,17 +155,8 @@ def test_sign_out_asks_again_and_a_restart_does_not_sign_back_in():
     app = start("sign-out", env)
     try:
         d = app.driver
-        # Configure as an administrator would have (the file without any user or password).
-        wait(d, 30).until(lambda d: visible(d, "connection-form"))
-        fill(d, "conn-host", DB.hostname)
-        fill(d, "conn-port", str(DB.port))
-        fill(d, "conn-database", DB.path.lstrip("/"))
-        d.find_element(By.ID, "save-connection").click()
-        wait(d, 30).until(lambda d: visible(d, "signin-form"))
-        fill(d, "signin-user", operator)
-        fill(d, "signin-password", password)
-        d.find_element(By.ID, "sign-in").click()
-        wait(d, 30).until(lambda d: len(rows(d)) == 4)
+        # Configured as an administrator would (the file holds no user and no password).
+        configure_and_sign_in(d, operator, password)
 
         d.find_element(By.ID, "sign-out").click()
         wait(d, 30).until(lambda d: visible(d, "signin-form"))
@@ -199,17 +206,7 @@ def test_remember_me_keeps_the_password_in_the_keyring_until_sign_out():
     app = start("remember-me", env)
     try:
         d = app.driver
-        wait(d, 30).until(lambda d: visible(d, "connection-form"))
-        fill(d, "conn-host", DB.hostname)
-        fill(d, "conn-port", str(DB.port))
-        fill(d, "conn-database", DB.path.lstrip("/"))
-        d.find_element(By.ID, "save-connection").click()
-        wait(d, 30).until(lambda d: visible(d, "signin-form"))
-        fill(d, "signin-user", operator)
-        fill(d, "signin-password", password)
-        d.find_element(By.ID, "signin-remember").click()
-        d.find_element(By.ID, "sign-in").click()
-        wait(d, 30).until(lambda d: len(rows(d)) == 4)
+        configure_and_sign_in(d, operator, password, remember=True)
         assert stored(), "the password is in the keyring"
         assert password not in open(config_file(app)).read()
 

@@ -575,7 +575,8 @@ pub fn host_name() -> String {
     name.unwrap_or_else(|| "unknown-host".into())
 }
 
-fn read_config_file(path: &Path) -> Result<ConfigFile, ConfigError> {
+/// The config file's settings; a missing file is an empty one.
+pub(crate) fn read_config_file(path: &Path) -> Result<ConfigFile, ConfigError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ConfigFile::default()),

@@ -87,22 +87,7 @@ fn readable_by_others(_path: &Path) -> bool {
 }
 
 fn read(path: &Path) -> Result<ConfigFile, ConfigError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| ConfigError::BadFile {
-            path: path.to_owned(),
-            reason: e
-                .message()
-                .lines()
-                .next()
-                .unwrap_or("syntax error")
-                .to_owned(),
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ConfigFile::default()),
-        Err(e) => Err(ConfigError::Unreadable {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        }),
-    }
+    crate::config::read_config_file(path)
 }
 
 fn write(path: &Path, file: &ConfigFile) -> Result<(), ConfigError> {

@@ -44,6 +44,22 @@ def test_the_planner_view_shows_the_median_the_laggards_and_reliability(window):
         time.sleep(2)  # WebKit under Xvfb paints a moment after the DOM is ready
         window.save_screenshot(screenshot)
 
+    # ROB-002's timeline: Running, Down (the other tool's change), Running again.
+    window.execute_script(
+        "[...document.querySelectorAll('#reliability-by-machine tbody tr')]"
+        ".find(r => r.children[0].textContent === 'ROB-002')"
+        ".querySelector('[data-role=timeline]').click()"
+    )
+    dialog = window.find_element(By.ID, "timeline-dialog")
+    wait(window).until(lambda d: dialog.is_displayed())
+    bands = wait(window).until(lambda d: cells(d, "timeline-bands"))
+    assert [band[0] for band in bands][-3:] == ["Idle", "Down", "Running"], bands
+    assert bands[-1][2] == "now"
+    assert len(dialog.find_elements(By.CSS_SELECTOR, ".timeline-band")) == len(bands)
+    ActionChains(window).send_keys(Keys.ESCAPE).perform()
+    wait(window).until(lambda d: not dialog.is_displayed())
+    assert window.find_element(By.ID, "planner").is_displayed(), "Esc closed the dialog only"
+
     # The range is a control like any other; Esc (or P) returns to the registry.
     window.find_element(By.ID, "planner-range").send_keys("7")
     ActionChains(window).send_keys(Keys.ESCAPE).perform()

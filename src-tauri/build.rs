@@ -20,6 +20,7 @@ const COMMANDS: &[&str] = &[
     "machine_history",
     "reliability",
     "fleet_efficiency",
+    "machine_timeline",
     "sync_status",
     "outbox_entries",
     "discard_write",

@@ -35,6 +35,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::machines::machine_history,
             commands::planner::reliability,
             commands::planner::fleet_efficiency,
+            commands::planner::machine_timeline,
             commands::sync::sync_status,
             commands::sync::outbox_entries,
             commands::sync::discard_write,

@@ -32,6 +32,8 @@ export const commands = {
 	reliability: (range: TimeRange) => typedError<ReliabilityReport_Serialize, CommandError_Serialize>(__TAURI_INVOKE("reliability", { range })),
 	/**  The fleet's efficiency against `target` (percent): median, distribution, machines below. */
 	fleetEfficiency: (target: number | null) => typedError<FleetEfficiency_Serialize, CommandError_Serialize>(__TAURI_INVOKE("fleet_efficiency", { target })),
+	/**  A machine's status bands and efficiency changes within `range`. */
+	machineTimeline: (uid: string, range: TimeRange) => typedError<MachineTimeline_Serialize, CommandError_Serialize>(__TAURI_INVOKE("machine_timeline", { uid, range })),
 	syncStatus: () => typedError<SyncStatus_Serialize, CommandError_Serialize>(__TAURI_INVOKE("sync_status")),
 	/**  Writes that need attention (oldest first), then pending ones. */
 	outboxEntries: () => typedError<OutboxEntry_Serialize[], CommandError_Serialize>(__TAURI_INVOKE("outbox_entries")),
@@ -282,6 +284,21 @@ export type DeleteMachine = {
 	expected_version: number,
 };
 
+/**  An efficiency value as recorded, and when. */
+export type EfficiencyPoint = EfficiencyPoint_Serialize | EfficiencyPoint_Deserialize;
+
+/**  An efficiency value as recorded, and when. */
+export type EfficiencyPoint_Deserialize = {
+	at: string,
+	efficiency?: number | null,
+};
+
+/**  An efficiency value as recorded, and when. */
+export type EfficiencyPoint_Serialize = {
+	at: string,
+	efficiency: number | null,
+};
+
 export type FieldChange = FieldChange_Serialize | FieldChange_Deserialize;
 
 export type FieldChange_Deserialize = {
@@ -510,6 +527,25 @@ export type MachineReliability_Serialize = {
 	mtbf_s: number | null,
 };
 
+/**  A machine over a range: its status bands, and its efficiency at the start and at each change. */
+export type MachineTimeline = MachineTimeline_Serialize | MachineTimeline_Deserialize;
+
+/**  A machine over a range: its status bands, and its efficiency at the start and at each change. */
+export type MachineTimeline_Deserialize = {
+	uid: string,
+	range: TimeRange,
+	bands: StatusBand[],
+	efficiency: EfficiencyPoint_Deserialize[],
+};
+
+/**  A machine over a range: its status bands, and its efficiency at the start and at each change. */
+export type MachineTimeline_Serialize = {
+	uid: string,
+	range: TimeRange,
+	bands: StatusBand[],
+	efficiency: EfficiencyPoint_Serialize[],
+};
+
 /**
  *  A machine as stored. `id` is the tutorial's serial key (other tools use it); `uid` is the
  *  identity the app uses, which a client can choose before the row exists (offline entry).
@@ -710,6 +746,15 @@ export type SetMachineStatus = {
 export type SortColumn = "machine_name" | "machine_type" | "operational_status" | "efficiency" | "last_maintenance" | "updated_at" | "id";
 
 export type SortDirection = "asc" | "desc";
+
+/**  One stretch of a machine's status within a range (clipped to it). */
+export type StatusBand = {
+	status: string,
+	from: string,
+	to: string,
+	/**  Still in this status now (the band ends at now). */
+	open: boolean,
+};
 
 /**  How many machines have a status (for "12 Running · 3 Down"). */
 export type StatusCount = {

@@ -421,7 +421,9 @@ prevPage.addEventListener("click", () => turnPage(-1));
 nextPage.addEventListener("click", () => turnPage(1));
 
 // The planner's view, in place of the registry (P, or the header button; P or Esc again returns).
-const planner = new PlannerView(byId("planner"));
+const timelineDialog = el("dialog", { id: "timeline-dialog", "aria-labelledby": "timeline-title" });
+document.body.append(timelineDialog);
+const planner = new PlannerView(byId("planner"), timelineDialog);
 const plannerToggle = byId<HTMLButtonElement>("planner-toggle");
 function setPlanning(on: boolean): void {
   document.body.classList.toggle("planning", on);
@@ -437,7 +439,7 @@ plannerToggle.addEventListener("click", () => setPlanning(!document.body.classLi
 
 // Global shortcuts (not while typing, not while a dialog is open).
 document.addEventListener("keydown", (event) => {
-  if (machineDialog.open || confirmBox.open || historyDialog.open || sessionDialog.open) return;
+  if (machineDialog.open || confirmBox.open || historyDialog.open || sessionDialog.open || timelineDialog.open) return;
   const planning = document.body.classList.contains("planning");
   if ((event.key === "p" || event.key === "P") && !typingInField() && !event.ctrlKey && !event.metaKey) {
     event.preventDefault();

@@ -9,8 +9,8 @@ use crate::config::{DatabaseConfig, DatabaseTarget, DEFAULT_DEADLINE};
 use crate::db::{Db, DirectAttempt};
 use crate::domain::{
     validate_target, CreateMachine, DeleteMachine, FleetEfficiency, HistoryEntry, ListQuery,
-    Machine, MachinePage, OperationalStatus, Privileges, ReliabilityReport, SetMachineStatus,
-    StatusCount, TimeRange, UpdateMachine,
+    Machine, MachinePage, MachineTimeline, OperationalStatus, Privileges, ReliabilityReport,
+    SetMachineStatus, StatusCount, TimeRange, UpdateMachine,
 };
 use crate::error::{from_sqlx, RegistryError};
 use crate::{repo, schema};
@@ -341,6 +341,23 @@ impl Registry {
             types: crate::domain::by_type(&machines),
             machines,
         })
+    }
+
+    /// A machine's status bands and efficiency changes within `range` (also a deleted one's).
+    pub async fn machine_timeline(
+        &self,
+        uid: Uuid,
+        range: TimeRange,
+    ) -> Result<MachineTimeline, RegistryError> {
+        range
+            .validate()
+            .map_err(|m| RegistryError::field("range", m))?;
+        self.ensure_schema().await?;
+        self.db
+            .run(move |conn| {
+                Box::pin(async move { repo::machine_timeline(conn, uid, range, Utc::now()).await })
+            })
+            .await
     }
 
     /// The fleet's efficiency against `target` (median, distribution, machines below it).

@@ -1,7 +1,8 @@
 //! The maintenance planner's figures: reliability over a range and the fleet's efficiency.
 
-use mes_core::domain::{FleetEfficiency, ReliabilityReport, TimeRange};
+use mes_core::domain::{FleetEfficiency, MachineTimeline, ReliabilityReport, TimeRange};
 use tauri::State;
+use uuid::Uuid;
 
 use crate::error::CommandError;
 use crate::state::AppState;
@@ -27,5 +28,18 @@ pub async fn fleet_efficiency(
 ) -> Result<FleetEfficiency, CommandError> {
     state
         .call(move |s| async move { s.registry().fleet_efficiency(target).await })
+        .await
+}
+
+/// A machine's status bands and efficiency changes within `range`.
+#[tauri::command]
+#[specta::specta]
+pub async fn machine_timeline(
+    state: State<'_, AppState>,
+    uid: Uuid,
+    range: TimeRange,
+) -> Result<MachineTimeline, CommandError> {
+    state
+        .call(move |s| async move { s.registry().machine_timeline(uid, range).await })
         .await
 }

@@ -16,6 +16,7 @@ import {
   type FleetEfficiency,
   type ReliabilityReport,
   type TimeRange,
+  type MachineTimeline,
   type HistoryEntry,
   type ListQuery_Deserialize,
   type Machine,
@@ -69,6 +70,8 @@ export const api = {
   syncStatus: (): Promise<Outcome<SyncStatus>> => call(commands.syncStatus()),
   reliability: (range: TimeRange): Promise<Outcome<ReliabilityReport>> => call(commands.reliability(range)),
   fleetEfficiency: (target: number): Promise<Outcome<FleetEfficiency>> => call(commands.fleetEfficiency(target)),
+  machineTimeline: (uid: string, range: TimeRange): Promise<Outcome<MachineTimeline>> =>
+    call(commands.machineTimeline(uid, range)),
   outboxEntries: (): Promise<Outcome<OutboxEntry[]>> => call(commands.outboxEntries()),
   discardWrite: (seq: number): Promise<Outcome<boolean>> => call(commands.discardWrite(seq)),
   retryWrite: (seq: number, write: QueuedWrite): Promise<Outcome<boolean>> => call(commands.retryWrite(seq, write)),

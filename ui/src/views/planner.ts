@@ -3,10 +3,11 @@
 // per status, Down periods, MTTR, MTBF) per type and per machine, from the status history that
 // every change by anyone feeds. Tables are the text of the figures; the bars only draw them.
 
-import type { FleetEfficiency, ReliabilityReport, StatusTimes } from "../bindings";
+import type { FleetEfficiency, MachineTimeline, ReliabilityReport, StatusTimes, TimeRange } from "../bindings";
 import { api } from "../api/client";
 import { describeError } from "../api/messages";
-import { formatDuration, formatEfficiency } from "../domain/format";
+import { formatDuration, formatEfficiency, formatLocalDateTime } from "../domain/format";
+import { statusClass } from "./status-badge";
 import { el } from "./dom";
 
 const RANGES: [string, number][] = [
@@ -29,6 +30,7 @@ function availability(times: StatusTimes): string {
 }
 
 function table(caption: string, head: string[], rows: (string | HTMLElement)[][], id: string): HTMLElement {
+  // (cells are text or a control)
   return el(
     "table",
     { class: "planner-table", id },
@@ -93,7 +95,51 @@ function reliabilityRow(name: string, kind: string, times: StatusTimes, mttr: nu
   ];
 }
 
-function renderReliability(report: ReliabilityReport): HTMLElement {
+/** A machine's status bands over the range as a bar (each band as wide as its share of the
+ * range), with the bands and efficiency changes as tables: the text of the same figures. */
+export function showTimeline(dialog: HTMLDialogElement, name: string, timeline: MachineTimeline): void {
+  const start = new Date(timeline.range.from).getTime();
+  const span = Math.max(1, new Date(timeline.range.to).getTime() - start);
+  const bar = el("div", { class: "timeline-bar", role: "img", "aria-label": `Status of ${name} over the range` });
+  for (const band of timeline.bands) {
+    const from = new Date(band.from).getTime();
+    const to = new Date(band.to).getTime();
+    const segment = el("span", { class: `timeline-band ${statusClass(band.status as never)}`, title: `${band.status}: ${formatLocalDateTime(band.from)} – ${formatLocalDateTime(band.to)}` });
+    // Through the style object: the CSP refuses inline style attributes.
+    segment.style.left = `${(100 * (from - start)) / span}%`;
+    segment.style.width = `${Math.max(0.2, (100 * (to - from)) / span)}%`;
+    bar.append(segment);
+  }
+  const close = el("button", { type: "button", class: "ghost", "data-role": "close" }, "Close");
+  dialog.replaceChildren(
+    el("h2", { id: "timeline-title" }, `${name}: status and efficiency`),
+    el("p", { class: "hint" }, `${formatLocalDateTime(timeline.range.from)} – ${formatLocalDateTime(timeline.range.to)}`),
+    bar,
+    table(
+      "Status",
+      ["Status", "From", "To", "Lasted"],
+      timeline.bands.map((b) => [
+        b.status,
+        formatLocalDateTime(b.from),
+        b.open ? "now" : formatLocalDateTime(b.to),
+        formatDuration((new Date(b.to).getTime() - new Date(b.from).getTime()) / 1000),
+      ]),
+      "timeline-bands",
+    ),
+    table(
+      "Efficiency",
+      ["Since", "Efficiency"],
+      timeline.efficiency.map((p) => [formatLocalDateTime(p.at), formatEfficiency(p.efficiency ?? null)]),
+      "timeline-efficiency",
+    ),
+    el("div", { class: "dialog-actions" }, close),
+  );
+  close.addEventListener("click", () => dialog.close());
+  dialog.showModal();
+  close.focus();
+}
+
+function renderReliability(report: ReliabilityReport, onTimeline: (uid: string, name: string) => void): HTMLElement {
   const head = ["", "", "Running share", "Running", "Idle", "Maintenance", "Down", "Down periods", "MTTR", "MTBF"];
   const byDown = [...report.machines].sort(
     (a, b) => seconds(b.times.down_s) - seconds(a.times.down_s) || a.machine_name.localeCompare(b.machine_name),
@@ -115,8 +161,13 @@ function renderReliability(report: ReliabilityReport): HTMLElement {
     ),
     table(
       "By machine, most Down time first",
-      ["Machine", "Type", ...head.slice(2)],
-      byDown.map((m) => reliabilityRow(m.deleted ? `${m.machine_name} (deleted)` : m.machine_name, m.machine_type, m.times, m.mttr_s, m.mtbf_s)),
+      ["Machine", "Type", ...head.slice(2), ""],
+      byDown.map((m) => {
+        const name = m.deleted ? `${m.machine_name} (deleted)` : m.machine_name;
+        const open = el("button", { type: "button", class: "ghost small", "data-role": "timeline" }, "Timeline");
+        open.addEventListener("click", () => onTimeline(m.uid, name));
+        return [...reliabilityRow(name, m.machine_type, m.times, m.mttr_s, m.mtbf_s), open];
+      }),
       "reliability-by-machine",
     ),
   );
@@ -126,7 +177,25 @@ export class PlannerView {
   private days = 30;
   private target = storedTarget();
 
-  constructor(private readonly root: HTMLElement) {}
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly dialog: HTMLDialogElement,
+  ) {}
+
+  private range(): TimeRange {
+    const to = new Date();
+    const from = new Date(to.getTime() - this.days * 86_400_000);
+    return { from: from.toISOString(), to: to.toISOString() };
+  }
+
+  private async timeline(uid: string, name: string): Promise<void> {
+    const answer = await api.machineTimeline(uid, this.range());
+    if (answer.ok) showTimeline(this.dialog, name, answer.value);
+    else {
+      this.dialog.replaceChildren(el("p", { class: "form-message" }, `The timeline could not be read. ${describeError(answer.error)}`));
+      this.dialog.showModal();
+    }
+  }
 
   async show(): Promise<void> {
     const range = el("select", { id: "planner-range", "aria-label": "Range" });
@@ -171,15 +240,10 @@ export class PlannerView {
   }
 
   private async load(body: HTMLElement): Promise<void> {
-    const to = new Date();
-    const from = new Date(to.getTime() - this.days * 86_400_000);
-    const [fleet, reliability] = await Promise.all([
-      api.fleetEfficiency(this.target),
-      api.reliability({ from: from.toISOString(), to: to.toISOString() }),
-    ]);
+    const [fleet, reliability] = await Promise.all([api.fleetEfficiency(this.target), api.reliability(this.range())]);
     const parts: HTMLElement[] = [];
     parts.push(fleet.ok ? renderEfficiency(fleet.value) : el("p", { class: "form-message" }, `Fleet efficiency unavailable. ${describeError(fleet.error)}`));
-    parts.push(reliability.ok ? renderReliability(reliability.value) : el("p", { class: "form-message" }, `Reliability unavailable. ${describeError(reliability.error)}`));
+    parts.push(reliability.ok ? renderReliability(reliability.value, (uid, name) => void this.timeline(uid, name)) : el("p", { class: "form-message" }, `Reliability unavailable. ${describeError(reliability.error)}`));
     body.replaceChildren(...parts);
   }
 }

@@ -26,7 +26,8 @@ pub use machine::{Machine, StatusCount};
 pub use privileges::{Privileges, GROUP_ROLES};
 pub use query::{ListQuery, MachinePage, SortColumn, SortDirection, ValidListQuery};
 pub use reliability::{
-    by_type, MachineReliability, ReliabilityReport, StatusTimes, TimeRange, TypeReliability,
+    by_type, EfficiencyPoint, MachineReliability, MachineTimeline, ReliabilityReport, StatusBand,
+    StatusTimes, TimeRange, TypeReliability,
 };
 pub use status::OperationalStatus;
 pub use text::{MachineName, MachineType, MAX_TEXT_CHARS};

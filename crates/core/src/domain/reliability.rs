@@ -140,3 +140,29 @@ pub fn by_type(machines: &[MachineReliability]) -> Vec<TypeReliability> {
         })
         .collect()
 }
+
+/// One stretch of a machine's status within a range (clipped to it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct StatusBand {
+    pub status: String,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Still in this status now (the band ends at now).
+    pub open: bool,
+}
+
+/// An efficiency value as recorded, and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct EfficiencyPoint {
+    pub at: DateTime<Utc>,
+    pub efficiency: Option<f64>,
+}
+
+/// A machine over a range: its status bands, and its efficiency at the start and at each change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct MachineTimeline {
+    pub uid: Uuid,
+    pub range: TimeRange,
+    pub bands: Vec<StatusBand>,
+    pub efficiency: Vec<EfficiencyPoint>,
+}

@@ -24,5 +24,7 @@ pub use machines_read::{
 pub use machines_write::{
     create_machine, delete_machine, set_machine_status, update_machine, write_was_applied,
 };
-pub use reliability::{fleet_efficiency, machine_reliability, MACHINE_RELIABILITY_SQL};
+pub use reliability::{
+    fleet_efficiency, machine_reliability, machine_timeline, MACHINE_RELIABILITY_SQL,
+};
 pub use roles::{grant_roles, privileges};

@@ -7,7 +7,8 @@ use sqlx::{Connection, PgConnection, Row};
 use uuid::Uuid;
 
 use crate::domain::{
-    BelowTarget, FleetEfficiency, MachineReliability, StatusTimes, TimeRange, TypeEfficiency,
+    BelowTarget, EfficiencyPoint, FleetEfficiency, MachineReliability, MachineTimeline, StatusBand,
+    StatusTimes, TimeRange, TypeEfficiency,
 };
 use crate::error::{from_sqlx, RegistryError};
 
@@ -196,5 +197,76 @@ pub async fn fleet_efficiency(
         histogram,
         below_target,
         by_type,
+    })
+}
+
+/// A machine's status bands within `range` (clipped; an open one ends at `now`) and its
+/// efficiency: the value in force at the range's start, then each change in it, oldest first.
+pub async fn machine_timeline(
+    db: &mut PgConnection,
+    uid: Uuid,
+    range: TimeRange,
+    now: DateTime<Utc>,
+) -> Result<MachineTimeline, RegistryError> {
+    let bands = sqlx::query(
+        "SELECT status, greatest(started_at, $2) AS band_from,
+                least(coalesce(ended_at, $4), $3) AS band_to, ended_at IS NULL AS open
+         FROM machine_status_periods
+         WHERE machine_uid = $1 AND started_at < $3 AND coalesce(ended_at, $4) > $2
+           AND least(coalesce(ended_at, $4), $3) > greatest(started_at, $2)
+         ORDER BY started_at, id",
+    )
+    .bind(uid)
+    .bind(range.from)
+    .bind(range.to)
+    .bind(now)
+    .fetch_all(&mut *db)
+    .await
+    .map_err(from_sqlx)?;
+    let points = sqlx::query(
+        "(SELECT greatest(changed_at, $2) AS at, (changes -> 'efficiency' ->> 1)::float8 AS efficiency
+          FROM machine_history
+          WHERE machine_uid = $1 AND changes ? 'efficiency' AND changed_at < $2
+          ORDER BY id DESC LIMIT 1)
+         UNION ALL
+         (SELECT changed_at, (changes -> 'efficiency' ->> 1)::float8
+          FROM machine_history
+          WHERE machine_uid = $1 AND changes ? 'efficiency' AND changed_at >= $2 AND changed_at < $3
+          ORDER BY id)
+         ORDER BY at",
+    )
+    .bind(uid)
+    .bind(range.from)
+    .bind(range.to)
+    .fetch_all(&mut *db)
+    .await
+    .map_err(from_sqlx)?;
+    let bands = bands
+        .iter()
+        .map(|row| {
+            Ok(StatusBand {
+                status: row.try_get("status")?,
+                from: row.try_get("band_from")?,
+                to: row.try_get("band_to")?,
+                open: row.try_get("open")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(from_sqlx)?;
+    let efficiency = points
+        .iter()
+        .map(|row| {
+            Ok(EfficiencyPoint {
+                at: row.try_get("at")?,
+                efficiency: row.try_get("efficiency")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(from_sqlx)?;
+    Ok(MachineTimeline {
+        uid,
+        range,
+        bands,
+        efficiency,
     })
 }

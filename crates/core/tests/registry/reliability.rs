@@ -387,3 +387,56 @@ async fn fleet_efficiency_is_a_median_and_a_distribution_not_an_average(pool: Pg
     let refused = registry.fleet_efficiency(120.0).await.unwrap_err();
     assert!(refused.to_string().contains("percentage"), "{refused}");
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_machines_timeline_is_clipped_to_the_range_with_its_efficiency_then(pool: PgPool) {
+    let b = created(&pool, -D, "B-PRESS", "Press", "Down").await;
+    history(
+        &pool,
+        b,
+        at(-H),
+        "update",
+        serde_json::json!({ "efficiency": [50, 40] }),
+    )
+    .await;
+    status(&pool, b, 2 * D, "Down", "Running").await;
+    history(
+        &pool,
+        b,
+        at(3 * D),
+        "update",
+        serde_json::json!({ "efficiency": [40, 88.5] }),
+    )
+    .await;
+    status(&pool, b, 9 * D, "Running", "Maintenance").await;
+    let range = TimeRange {
+        from: at(0),
+        to: at(10 * D),
+    };
+    let timeline = repo::machine_timeline(&mut pool.acquire().await.unwrap(), b, range, at(20 * D))
+        .await
+        .unwrap();
+    let bands: Vec<(&str, DateTime<Utc>, DateTime<Utc>, bool)> = timeline
+        .bands
+        .iter()
+        .map(|band| (band.status.as_str(), band.from, band.to, band.open))
+        .collect();
+    assert_eq!(
+        bands,
+        vec![
+            ("Down", at(0), at(2 * D), false),
+            ("Running", at(2 * D), at(9 * D), false),
+            ("Maintenance", at(9 * D), at(10 * D), true),
+        ]
+    );
+    let efficiency: Vec<(DateTime<Utc>, Option<f64>)> = timeline
+        .efficiency
+        .iter()
+        .map(|p| (p.at, p.efficiency))
+        .collect();
+    assert_eq!(
+        efficiency,
+        vec![(at(0), Some(40.0)), (at(3 * D), Some(88.5))],
+        "the value in force at the start, then each change"
+    );
+}

@@ -60,8 +60,26 @@ def test_the_planner_view_shows_the_median_the_laggards_and_reliability(window):
     wait(window).until(lambda d: not dialog.is_displayed())
     assert window.find_element(By.ID, "planner").is_displayed(), "Esc closed the dialog only"
 
+    # A custom range of whole days: a reversed one is refused with its reason, today's is shown.
+    from selenium.webdriver.support.ui import Select
+
+    Select(window.find_element(By.ID, "planner-range")).select_by_value("custom")
+    today = time.strftime("%Y-%m-%d")
+    set_date = "document.getElementById(arguments[0]).value = arguments[1]"
+    window.execute_script(set_date, "planner-first", today)
+    window.execute_script(set_date, "planner-last", "2000-01-01")
+    window.find_element(By.ID, "planner-apply").click()
+    problem = window.find_element(By.ID, "planner-range-problem")
+    wait(window).until(lambda d: "must not be before" in problem.text)
+    window.execute_script(set_date, "planner-last", today)
+    window.find_element(By.ID, "planner-apply").click()
+    wait(window).until(lambda d: problem.text == "")
+    wait(window).until(
+        lambda d: next((r for r in cells(d, "reliability-by-machine") if r[0] == "ROB-002"), ["", ""] + [""] * 6)[7] == "1"
+    )
+
     # The range is a control like any other; Esc (or P) returns to the registry.
-    window.find_element(By.ID, "planner-range").send_keys("7")
+    window.find_element(By.ID, "fleet-title").click()  # focus out of the date inputs
     ActionChains(window).send_keys(Keys.ESCAPE).perform()
     wait(window).until(lambda d: d.find_element(By.ID, "registry").is_displayed())
     wait(window).until(lambda d: len(rows(d)) == 4)

@@ -7,6 +7,7 @@ import type { FleetEfficiency, MachineTimeline, ReliabilityReport, StatusTimes, 
 import { api } from "../api/client";
 import { describeError } from "../api/messages";
 import { formatDuration, formatEfficiency, formatLocalDateTime } from "../domain/format";
+import { customRange, lastDays, type Range } from "../domain/ranges";
 import { statusClass } from "./status-badge";
 import { el } from "./dom";
 
@@ -175,6 +176,8 @@ function renderReliability(report: ReliabilityReport, onTimeline: (uid: string, 
 
 export class PlannerView {
   private days = 30;
+  /** Whole days chosen by the planner; `null`: the last `days` days. */
+  private custom: Range | null = null;
   private target = storedTarget();
 
   constructor(
@@ -183,9 +186,7 @@ export class PlannerView {
   ) {}
 
   private range(): TimeRange {
-    const to = new Date();
-    const from = new Date(to.getTime() - this.days * 86_400_000);
-    return { from: from.toISOString(), to: to.toISOString() };
+    return this.custom ?? lastDays(this.days, new Date());
   }
 
   private async timeline(uid: string, name: string): Promise<void> {
@@ -201,14 +202,40 @@ export class PlannerView {
     const range = el("select", { id: "planner-range", "aria-label": "Range" });
     for (const [label, days] of RANGES) {
       const option = el("option", { value: String(days) }, label);
-      if (days === this.days) option.selected = true;
+      if (days === this.days && !this.custom) option.selected = true;
       range.append(option);
     }
+    const customOption = el("option", { value: "custom" }, "Custom…");
+    if (this.custom) customOption.selected = true;
+    range.append(customOption);
+    const first = el("input", { id: "planner-first", type: "date", "aria-label": "First day" });
+    const last = el("input", { id: "planner-last", type: "date", "aria-label": "Last day" });
+    const apply = el("button", { type: "button", id: "planner-apply" }, "Apply");
+    const problem = el("span", { id: "planner-range-problem", class: "field-error", role: "alert" });
+    const customControls = el("span", { class: "planner-custom" }, first, " to ", last, apply, problem);
+    customControls.hidden = !this.custom;
     const target = el("input", { id: "planner-target", type: "number", min: "0", max: "100", step: "0.1", "aria-label": "Efficiency target (%)" });
     target.value = String(this.target);
     const body = el("div", { id: "planner-body", "aria-live": "polite" }, el("p", { class: "hint" }, "Loading…"));
     range.addEventListener("change", () => {
+      if (range.value === "custom") {
+        customControls.hidden = false;
+        first.focus();
+        return;
+      }
+      customControls.hidden = true;
+      this.custom = null;
       this.days = Number(range.value);
+      void this.load(body);
+    });
+    apply.addEventListener("click", () => {
+      const chosen = customRange(first.value, last.value);
+      if (typeof chosen === "string") {
+        problem.textContent = chosen;
+        return;
+      }
+      problem.textContent = "";
+      this.custom = chosen;
       void this.load(body);
     });
     target.addEventListener("change", () => {
@@ -229,6 +256,7 @@ export class PlannerView {
         { class: "planner-controls" },
         el("label", { for: "planner-range" }, "Range "),
         range,
+        customControls,
         el("label", { for: "planner-target" }, " Efficiency target (%) "),
         target,
       ),

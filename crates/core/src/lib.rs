@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+mod maintenance;
 pub mod private;
 pub mod registry;
 pub mod repo;

@@ -7,6 +7,7 @@ mod history;
 mod input;
 mod instant;
 mod machine;
+mod maintenance;
 mod privileges;
 mod query;
 mod reliability;
@@ -23,6 +24,11 @@ pub use input::{
 };
 pub use instant::{parse_utc_instant, FUTURE_TOLERANCE};
 pub use machine::{Machine, StatusCount};
+pub use maintenance::{
+    due_state, DueState, MaintenancePlan, MaintenanceRecord, PlanMaintenance, PlannedMaintenance,
+    RecordMaintenance, SetTypeInterval, TypeInterval, ValidPlan, ValidRecord, DUE_SOON_DAYS,
+    MAX_INTERVAL_DAYS, MAX_NOTE_CHARS,
+};
 pub use privileges::{Privileges, GROUP_ROLES};
 pub use query::{ListQuery, MachinePage, SortColumn, SortDirection, ValidListQuery};
 pub use reliability::{

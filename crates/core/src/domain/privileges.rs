@@ -20,6 +20,10 @@ pub struct Privileges {
     pub can_delete: bool,
     pub can_set_status: bool,
     pub can_read_history: bool,
+    /// Set maintenance intervals (per machine, per type) and planned days.
+    pub can_plan_maintenance: bool,
+    /// Record maintenance done (logs it, moves the machine's last maintenance on).
+    pub can_record_maintenance: bool,
 }
 
 impl Privileges {

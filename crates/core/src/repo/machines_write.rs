@@ -55,7 +55,7 @@ const TARGET: &str = "target AS (SELECT uid, version FROM machines WHERE uid = $
 
 /// True when the error is this write's own id already recorded: a second delivery of the same
 /// write (a retry after a lost answer) that ran while the first was still committing.
-fn delivered_twice(err: &sqlx::Error) -> bool {
+pub(crate) fn delivered_twice(err: &sqlx::Error) -> bool {
     err.as_database_error()
         .is_some_and(|db| db.constraint() == Some("applied_writes_pkey"))
 }

@@ -7,6 +7,7 @@ mod history;
 mod machines_batch;
 mod machines_read;
 mod machines_write;
+mod maintenance;
 mod reliability;
 mod roles;
 mod row;
@@ -23,6 +24,9 @@ pub use machines_read::{
 };
 pub use machines_write::{
     create_machine, delete_machine, set_machine_status, update_machine, write_was_applied,
+};
+pub use maintenance::{
+    maintenance_log, maintenance_plan, plan_maintenance, record_maintenance, set_type_interval,
 };
 pub use reliability::{
     fleet_efficiency, machine_reliability, machine_timeline, MACHINE_RELIABILITY_SQL,

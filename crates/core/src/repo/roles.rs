@@ -4,8 +4,8 @@
 //! | group          | may                                                                   |
 //! |----------------|-----------------------------------------------------------------------|
 //! | `mes_viewer`   | read machines and their history                                       |
-//! | `mes_operator` | viewer + create, edit, delete machines, set status                    |
-//! | `mes_planner`  | viewer (+ the maintenance-plan tables as they come)                   |
+//! | `mes_operator` | viewer + create, edit, delete machines, set status, record maintenance |
+//! | `mes_planner`  | viewer + plan maintenance (intervals, planned days), record maintenance|
 //! | `mes_admin`    | operator + planner                                                    |
 //!
 //! None of them owns a table, so none can change the schema, disable the history trigger, or
@@ -31,7 +31,8 @@ pub async fn grant_roles(conn: &mut PgConnection) -> Result<Vec<String>, Registr
     }
     let open: Vec<String> = sqlx::query_scalar(
         "SELECT format('every role (PUBLIC) may %s %s: REVOKE %s ON %s FROM PUBLIC;', lower(p), t, p, t)
-         FROM unnest(ARRAY['public.machines', 'public.machine_history', 'public.applied_writes']) t,
+         FROM unnest(ARRAY['public.machines', 'public.machine_history', 'public.applied_writes',
+                     'public.maintenance_type_intervals', 'public.maintenance_plans', 'public.maintenance_log']) t,
               unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p
          WHERE has_table_privilege('public', t, p)
          UNION ALL
@@ -60,17 +61,27 @@ const GRANTS: &[&str] = &[
     "GRANT mes_operator, mes_planner TO mes_admin",
     "GRANT USAGE ON SCHEMA public TO mes_viewer",
     "REVOKE ALL ON TABLE public.machines, public.machine_history, public.applied_writes, public._sqlx_migrations,
-         public.machine_status_periods
+         public.machine_status_periods, public.maintenance_type_intervals, public.maintenance_plans,
+         public.maintenance_log
          FROM mes_viewer, mes_operator, mes_planner, mes_admin",
     "REVOKE ALL ON FUNCTION public.mes_prune_applied_writes(timestamptz, integer)
          FROM mes_viewer, mes_operator, mes_planner, mes_admin",
     // The schema version is read to refuse a database the app was not built for; applied
     // writes to say which of the app's writes made a history entry.
     "GRANT SELECT ON TABLE public.machines, public.machine_history, public.applied_writes, public._sqlx_migrations,
-         public.machine_status_periods
+         public.machine_status_periods, public.maintenance_type_intervals, public.maintenance_plans,
+         public.maintenance_log
          TO mes_viewer",
     "GRANT INSERT, UPDATE, DELETE ON TABLE public.machines TO mes_operator",
-    "GRANT INSERT ON TABLE public.applied_writes TO mes_operator",
+    "GRANT INSERT ON TABLE public.applied_writes TO mes_operator, mes_planner",
+    // Recording maintenance done logs it and moves the machine's last maintenance on; a planner
+    // may change nothing else of a machine.
+    "GRANT INSERT ON TABLE public.maintenance_log TO mes_operator, mes_planner",
+    "GRANT UPDATE (last_maintenance) ON TABLE public.machines TO mes_planner",
+    // …and clears the planned day it fulfils.
+    "GRANT UPDATE (planned_for) ON TABLE public.maintenance_plans TO mes_operator",
+    "GRANT INSERT, UPDATE ON TABLE public.maintenance_plans, public.maintenance_type_intervals TO mes_planner",
+    "GRANT DELETE ON TABLE public.maintenance_type_intervals TO mes_planner",
     "GRANT EXECUTE ON FUNCTION public.mes_prune_applied_writes(timestamptz, integer) TO mes_operator",
     // The tutorial's `id` is a serial: inserting draws from its sequence.
     "DO $sequence$
@@ -98,7 +109,8 @@ fn roles_error(err: sqlx::Error) -> RegistryError {
 
 /// What the current user may do, by PostgreSQL's own privilege checks.
 pub async fn privileges(db: impl PgExecutor<'_>) -> Result<Privileges, RegistryError> {
-    let row: (String, bool, Vec<String>, bool, bool, bool, bool, bool, bool) = sqlx::query_as(
+    #[allow(clippy::type_complexity)]
+    let row: (String, bool, Vec<String>, bool, bool, bool, bool, bool, bool, bool, bool) = sqlx::query_as(
         "SELECT current_user::text,
                 coalesce((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user), false),
                 ARRAY(SELECT rolname::text FROM pg_catalog.pg_roles
@@ -113,7 +125,14 @@ pub async fn privileges(db: impl PgExecutor<'_>) -> Result<Privileges, RegistryE
                     AND has_table_privilege('public.applied_writes', 'INSERT'),
                 has_column_privilege('public.machines', 'operational_status', 'UPDATE')
                     AND has_table_privilege('public.applied_writes', 'INSERT'),
-                has_table_privilege('public.machine_history', 'SELECT')",
+                has_table_privilege('public.machine_history', 'SELECT'),
+                has_table_privilege('public.maintenance_plans', 'INSERT, UPDATE')
+                    AND has_table_privilege('public.maintenance_type_intervals', 'INSERT, UPDATE')
+                    AND has_table_privilege('public.applied_writes', 'INSERT'),
+                has_table_privilege('public.maintenance_log', 'INSERT')
+                    AND has_column_privilege('public.machines', 'last_maintenance', 'UPDATE')
+                    AND has_column_privilege('public.maintenance_plans', 'planned_for', 'UPDATE')
+                    AND has_table_privilege('public.applied_writes', 'INSERT')",
     )
     .bind(GROUP_ROLES.map(str::to_owned).to_vec())
     .fetch_one(db)
@@ -129,6 +148,8 @@ pub async fn privileges(db: impl PgExecutor<'_>) -> Result<Privileges, RegistryE
         can_delete,
         can_set_status,
         history,
+        can_plan_maintenance,
+        can_record_maintenance,
     ) = row;
     Ok(Privileges {
         user,
@@ -140,5 +161,7 @@ pub async fn privileges(db: impl PgExecutor<'_>) -> Result<Privileges, RegistryE
         can_delete,
         can_set_status,
         can_read_history: history,
+        can_plan_maintenance,
+        can_record_maintenance,
     })
 }

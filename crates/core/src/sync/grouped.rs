@@ -42,12 +42,15 @@ pub(super) enum Phase {
     Delete,
 }
 
-fn phase(write: &QueuedWrite) -> Phase {
+/// The phase of a write that is grouped; `None` for the maintenance plan's writes, which are
+/// rare and always sent alone, in their place.
+fn phase(write: &QueuedWrite) -> Option<Phase> {
     match write {
-        QueuedWrite::Create(_) => Phase::Create,
-        QueuedWrite::Update(_) => Phase::Update,
-        QueuedWrite::SetStatus(_) => Phase::Status,
-        QueuedWrite::Delete(_) => Phase::Delete,
+        QueuedWrite::Create(_) => Some(Phase::Create),
+        QueuedWrite::Update(_) => Some(Phase::Update),
+        QueuedWrite::SetStatus(_) => Some(Phase::Status),
+        QueuedWrite::Delete(_) => Some(Phase::Delete),
+        QueuedWrite::PlanMaintenance(_) | QueuedWrite::RecordMaintenance(_) => None,
     }
 }
 
@@ -68,7 +71,11 @@ pub(super) fn plan(entries: &[OutboxEntry]) -> Vec<Step<'_>> {
     let mut steps = Vec::new();
     let mut segment = Segment::default();
     for entry in entries {
-        let phase = phase(&entry.write);
+        let Some(phase) = phase(&entry.write) else {
+            segment.close(&mut steps);
+            steps.push(Step::One(entry));
+            continue;
+        };
         let uid = entry.write.machine_uid();
         if segment
             .last_phase

@@ -686,7 +686,18 @@ fn fold(unsent: &[(i64, QueuedWrite)], new: &QueuedWrite) -> Fold {
         .iter()
         .rev()
         .find(|(_, w)| matches!(w, QueuedWrite::Create(_) | QueuedWrite::Update(_)));
+    // An edit folded into an earlier write would move before a maintenance recorded since, and
+    // both set the last maintenance: it is queued after it instead.
+    let record_since = last_full.is_some_and(|(full, _)| {
+        unsent
+            .iter()
+            .any(|(seq, w)| seq > full && matches!(w, QueuedWrite::RecordMaintenance(_)))
+    });
     match (new, last_full) {
+        (QueuedWrite::Update(_), Some(_)) if record_since => Fold::Append {
+            drop_seqs: Vec::new(),
+            write: new.clone(),
+        },
         (QueuedWrite::Update(update), Some((seq, QueuedWrite::Create(create)))) => {
             let mut merged = create.clone();
             merged.machine = update.machine.clone();
@@ -746,8 +757,13 @@ fn fold(unsent: &[(i64, QueuedWrite)], new: &QueuedWrite) -> Fold {
             if let Some(version) = base {
                 delete.expected_version = version;
             }
+            // Maintenance recorded before the delete stays: its log outlives the machine.
             Fold::Append {
-                drop_seqs: unsent.iter().map(|(seq, _)| *seq).collect(),
+                drop_seqs: unsent
+                    .iter()
+                    .filter(|(_, w)| !matches!(w, QueuedWrite::RecordMaintenance(_)))
+                    .map(|(seq, _)| *seq)
+                    .collect(),
                 write: QueuedWrite::Delete(delete),
             }
         }

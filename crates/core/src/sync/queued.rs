@@ -1,7 +1,10 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domain::{CreateMachine, DeleteMachine, SetMachineStatus, UpdateMachine};
+use crate::domain::{
+    CreateMachine, DeleteMachine, PlanMaintenance, RecordMaintenance, SetMachineStatus,
+    UpdateMachine,
+};
 
 /// A write waiting in the outbox: exactly what the online command would have sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -11,6 +14,8 @@ pub enum QueuedWrite {
     Update(UpdateMachine),
     SetStatus(SetMachineStatus),
     Delete(DeleteMachine),
+    PlanMaintenance(PlanMaintenance),
+    RecordMaintenance(RecordMaintenance),
 }
 
 impl QueuedWrite {
@@ -20,6 +25,8 @@ impl QueuedWrite {
             Self::Update(w) => w.write_id,
             Self::SetStatus(w) => w.write_id,
             Self::Delete(w) => w.write_id,
+            Self::PlanMaintenance(w) => w.write_id,
+            Self::RecordMaintenance(w) => w.write_id,
         }
     }
 
@@ -29,6 +36,8 @@ impl QueuedWrite {
             Self::Update(w) => w.uid,
             Self::SetStatus(w) => w.uid,
             Self::Delete(w) => w.uid,
+            Self::PlanMaintenance(w) => w.uid,
+            Self::RecordMaintenance(w) => w.uid,
         }
     }
 
@@ -38,6 +47,8 @@ impl QueuedWrite {
             Self::Update(_) => "update",
             Self::SetStatus(_) => "set_status",
             Self::Delete(_) => "delete",
+            Self::PlanMaintenance(_) => "plan_maintenance",
+            Self::RecordMaintenance(_) => "record_maintenance",
         }
     }
 }

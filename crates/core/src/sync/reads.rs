@@ -157,7 +157,7 @@ impl SyncedRegistry {
 
     /// The server's answer, unless the database is known to be away; finding it away is
     /// noted (the worker then watches for its return).
-    async fn ask_server<T>(
+    pub(super) async fn ask_server<T>(
         &self,
         call: impl std::future::Future<Output = Result<T, RegistryError>>,
     ) -> Result<T, RegistryError> {

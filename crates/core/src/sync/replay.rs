@@ -289,6 +289,18 @@ async fn apply(
                 other => other.map(drop),
             }
         }
+        QueuedWrite::PlanMaintenance(w) => {
+            let plan = w.validate().map_err(invalid)?;
+            repo::plan_maintenance(db, w.write_id, w.uid, &plan, client)
+                .await
+                .map(drop)
+        }
+        QueuedWrite::RecordMaintenance(w) => {
+            let record = w.validate(Utc::now()).map_err(invalid)?;
+            repo::record_maintenance(db, w.write_id, w.uid, &record, client)
+                .await
+                .map(drop)
+        }
     };
     result.map_err(|error| match error {
         RegistryError::Unavailable(_)

@@ -9,7 +9,8 @@ use tokio::sync::Notify;
 use super::hooks::{self, Passage};
 use super::{replay, Enqueued, FleetCopy, Outbox, OutboxEntry, QueuedWrite};
 use crate::domain::{
-    CreateMachine, DeleteMachine, Machine, OperationalStatus, SetMachineStatus, UpdateMachine,
+    CreateMachine, DeleteMachine, Machine, OperationalStatus, PlanMaintenance, RecordMaintenance,
+    SetMachineStatus, UpdateMachine,
 };
 use crate::error::RegistryError;
 use crate::Registry;
@@ -157,6 +158,20 @@ impl SyncedRegistry {
         self.write(QueuedWrite::Delete(write)).await
     }
 
+    pub async fn plan_maintenance(
+        &self,
+        write: PlanMaintenance,
+    ) -> Result<WriteOutcome, RegistryError> {
+        self.write(QueuedWrite::PlanMaintenance(write)).await
+    }
+
+    pub async fn record_maintenance(
+        &self,
+        write: RecordMaintenance,
+    ) -> Result<WriteOutcome, RegistryError> {
+        self.write(QueuedWrite::RecordMaintenance(write)).await
+    }
+
     pub async fn outbox_entries(&self) -> Result<Vec<OutboxEntry>, RegistryError> {
         let mut entries = self.outbox.needs_attention().await?;
         entries.extend(self.outbox.pending(1000).await?);
@@ -233,6 +248,8 @@ impl SyncedRegistry {
             QueuedWrite::Update(w) => self.registry.update_machine(w).await,
             QueuedWrite::SetStatus(w) => self.registry.set_machine_status(w).await,
             QueuedWrite::Delete(w) => self.registry.delete_machine(w).await,
+            QueuedWrite::PlanMaintenance(w) => self.registry.plan_maintenance(w).await,
+            QueuedWrite::RecordMaintenance(w) => self.registry.record_maintenance(w).await,
         };
         if applied.is_ok()
             && self.outbox.hooks.at(hooks::ONLINE_COMMITTED).await == Passage::LoseAnswer
@@ -465,6 +482,8 @@ fn validate(write: &QueuedWrite) -> Result<(), RegistryError> {
             .map(drop)
             .map_err(|m| vec![crate::FieldError::new("status", m)]),
         QueuedWrite::Delete(_) => Ok(()),
+        QueuedWrite::PlanMaintenance(w) => w.validate().map(drop),
+        QueuedWrite::RecordMaintenance(w) => w.validate(Utc::now()).map(drop),
     }
     .map_err(RegistryError::Validation)
 }

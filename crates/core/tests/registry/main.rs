@@ -12,6 +12,7 @@ mod foreign_data;
 mod history;
 mod idempotency;
 mod list;
+mod maintenance;
 mod offline_copy;
 mod own_writes;
 #[path = "../shared/proxy.rs"]

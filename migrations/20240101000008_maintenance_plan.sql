@@ -15,9 +15,11 @@ CREATE TABLE maintenance_type_intervals (
 );
 
 -- A machine's own plan: its interval (NULL: its type's) and the day maintenance is planned for.
--- Gone with the machine; the log below stays.
+-- No foreign key to machines: other tools may TRUNCATE that table, which a reference would
+-- refuse. The plan is read joined to the machines, so a deleted machine's plan is never shown
+-- (uids are never reused).
 CREATE TABLE maintenance_plans (
-    machine_uid uuid PRIMARY KEY REFERENCES machines (uid) ON DELETE CASCADE,
+    machine_uid uuid PRIMARY KEY,
     interval_days integer
         CONSTRAINT maintenance_plans_interval_valid CHECK (interval_days BETWEEN 1 AND 3650),
     planned_for date

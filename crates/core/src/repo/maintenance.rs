@@ -176,7 +176,7 @@ pub async fn plan_maintenance(
         // the machine is answered as it is; one that is gone is not found.
         Ok(_) => super::get_machine(&mut *db, uid).await,
         Err(err) if delivered_twice(&err) => super::get_machine(&mut *db, uid).await,
-        Err(err) => Err(plan_error(err, uid)),
+        Err(err) => Err(plan_error(err)),
     }
 }
 
@@ -241,7 +241,7 @@ pub async fn record_maintenance(
         Ok(found) if found > 0 => super::get_machine(&mut *db, uid).await,
         Ok(_) => Err(RegistryError::NotFound { uid }),
         Err(err) if delivered_twice(&err) => super::get_machine(&mut *db, uid).await,
-        Err(err) => Err(plan_error(err, uid)),
+        Err(err) => Err(plan_error(err)),
     }
 }
 
@@ -273,41 +273,17 @@ fn delivered_twice(err: &sqlx::Error) -> bool {
             .is_some_and(|db| db.constraint() == Some("maintenance_log_write_id_key"))
 }
 
-fn plan_error(err: sqlx::Error, uid: Uuid) -> RegistryError {
-    let (code, constraint) = match err.as_database_error() {
-        Some(db) => (
-            db.code().map(|c| c.into_owned()),
-            db.constraint().map(str::to_owned),
-        ),
-        None => (None, None),
+/// The plan's CHECK constraints, mapped to the field they guard.
+fn plan_error(err: sqlx::Error) -> RegistryError {
+    let field = match err.as_database_error().and_then(|db| db.constraint()) {
+        Some("maintenance_plans_interval_valid") => "interval_days",
+        Some("maintenance_plans_planned_sane") => "planned_for",
+        Some("maintenance_log_done_sane" | "machines_last_maintenance_sane") => "done_at",
+        Some("maintenance_log_note_valid") => "note",
+        _ => return from_sqlx(err),
     };
-    match (code.as_deref(), constraint.as_deref()) {
-        // The machine was deleted between the check and the insert.
-        (Some("23503"), _) => RegistryError::NotFound { uid },
-        (_, Some("maintenance_plans_interval_valid")) => {
-            RegistryError::Validation(vec![FieldError::new(
-                "interval_days",
-                "The database refused this interval",
-            )])
-        }
-        (_, Some("maintenance_plans_planned_sane")) => {
-            RegistryError::Validation(vec![FieldError::new(
-                "planned_for",
-                "The database refused this day",
-            )])
-        }
-        (_, Some("maintenance_log_done_sane" | "machines_last_maintenance_sane")) => {
-            RegistryError::Validation(vec![FieldError::new(
-                "done_at",
-                "The database refused this time",
-            )])
-        }
-        (_, Some("maintenance_log_note_valid")) => {
-            RegistryError::Validation(vec![FieldError::new(
-                "note",
-                "The database refused this note",
-            )])
-        }
-        _ => from_sqlx(err),
-    }
+    RegistryError::Validation(vec![FieldError::new(
+        field,
+        "The database refused this value",
+    )])
 }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::support::*;
 
-const COMMANDS: [&str; 13] = [
+const COMMANDS: [&str; 18] = [
     "list",
     "get",
     "counts",
@@ -22,6 +22,11 @@ const COMMANDS: [&str; 13] = [
     "history",
     "reliability",
     "efficiency",
+    "plan",
+    "log",
+    "record-done",
+    "plan-machine",
+    "plan-type",
     "create",
     "edit",
     "status",
@@ -33,11 +38,23 @@ const COMMANDS: [&str; 13] = [
 fn expected(group: &str, command: &str) -> bool {
     let reads = matches!(
         command,
-        "list" | "get" | "counts" | "types" | "fleet" | "history" | "reliability" | "efficiency"
+        "list"
+            | "get"
+            | "counts"
+            | "types"
+            | "fleet"
+            | "history"
+            | "reliability"
+            | "efficiency"
+            | "plan"
+            | "log"
     );
+    let planning = matches!(command, "plan-machine" | "plan-type");
     match group {
-        "mes_viewer" | "mes_planner" => reads,
-        "mes_operator" | "mes_admin" => true,
+        "mes_viewer" => reads,
+        "mes_planner" => reads || planning || command == "record-done",
+        "mes_operator" => !planning,
+        "mes_admin" => true,
         other => panic!("no such group {other}"),
     }
 }
@@ -91,6 +108,33 @@ async fn run(
                 .map(drop)
         }
         "efficiency" => registry.fleet_efficiency(85.0).await.map(drop),
+        "plan" => registry.maintenance_plan().await.map(drop),
+        "log" => registry.maintenance_log(machine.uid).await.map(drop),
+        "record-done" => registry
+            .record_maintenance(&mes_core::domain::RecordMaintenance {
+                write_id: Uuid::new_v4(),
+                uid: machine.uid,
+                done_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                note: "role test".into(),
+            })
+            .await
+            .map(drop),
+        "plan-machine" => registry
+            .plan_maintenance(&mes_core::domain::PlanMaintenance {
+                write_id: Uuid::new_v4(),
+                uid: machine.uid,
+                interval_days: Some(30),
+                planned_for: Some("2030-01-01".into()),
+            })
+            .await
+            .map(drop),
+        "plan-type" => registry
+            .set_type_interval(&mes_core::domain::SetTypeInterval {
+                machine_type: "Milling Machine".into(),
+                interval_days: Some(45),
+            })
+            .await
+            .map(drop),
         "create" => registry
             .create_machine(&create_write(input(&format!(
                 "NEW-{}",
@@ -155,9 +199,20 @@ async fn each_role_may_do_what_its_group_allows_and_the_server_refuses_the_rest(
                 privileges.can_edit,
                 privileges.can_delete,
                 privileges.can_set_status,
-                privileges.can_read_history
+                privileges.can_read_history,
+                privileges.can_plan_maintenance,
+                privileges.can_record_maintenance,
             ),
-            (true, writes, writes, writes, writes, true),
+            (
+                true,
+                writes,
+                writes,
+                writes,
+                writes,
+                true,
+                expected(group, "plan-machine"),
+                expected(group, "record-done")
+            ),
             "{group}: {privileges:?}"
         );
         let _ = write!(table, "| {group} |");
@@ -195,6 +250,8 @@ async fn each_role_may_do_what_its_group_allows_and_the_server_refuses_the_rest(
             "DELETE FROM machine_history",
             "TRUNCATE machine_history",
             "DELETE FROM applied_writes",
+            "UPDATE maintenance_log SET note = 'rewritten'",
+            "DELETE FROM maintenance_log",
             "UPDATE applied_writes SET applied_at = now() - interval '1000 days'",
             "CREATE TABLE public.intruder (id int)",
             "DROP TABLE machines",

@@ -65,7 +65,7 @@ pub async fn create(registry: &Registry, name: &str) -> Machine {
         .expect("create machine")
 }
 
-/// Every column of every machine and every recorded write, in a fixed order: compared before and
+/// Every column of every machine, every recorded write and the maintenance plan, in a fixed order: compared before and
 /// after a refused operation to prove that nothing changed.
 pub async fn snapshot(pool: &PgPool) -> String {
     let machines: Vec<String> =
@@ -77,7 +77,23 @@ pub async fn snapshot(pool: &PgPool) -> String {
         .fetch_one(pool)
         .await
         .expect("snapshot writes");
-    format!("{machines:?} writes={writes}")
+    let plan: Vec<String> = sqlx::query_scalar(
+        "SELECT row_to_json(p)::text FROM maintenance_plans p ORDER BY machine_uid",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("snapshot plans");
+    let plan_by_type: Vec<String> = sqlx::query_scalar(
+        "SELECT row_to_json(t)::text FROM maintenance_type_intervals t ORDER BY machine_type",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("snapshot type intervals");
+    let log: i64 = sqlx::query_scalar("SELECT count(*) FROM maintenance_log")
+        .fetch_one(pool)
+        .await
+        .expect("snapshot log");
+    format!("{machines:?} writes={writes} plan={plan:?} {plan_by_type:?} log={log}")
 }
 
 /// A registry that reaches the test's database through a proxy that can cut or freeze the

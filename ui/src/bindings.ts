@@ -34,6 +34,17 @@ export const commands = {
 	fleetEfficiency: (target: number | null) => typedError<FleetEfficiency_Serialize, CommandError_Serialize>(__TAURI_INVOKE("fleet_efficiency", { target })),
 	/**  A machine's status bands and efficiency changes within `range`. */
 	machineTimeline: (uid: string, range: TimeRange) => typedError<MachineTimeline_Serialize, CommandError_Serialize>(__TAURI_INVOKE("machine_timeline", { uid, range })),
+	/**
+	 *  Every machine's next due maintenance, most urgent first; offline, the last plan seen
+	 *  (`cached_at` set). This PC's waiting writes are laid over it either way.
+	 */
+	maintenancePlan: () => typedError<MaintenancePlan_Serialize, CommandError_Serialize>(__TAURI_INVOKE("maintenance_plan")),
+	/**  A machine's maintenance log, newest first. */
+	maintenanceLog: (uid: string) => typedError<MaintenanceRecord[], CommandError_Serialize>(__TAURI_INVOKE("maintenance_log", { uid })),
+	planMaintenance: (write: PlanMaintenance_Deserialize) => typedError<WriteOutcome_Serialize, CommandError_Serialize>(__TAURI_INVOKE("plan_maintenance", { write })),
+	recordMaintenance: (write: RecordMaintenance) => typedError<WriteOutcome_Serialize, CommandError_Serialize>(__TAURI_INVOKE("record_maintenance", { write })),
+	/**  Sets or removes a machine type's default interval (needs the database). */
+	setTypeInterval: (change: SetTypeInterval_Deserialize) => typedError<null, CommandError_Serialize>(__TAURI_INVOKE("set_type_interval", { change })),
 	syncStatus: () => typedError<SyncStatus_Serialize, CommandError_Serialize>(__TAURI_INVOKE("sync_status")),
 	/**  Writes that need attention (oldest first), then pending ones. */
 	outboxEntries: () => typedError<OutboxEntry_Serialize[], CommandError_Serialize>(__TAURI_INVOKE("outbox_entries")),
@@ -283,6 +294,17 @@ export type DeleteMachine = {
 	uid: string,
 	expected_version: number,
 };
+
+/**  Where a machine stands against its plan, most urgent first. */
+export type DueState = 
+/**  The next due time has passed. */
+"overdue" | 
+/**  Due within [`DUE_SOON_DAYS`]. */
+"due_soon" | 
+/**  Due later. */
+"scheduled" | 
+/**  No interval (neither the machine's nor its type's), or no last maintenance to count from. */
+"unscheduled";
 
 /**  An efficiency value as recorded, and when. */
 export type EfficiencyPoint = EfficiencyPoint_Serialize | EfficiencyPoint_Deserialize;
@@ -602,6 +624,43 @@ export type Machine_Serialize = {
 	problems: string[],
 };
 
+/**  The whole plan: every machine, most urgent first, and the types' default intervals. */
+export type MaintenancePlan = MaintenancePlan_Serialize | MaintenancePlan_Deserialize;
+
+/**  The whole plan: every machine, most urgent first, and the types' default intervals. */
+export type MaintenancePlan_Deserialize = {
+	/**  The time the states were assessed at. */
+	as_of: string,
+	due_soon_days: number,
+	machines: PlannedMaintenance_Deserialize[],
+	type_intervals: TypeInterval[],
+	/**  Set when the plan comes from the copy kept for offline use: when it was current. */
+	cached_at?: string | null,
+};
+
+/**  The whole plan: every machine, most urgent first, and the types' default intervals. */
+export type MaintenancePlan_Serialize = {
+	/**  The time the states were assessed at. */
+	as_of: string,
+	due_soon_days: number,
+	machines: PlannedMaintenance_Serialize[],
+	type_intervals: TypeInterval[],
+	/**  Set when the plan comes from the copy kept for offline use: when it was current. */
+	cached_at: string | null,
+};
+
+/**  A maintenance done, as logged. */
+export type MaintenanceRecord = {
+	id: number,
+	machine_uid: string,
+	machine_name: string,
+	done_at: string,
+	note: string,
+	/**  The database user who recorded it (stamped by the server). */
+	done_by: string,
+	recorded_at: string,
+};
+
 /**
  *  A machine's operational status. The spelling is part of the contract with the tutorial's
  *  database and the tools that share it: exactly these four words, capitalised so.
@@ -639,6 +698,79 @@ export type OutboxEntry_Serialize = {
 	conflict: Conflict_Serialize | null,
 };
 
+/**
+ *  Set a machine's own interval and planned day. Carries no version: a plan does not conflict
+ *  with an operator's edit of the machine (they change different things); the last plan wins.
+ */
+export type PlanMaintenance = PlanMaintenance_Serialize | PlanMaintenance_Deserialize;
+
+/**
+ *  Set a machine's own interval and planned day. Carries no version: a plan does not conflict
+ *  with an operator's edit of the machine (they change different things); the last plan wins.
+ */
+export type PlanMaintenance_Deserialize = {
+	write_id: string,
+	uid: string,
+	/**  Days; `null`: the type's interval applies. */
+	interval_days?: number | null,
+	/**  `YYYY-MM-DD`; `null` or empty: nothing planned. */
+	planned_for?: string | null,
+};
+
+/**
+ *  Set a machine's own interval and planned day. Carries no version: a plan does not conflict
+ *  with an operator's edit of the machine (they change different things); the last plan wins.
+ */
+export type PlanMaintenance_Serialize = {
+	write_id: string,
+	uid: string,
+	/**  Days; `null`: the type's interval applies. */
+	interval_days: number | null,
+	/**  `YYYY-MM-DD`; `null` or empty: nothing planned. */
+	planned_for: string | null,
+};
+
+/**  One machine in the plan. */
+export type PlannedMaintenance = PlannedMaintenance_Serialize | PlannedMaintenance_Deserialize;
+
+/**  One machine in the plan. */
+export type PlannedMaintenance_Deserialize = {
+	uid: string,
+	id: number,
+	machine_name: string,
+	machine_type: string,
+	operational_status: OperationalStatus,
+	last_maintenance?: string | null,
+	/**  The machine's own interval in days; `null`: its type's applies. */
+	machine_interval_days?: number | null,
+	/**  Its type's default interval in days, if the type has one. */
+	type_interval_days?: number | null,
+	/**  Last maintenance + the interval in force. */
+	next_due?: string | null,
+	/**  The day maintenance is planned for (plant-local calendar day). */
+	planned_for?: string | null,
+	state: DueState,
+};
+
+/**  One machine in the plan. */
+export type PlannedMaintenance_Serialize = {
+	uid: string,
+	id: number,
+	machine_name: string,
+	machine_type: string,
+	operational_status: OperationalStatus,
+	last_maintenance: string | null,
+	/**  The machine's own interval in days; `null`: its type's applies. */
+	machine_interval_days: number | null,
+	/**  Its type's default interval in days, if the type has one. */
+	type_interval_days: number | null,
+	/**  Last maintenance + the interval in force. */
+	next_due: string | null,
+	/**  The day maintenance is planned for (plant-local calendar day). */
+	planned_for: string | null,
+	state: DueState,
+};
+
 export type Privileges = {
 	/**  The database user the app is signed in as (`current_user`). */
 	user: string,
@@ -652,16 +784,33 @@ export type Privileges = {
 	can_delete: boolean,
 	can_set_status: boolean,
 	can_read_history: boolean,
+	/**  Set maintenance intervals (per machine, per type) and planned days. */
+	can_plan_maintenance: boolean,
+	/**  Record maintenance done (logs it, moves the machine's last maintenance on). */
+	can_record_maintenance: boolean,
 };
 
 /**  A write waiting in the outbox: exactly what the online command would have sent. */
 export type QueuedWrite = QueuedWrite_Serialize | QueuedWrite_Deserialize;
 
 /**  A write waiting in the outbox: exactly what the online command would have sent. */
-export type QueuedWrite_Deserialize = { kind: "create"; write: CreateMachine_Deserialize } | { kind: "update"; write: UpdateMachine_Deserialize } | { kind: "set_status"; write: SetMachineStatus } | { kind: "delete"; write: DeleteMachine };
+export type QueuedWrite_Deserialize = { kind: "create"; write: CreateMachine_Deserialize } | { kind: "update"; write: UpdateMachine_Deserialize } | { kind: "set_status"; write: SetMachineStatus } | { kind: "delete"; write: DeleteMachine } | { kind: "plan_maintenance"; write: PlanMaintenance_Deserialize } | { kind: "record_maintenance"; write: RecordMaintenance };
 
 /**  A write waiting in the outbox: exactly what the online command would have sent. */
-export type QueuedWrite_Serialize = { kind: "create"; write: CreateMachine_Serialize } | { kind: "update"; write: UpdateMachine_Serialize } | { kind: "set_status"; write: SetMachineStatus } | { kind: "delete"; write: DeleteMachine };
+export type QueuedWrite_Serialize = { kind: "create"; write: CreateMachine_Serialize } | { kind: "update"; write: UpdateMachine_Serialize } | { kind: "set_status"; write: SetMachineStatus } | { kind: "delete"; write: DeleteMachine } | { kind: "plan_maintenance"; write: PlanMaintenance_Serialize } | { kind: "record_maintenance"; write: RecordMaintenance };
+
+/**
+ *  Record maintenance done on a machine: logged, and the machine's last maintenance moves on to
+ *  `done_at` unless a later one is already recorded. Carries no version: two records never
+ *  conflict (each is logged; the latest time wins).
+ */
+export type RecordMaintenance = {
+	write_id: string,
+	uid: string,
+	/**  UTC, RFC 3339, ending in `Z`; not in the future. */
+	done_at: string,
+	note: string,
+};
 
 export type ReliabilityReport = ReliabilityReport_Serialize | ReliabilityReport_Deserialize;
 
@@ -737,6 +886,21 @@ export type SetMachineStatus = {
 	write_id: string,
 	uid: string,
 	status: string,
+};
+
+/**  Set (or with `null`, remove) a machine type's default interval. */
+export type SetTypeInterval = SetTypeInterval_Serialize | SetTypeInterval_Deserialize;
+
+/**  Set (or with `null`, remove) a machine type's default interval. */
+export type SetTypeInterval_Deserialize = {
+	machine_type: string,
+	interval_days?: number | null,
+};
+
+/**  Set (or with `null`, remove) a machine type's default interval. */
+export type SetTypeInterval_Serialize = {
+	machine_type: string,
+	interval_days: number | null,
 };
 
 /**
@@ -834,6 +998,14 @@ export type TypeEfficiency_Serialize = {
 	machine_type: string,
 	machines: number,
 	median: number | null,
+};
+
+/**  A machine type's default interval. */
+export type TypeInterval = {
+	machine_type: string,
+	interval_days: number,
+	updated_by: string,
+	updated_at: string,
 };
 
 /**

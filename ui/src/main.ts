@@ -171,8 +171,16 @@ function renderAttention(): void {
       {},
       ...rejected.map((entry) => {
         const write = entry.write;
-        const name = write.kind === "create" || write.kind === "update" ? write.write.machine.machine_name : "a machine";
-        const what = { create: "Create", update: "Edit of", set_status: "Status change of", delete: "Deletion of" }[write.kind];
+        const known = page?.machines.find((m) => m.uid === write.write.uid)?.machine_name;
+        const name = write.kind === "create" || write.kind === "update" ? write.write.machine.machine_name : (known ?? "a machine");
+        const what = {
+          create: "Create",
+          update: "Edit of",
+          set_status: "Status change of",
+          delete: "Deletion of",
+          plan_maintenance: "Maintenance plan of",
+          record_maintenance: "Maintenance record of",
+        }[write.kind];
         const reason = entry.conflict ? describeConflict(entry.conflict) : "";
         const item = el("li", { "data-seq": String(entry.seq) }, `${what} ${name}: ${reason}.`);
         if (write.kind === "create" || write.kind === "update") {
@@ -423,7 +431,11 @@ nextPage.addEventListener("click", () => turnPage(1));
 // The planner's view, in place of the registry (P, or the header button; P or Esc again returns).
 const timelineDialog = el("dialog", { id: "timeline-dialog", "aria-labelledby": "timeline-title" });
 document.body.append(timelineDialog);
-const planner = new PlannerView(byId("planner"), timelineDialog);
+const planner = new PlannerView(byId("planner"), timelineDialog, {
+  report: reportWrite,
+  say: (message) => say(message),
+  fail: (message) => say(message, "error"),
+});
 const plannerToggle = byId<HTMLButtonElement>("planner-toggle");
 function setPlanning(on: boolean): void {
   document.body.classList.toggle("planning", on);
@@ -509,6 +521,8 @@ async function startSession(): Promise<boolean> {
     document.body.classList.toggle("no-delete", !privileges.can_delete);
     document.body.classList.toggle("no-status", !privileges.can_set_status);
     document.body.classList.toggle("no-history", !privileges.can_read_history);
+    document.body.classList.toggle("no-plan", !privileges.can_plan_maintenance);
+    document.body.classList.toggle("no-record", !privileges.can_record_maintenance);
     byId<HTMLButtonElement>("new-machine").disabled = !privileges.can_create;
   }
   return true;

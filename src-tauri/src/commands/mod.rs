@@ -2,6 +2,7 @@
 
 pub mod database;
 pub mod machines;
+pub mod maintenance;
 pub mod planner;
 pub mod session;
 pub mod sync;

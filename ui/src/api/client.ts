@@ -17,6 +17,8 @@ import {
   type ReliabilityReport,
   type TimeRange,
   type MachineTimeline,
+  type MaintenancePlan,
+  type MaintenanceRecord,
   type HistoryEntry,
   type ListQuery_Deserialize,
   type Machine,
@@ -72,6 +74,14 @@ export const api = {
   fleetEfficiency: (target: number): Promise<Outcome<FleetEfficiency>> => call(commands.fleetEfficiency(target)),
   machineTimeline: (uid: string, range: TimeRange): Promise<Outcome<MachineTimeline>> =>
     call(commands.machineTimeline(uid, range)),
+  maintenancePlan: (): Promise<Outcome<MaintenancePlan>> => call(commands.maintenancePlan()),
+  maintenanceLog: (uid: string): Promise<Outcome<MaintenanceRecord[]>> => call(commands.maintenanceLog(uid)),
+  planMaintenance: (uid: string, intervalDays: number | null, plannedFor: string | null): Promise<Outcome<WriteOutcome>> =>
+    call(commands.planMaintenance({ write_id: newId(), uid, interval_days: intervalDays, planned_for: plannedFor })),
+  recordMaintenance: (uid: string, doneAt: string, note: string): Promise<Outcome<WriteOutcome>> =>
+    call(commands.recordMaintenance({ write_id: newId(), uid, done_at: doneAt, note })),
+  setTypeInterval: (machineType: string, intervalDays: number | null): Promise<Outcome<null>> =>
+    call(commands.setTypeInterval({ machine_type: machineType, interval_days: intervalDays })),
   outboxEntries: (): Promise<Outcome<OutboxEntry[]>> => call(commands.outboxEntries()),
   discardWrite: (seq: number): Promise<Outcome<boolean>> => call(commands.discardWrite(seq)),
   retryWrite: (seq: number, write: QueuedWrite): Promise<Outcome<boolean>> => call(commands.retryWrite(seq, write)),

@@ -52,6 +52,13 @@ describe("overlay of queued writes", () => {
     const deletion = entry(2, { kind: "delete", write: { write_id: "w2", uid: "u-1", expected_version: 3 } });
     expect(overlay([machine], [deletion], true).marks.get("u-1")).toBe("deleting");
   });
+  it("moves the last maintenance on for recorded maintenance, never back", () => {
+    const later = entry(1, { kind: "record_maintenance", write: { write_id: "w", uid: "u-1", done_at: "2099-01-01T00:00:00Z", note: "" } });
+    const earlier = entry(2, { kind: "record_maintenance", write: { write_id: "w2", uid: "u-1", done_at: "1999-01-01T00:00:00Z", note: "" } });
+    const result = overlay([machine], [later, earlier], true);
+    expect(result.rows[0]?.last_maintenance).toBe("2099-01-01T00:00:00Z");
+    expect(result.marks.get("u-1")).toBe("pending");
+  });
   it("does not show a rejected write as applied, and marks it", () => {
     const update = entry(1, { kind: "update", write: { write_id: "w", uid: "u-1", expected_version: 2, machine: input } }, {
       reason: "changed_since",

@@ -88,6 +88,12 @@ export function overlay(
       if (write.kind === "set_status" && isStatus(write.write.status)) {
         rows[index] = { ...row, operational_status: write.write.status as OperationalStatus };
       }
+      // Recorded maintenance moves the last maintenance on, never back (as the server does).
+      if (write.kind === "record_maintenance") {
+        const done = Date.parse(write.write.done_at);
+        const last = row.last_maintenance ? Date.parse(row.last_maintenance) : Number.NaN;
+        if (Number.isFinite(done) && !(last >= done)) rows[index] = { ...row, last_maintenance: write.write.done_at };
+      }
     }
   }
   return { rows: [...created, ...rows], marks };

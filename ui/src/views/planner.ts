@@ -10,6 +10,7 @@ import { formatDuration, formatEfficiency, formatLocalDateTime } from "../domain
 import { customRange, lastDays, type Range } from "../domain/ranges";
 import { statusClass } from "./status-badge";
 import { el } from "./dom";
+import { MaintenanceSection, type MaintenanceActions } from "./maintenance";
 
 const RANGES: [string, number][] = [
   ["7 days", 7],
@@ -112,6 +113,7 @@ export function showTimeline(dialog: HTMLDialogElement, name: string, timeline: 
     bar.append(segment);
   }
   const close = el("button", { type: "button", class: "ghost", "data-role": "close" }, "Close");
+  dialog.setAttribute("aria-labelledby", "timeline-title");
   dialog.replaceChildren(
     el("h2", { id: "timeline-title" }, `${name}: status and efficiency`),
     el("p", { class: "hint" }, `${formatLocalDateTime(timeline.range.from)} – ${formatLocalDateTime(timeline.range.to)}`),
@@ -179,11 +181,18 @@ export class PlannerView {
   /** Whole days chosen by the planner; `null`: the last `days` days. */
   private custom: Range | null = null;
   private target = storedTarget();
+  private readonly maintenance: MaintenanceSection;
+  private body: HTMLElement | null = null;
 
   constructor(
     private readonly root: HTMLElement,
     private readonly dialog: HTMLDialogElement,
-  ) {}
+    actions: MaintenanceActions,
+  ) {
+    this.maintenance = new MaintenanceSection(dialog, actions, () => {
+      if (this.body) void this.load(this.body);
+    });
+  }
 
   private range(): TimeRange {
     return this.custom ?? lastDays(this.days, new Date());
@@ -217,6 +226,7 @@ export class PlannerView {
     const target = el("input", { id: "planner-target", type: "number", min: "0", max: "100", step: "0.1", "aria-label": "Efficiency target (%)" });
     target.value = String(this.target);
     const body = el("div", { id: "planner-body", "aria-live": "polite" }, el("p", { class: "hint" }, "Loading…"));
+    this.body = body;
     range.addEventListener("change", () => {
       if (range.value === "custom") {
         customControls.hidden = false;
@@ -268,8 +278,9 @@ export class PlannerView {
   }
 
   private async load(body: HTMLElement): Promise<void> {
-    const [fleet, reliability] = await Promise.all([api.fleetEfficiency(this.target), api.reliability(this.range())]);
+    const [plan, fleet, reliability] = await Promise.all([api.maintenancePlan(), api.fleetEfficiency(this.target), api.reliability(this.range())]);
     const parts: HTMLElement[] = [];
+    parts.push(plan.ok ? this.maintenance.render(plan.value, null) : this.maintenance.render(null, describeError(plan.error)));
     parts.push(fleet.ok ? renderEfficiency(fleet.value) : el("p", { class: "form-message" }, `Fleet efficiency unavailable. ${describeError(fleet.error)}`));
     parts.push(reliability.ok ? renderReliability(reliability.value, (uid, name) => void this.timeline(uid, name)) : el("p", { class: "form-message" }, `Reliability unavailable. ${describeError(reliability.error)}`));
     body.replaceChildren(...parts);

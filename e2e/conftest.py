@@ -22,6 +22,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 ARTIFACTS = Path(__file__).parent / "artifacts"
 DATABASE_URL = os.environ["MES_E2E_DATABASE_URL"]
 APP = os.path.realpath(os.environ["MES_E2E_APP"])
+# tauri-plugin-single-instance's bus name: the identifier in tauri.conf.json + ".SingleInstance".
+SINGLE_INSTANCE_NAME = "com.mes.machine-manager.SingleInstance"
 
 
 def psql(sql: str) -> str:
@@ -164,6 +166,27 @@ class App:
                 break
             time.sleep(0.05)
         self.quit_session()
+        self._wait_for_single_instance_release()
+
+    def _wait_for_single_instance_release(self):
+        """With a session bus, the app holds a D-Bus name that makes a second start hand over to
+        it and exit. The bus frees the name of a killed app a moment after its death: a start in
+        that moment would find the name taken and never open a window. Wait until it is free."""
+        address = self.env.get("DBUS_SESSION_BUS_ADDRESS")
+        if not address:
+            return
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            owned = subprocess.run(
+                ["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus",
+                 "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner",
+                 f"string:{SINGLE_INSTANCE_NAME}"],
+                env=self.env, capture_output=True, text=True,
+            )
+            if owned.returncode != 0 or "boolean false" in owned.stdout:
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"the killed app's {SINGLE_INSTANCE_NAME} is still owned after 10 s")
 
     def quit_session(self):
         if self.driver is not None:
@@ -190,7 +213,9 @@ class App:
 
 
 def reset_database():
-    psql("TRUNCATE machines, applied_writes RESTART IDENTITY")
+    psql("TRUNCATE machines, applied_writes, maintenance_plans, maintenance_type_intervals RESTART IDENTITY")
+    # The log is append-only (its trigger refuses even the owner); a replica session skips it.
+    psql("SET session_replication_role = replica; DELETE FROM maintenance_log")
     subprocess.run(
         [os.environ["MES_E2E_ADMIN"], "seed"],
         check=True, capture_output=True, env=dict(os.environ, MES_DATABASE_URL=DATABASE_URL),

@@ -156,8 +156,9 @@ export class MaintenanceSection {
   }
 
   private dialogFrame(title: string, body: HTMLElement[], submit: string, onSubmit: () => Promise<boolean>): void {
-    const form = el("form", { method: "dialog", class: "maintenance-form" });
-    const message = el("p", { class: "form-message", role: "alert" });
+    // The app's own checks say why at the field; the browser's would only block the submit.
+    const form = el("form", { method: "dialog", class: "maintenance-form", novalidate: "" });
+    const message = el("p", { class: "form-message", role: "alert", hidden: "" });
     const save = el("button", { type: "submit", "data-role": "save" }, submit);
     const cancel = el("button", { type: "button", class: "ghost", "data-role": "cancel" }, "Cancel");
     form.append(el("h2", { id: "maintenance-dialog-title" }, title), ...body, message, el("div", { class: "dialog-actions" }, cancel, save));
@@ -255,8 +256,11 @@ export class MaintenanceSection {
   }
 
   private showDialogError(text: string): void {
-    const message = this.dialog.querySelector(".form-message");
-    if (message) message.textContent = text;
+    const message = this.dialog.querySelector<HTMLElement>(".form-message");
+    if (message) {
+      message.textContent = text;
+      message.hidden = false;
+    }
   }
 
   private async openLog(m: PlannedMaintenance): Promise<void> {

@@ -85,3 +85,66 @@ CREATE TRIGGER maintenance_log_no_truncate BEFORE TRUNCATE ON maintenance_log
 ALTER TABLE applied_writes DROP CONSTRAINT IF EXISTS applied_writes_kind_check;
 ALTER TABLE applied_writes ADD CONSTRAINT applied_writes_kind_check CHECK (
     kind IN ('create', 'update', 'set_status', 'delete', 'plan_maintenance', 'record_maintenance'));
+
+-- Recording maintenance done, the only way an app role writes the log: it runs with the owner's
+-- rights, so no role needs INSERT on the log, UPDATE of machines.last_maintenance or UPDATE of
+-- the planned day (which would let it write any of them at will). It logs the record (stamped
+-- with session_user, who the caller really is), moves the machine's last maintenance on to it
+-- unless a later sane one is recorded, clears a planned day the record fulfils (only when it did
+-- move the last maintenance on: up to the new next due day, or a week after it without an
+-- interval), and records the write id with the versions, all in one statement.
+-- Answers 'recorded', 'already' (this write id was recorded before) or 'missing' (no machine).
+CREATE FUNCTION public.mes_record_maintenance(
+    p_write_id uuid, p_uid uuid, p_done_at timestamptz, p_note text, p_client uuid
+) RETURNS text
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $record$
+DECLARE
+    machine_found boolean;
+BEGIN
+    IF p_done_at > now() + interval '5 minutes' THEN
+        RAISE EXCEPTION 'maintenance cannot be recorded before it is done'
+            USING ERRCODE = '23514', CONSTRAINT = 'maintenance_log_done_sane';
+    END IF;
+    IF EXISTS (SELECT 1 FROM public.applied_writes WHERE write_id = p_write_id)
+       OR EXISTS (SELECT 1 FROM public.maintenance_log WHERE write_id = p_write_id) THEN
+        RETURN 'already';
+    END IF;
+    WITH target AS (
+        SELECT uid, id, machine_name, machine_type, version, last_maintenance
+        FROM public.machines WHERE uid = p_uid FOR UPDATE
+    ), logged AS (
+        INSERT INTO public.maintenance_log (write_id, machine_uid, machine_id, machine_name, done_at, note)
+        SELECT p_write_id, t.uid, t.id, t.machine_name, p_done_at, p_note FROM target t
+        RETURNING machine_uid
+    ), changed AS (
+        UPDATE public.machines m SET last_maintenance = p_done_at
+        FROM target t, logged l
+        WHERE m.uid = t.uid AND coalesce(
+            t.last_maintenance < p_done_at
+            OR NOT (t.last_maintenance >= '1900-01-01 00:00:00+00'
+                    AND t.last_maintenance < '2200-01-01 00:00:00+00'),
+            true)
+        RETURNING m.uid, m.version, t.version AS version_before
+    ), fulfilled AS (
+        UPDATE public.maintenance_plans p SET planned_for = NULL
+        FROM target t, changed c
+        WHERE p.machine_uid = t.uid AND p.planned_for IS NOT NULL
+          AND p.planned_for <= (p_done_at + make_interval(days => coalesce(
+                  p.interval_days,
+                  (SELECT i.interval_days FROM public.maintenance_type_intervals i
+                   WHERE i.machine_type = t.machine_type),
+                  7)))::date
+    ), recorded AS (
+        INSERT INTO public.applied_writes (write_id, machine_uid, kind, client_id, version_before, version_after)
+        SELECT p_write_id, l.machine_uid, 'record_maintenance', p_client,
+               (SELECT version_before FROM changed), (SELECT version FROM changed)
+        FROM logged l
+    )
+    SELECT EXISTS (SELECT 1 FROM target) INTO machine_found;
+    RETURN CASE WHEN machine_found THEN 'recorded' ELSE 'missing' END;
+END
+$record$;
+REVOKE EXECUTE ON FUNCTION public.mes_record_maintenance(uuid, uuid, timestamptz, text, uuid) FROM PUBLIC;

@@ -699,33 +699,43 @@ export type OutboxEntry_Serialize = {
 };
 
 /**
- *  Set a machine's own interval and planned day. Carries no version: a plan does not conflict
- *  with an operator's edit of the machine (they change different things); the last plan wins.
+ *  Set a machine's own interval, its planned day, or both: only what the planner changed is
+ *  sent (`sets_…`), so a plan made from an older view never undoes another planner's change of
+ *  the other field. Carries no version: a plan does not conflict with an operator's edit of the
+ *  machine (they change different things); for each field the last plan wins.
  */
 export type PlanMaintenance = PlanMaintenance_Serialize | PlanMaintenance_Deserialize;
 
 /**
- *  Set a machine's own interval and planned day. Carries no version: a plan does not conflict
- *  with an operator's edit of the machine (they change different things); the last plan wins.
+ *  Set a machine's own interval, its planned day, or both: only what the planner changed is
+ *  sent (`sets_…`), so a plan made from an older view never undoes another planner's change of
+ *  the other field. Carries no version: a plan does not conflict with an operator's edit of the
+ *  machine (they change different things); for each field the last plan wins.
  */
 export type PlanMaintenance_Deserialize = {
 	write_id: string,
 	uid: string,
+	sets_interval: boolean,
 	/**  Days; `null`: the type's interval applies. */
 	interval_days?: number | null,
+	sets_planned_for: boolean,
 	/**  `YYYY-MM-DD`; `null` or empty: nothing planned. */
 	planned_for?: string | null,
 };
 
 /**
- *  Set a machine's own interval and planned day. Carries no version: a plan does not conflict
- *  with an operator's edit of the machine (they change different things); the last plan wins.
+ *  Set a machine's own interval, its planned day, or both: only what the planner changed is
+ *  sent (`sets_…`), so a plan made from an older view never undoes another planner's change of
+ *  the other field. Carries no version: a plan does not conflict with an operator's edit of the
+ *  machine (they change different things); for each field the last plan wins.
  */
 export type PlanMaintenance_Serialize = {
 	write_id: string,
 	uid: string,
+	sets_interval: boolean,
 	/**  Days; `null`: the type's interval applies. */
 	interval_days: number | null,
+	sets_planned_for: boolean,
 	/**  `YYYY-MM-DD`; `null` or empty: nothing planned. */
 	planned_for: string | null,
 };

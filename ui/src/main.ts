@@ -3,6 +3,7 @@
 
 import type {
   Machine,
+  MachineInput,
   MachinePage,
   OperationalStatus,
   OutboxEntry,
@@ -201,7 +202,12 @@ function retryEntry(entry: OutboxEntry): void {
   const write = entry.write;
   if (write.kind !== "create" && write.kind !== "update") return;
   const current = entry.conflict?.reason === "changed_since" ? entry.conflict.current : undefined;
-  const mine = write.write.machine;
+  // A maintenance recorded since (by anyone) moved the last maintenance on: the retry keeps the
+  // later of the two, so correcting an edit never undoes a record.
+  const queued = write.write.machine;
+  const theirs = current?.last_maintenance ?? null;
+  const mine: MachineInput =
+    theirs !== null && Date.parse(theirs) > Date.parse(queued.last_maintenance) ? { ...queued, last_maintenance: theirs } : queued;
   const base: Machine = {
     id: current?.id ?? 0,
     uid: write.write.uid,
@@ -220,7 +226,11 @@ function retryEntry(entry: OutboxEntry): void {
     knownTypes,
     title: `Retry: ${mine.machine_name}`,
     notice: `Not applied: ${entry.conflict ? describeConflict(entry.conflict) : ""}. ${
-      current ? `Their values: ${current.machine_name}, ${current.operational_status}, ${current.efficiency ?? "—"} %. Saving applies yours on top of theirs.` : "Correct it and save to retry."
+      current
+        ? `Their values: ${current.machine_name}, ${current.operational_status}, ${current.efficiency ?? "—"} %, last maintenance ${
+            current.last_maintenance ? formatLocalDateTime(current.last_maintenance) : "—"
+          } (the later last maintenance is kept). Saving applies yours on top of theirs.`
+        : "Correct it and save to retry."
     }`,
     save: async (input) => {
       const retried: QueuedWrite =

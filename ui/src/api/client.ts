@@ -76,8 +76,18 @@ export const api = {
     call(commands.machineTimeline(uid, range)),
   maintenancePlan: (): Promise<Outcome<MaintenancePlan>> => call(commands.maintenancePlan()),
   maintenanceLog: (uid: string): Promise<Outcome<MaintenanceRecord[]>> => call(commands.maintenanceLog(uid)),
-  planMaintenance: (uid: string, intervalDays: number | null, plannedFor: string | null): Promise<Outcome<WriteOutcome>> =>
-    call(commands.planMaintenance({ write_id: newId(), uid, interval_days: intervalDays, planned_for: plannedFor })),
+  /** Sends only what changed: `undefined` leaves that field as it is on the server. */
+  planMaintenance: (uid: string, intervalDays: number | null | undefined, plannedFor: string | null | undefined): Promise<Outcome<WriteOutcome>> =>
+    call(
+      commands.planMaintenance({
+        write_id: newId(),
+        uid,
+        sets_interval: intervalDays !== undefined,
+        interval_days: intervalDays ?? null,
+        sets_planned_for: plannedFor !== undefined,
+        planned_for: plannedFor ?? null,
+      }),
+    ),
   recordMaintenance: (uid: string, doneAt: string, note: string): Promise<Outcome<WriteOutcome>> =>
     call(commands.recordMaintenance({ write_id: newId(), uid, done_at: doneAt, note })),
   setTypeInterval: (machineType: string, intervalDays: number | null): Promise<Outcome<null>> =>

@@ -243,7 +243,16 @@ export class MaintenanceSection {
           return false;
         }
         intervalError.textContent = "";
-        const answer = await api.planMaintenance(m.uid, days, day.value === "" ? null : day.value);
+        // Only what the planner changed is sent: another planner's change of the other field
+        // since this view was read stays.
+        const planned = day.value === "" ? null : day.value;
+        const newInterval = days === (m.machine_interval_days ?? null) ? undefined : days;
+        const newDay = planned === (m.planned_for ?? null) ? undefined : planned;
+        if (newInterval === undefined && newDay === undefined) {
+          this.actions.say(`Nothing changed in the plan for ${m.machine_name}.`);
+          return true;
+        }
+        const answer = await api.planMaintenance(m.uid, newInterval, newDay);
         if (!answer.ok) {
           this.showDialogError(describeError(answer.error));
           return false;

@@ -132,23 +132,27 @@ pub struct MaintenanceRecord {
     pub recorded_at: DateTime<Utc>,
 }
 
-/// Set a machine's own interval and planned day. Carries no version: a plan does not conflict
-/// with an operator's edit of the machine (they change different things); the last plan wins.
+/// Set a machine's own interval, its planned day, or both: only what the planner changed is
+/// sent (`sets_…`), so a plan made from an older view never undoes another planner's change of
+/// the other field. Carries no version: a plan does not conflict with an operator's edit of the
+/// machine (they change different things); for each field the last plan wins.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct PlanMaintenance {
     pub write_id: Uuid,
     pub uid: Uuid,
+    pub sets_interval: bool,
     /// Days; `null`: the type's interval applies.
     pub interval_days: Option<i32>,
+    pub sets_planned_for: bool,
     /// `YYYY-MM-DD`; `null` or empty: nothing planned.
     pub planned_for: Option<String>,
 }
 
-/// A plan after validation.
+/// A plan after validation: `None` leaves that field as it is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidPlan {
-    pub interval_days: Option<i32>,
-    pub planned_for: Option<NaiveDate>,
+    pub interval_days: Option<Option<i32>>,
+    pub planned_for: Option<Option<NaiveDate>>,
 }
 
 impl PlanMaintenance {
@@ -164,10 +168,16 @@ impl PlanMaintenance {
             "planned_for",
             parse_planned_day(self.planned_for.as_deref()),
         );
+        if !self.sets_interval && !self.sets_planned_for {
+            errors.push(FieldError::new(
+                "interval_days",
+                "Nothing to change: give an interval or a planned day",
+            ));
+        }
         match (interval, planned) {
-            (Some(interval_days), Some(planned_for)) => Ok(ValidPlan {
-                interval_days,
-                planned_for,
+            (Some(interval_days), Some(planned_for)) if errors.is_empty() => Ok(ValidPlan {
+                interval_days: self.sets_interval.then_some(interval_days),
+                planned_for: self.sets_planned_for.then_some(planned_for),
             }),
             _ => Err(errors),
         }
@@ -380,7 +390,9 @@ mod tests {
         let plan = PlanMaintenance {
             write_id: Uuid::nil(),
             uid: Uuid::nil(),
+            sets_interval: true,
             interval_days: Some(0),
+            sets_planned_for: true,
             planned_for: Some("12/01/2026".into()),
         };
         let fields: Vec<String> = plan
@@ -394,15 +406,33 @@ mod tests {
         let ok = PlanMaintenance {
             interval_days: None,
             planned_for: Some(" ".into()),
-            ..plan
+            ..plan.clone()
         };
         assert_eq!(
             ok.validate(),
             Ok(ValidPlan {
-                interval_days: None,
-                planned_for: None
+                interval_days: Some(None),
+                planned_for: Some(None)
             })
         );
+        let only_day = PlanMaintenance {
+            sets_interval: false,
+            planned_for: Some("2026-12-01".into()),
+            ..plan.clone()
+        };
+        assert_eq!(
+            only_day.validate(),
+            Ok(ValidPlan {
+                interval_days: None,
+                planned_for: Some(NaiveDate::from_ymd_opt(2026, 12, 1))
+            })
+        );
+        let nothing = PlanMaintenance {
+            sets_interval: false,
+            sets_planned_for: false,
+            ..plan
+        };
+        assert!(nothing.validate().is_err());
 
         let record = RecordMaintenance {
             write_id: Uuid::nil(),

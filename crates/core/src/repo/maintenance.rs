@@ -104,44 +104,46 @@ pub async fn maintenance_log(
     uid: Uuid,
     limit: i64,
 ) -> Result<Vec<MaintenanceRecord>, RegistryError> {
-    let rows: Vec<(
-        i64,
-        Uuid,
-        String,
-        DateTime<Utc>,
-        String,
-        String,
-        DateTime<Utc>,
-    )> = sqlx::query_as(
+    sqlx::query_as::<_, LogRow>(
         "SELECT id, machine_uid, machine_name, done_at, note, done_by, recorded_at
-             FROM maintenance_log WHERE machine_uid = $1
-             ORDER BY done_at DESC, id DESC LIMIT $2",
+         FROM maintenance_log WHERE machine_uid = $1
+         ORDER BY done_at DESC, id DESC LIMIT $2",
     )
     .bind(uid)
     .bind(limit)
     .fetch_all(db)
     .await
-    .map_err(from_sqlx)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, machine_uid, machine_name, done_at, note, done_by, recorded_at)| {
-                MaintenanceRecord {
-                    id,
-                    machine_uid,
-                    machine_name,
-                    done_at,
-                    note,
-                    done_by,
-                    recorded_at,
-                }
-            },
-        )
-        .collect())
+    .map_err(from_sqlx)
+    .map(|rows| rows.into_iter().map(MaintenanceRecord::from).collect())
 }
 
-/// Sets a machine's own interval and planned day (the last plan wins), and answers with the
-/// machine. A second delivery of the same write changes nothing.
+#[derive(sqlx::FromRow)]
+struct LogRow {
+    id: i64,
+    machine_uid: Uuid,
+    machine_name: String,
+    done_at: DateTime<Utc>,
+    note: String,
+    done_by: String,
+    recorded_at: DateTime<Utc>,
+}
+
+impl From<LogRow> for MaintenanceRecord {
+    fn from(row: LogRow) -> Self {
+        MaintenanceRecord {
+            id: row.id,
+            machine_uid: row.machine_uid,
+            machine_name: row.machine_name,
+            done_at: row.done_at,
+            note: row.note,
+            done_by: row.done_by,
+            recorded_at: row.recorded_at,
+        }
+    }
+}
+
+/// Sets a machine's own interval, planned day or both (for each, the last plan wins), and answers
+/// with the machine. A second delivery of the same write changes nothing.
 pub async fn plan_maintenance(
     db: &mut PgConnection,
     write_id: Uuid,
@@ -156,7 +158,8 @@ pub async fn plan_maintenance(
              WHERE NOT EXISTS (SELECT 1 FROM applied_writes WHERE write_id = $1)
                AND EXISTS (SELECT 1 FROM machines WHERE uid = $2)
              ON CONFLICT (machine_uid) DO UPDATE
-                 SET interval_days = EXCLUDED.interval_days, planned_for = EXCLUDED.planned_for
+                 SET interval_days = CASE WHEN $6 THEN EXCLUDED.interval_days ELSE p.interval_days END,
+                     planned_for = CASE WHEN $7 THEN EXCLUDED.planned_for ELSE p.planned_for END
              RETURNING p.machine_uid
          ), recorded AS (
              INSERT INTO applied_writes (write_id, machine_uid, kind, client_id)
@@ -166,9 +169,11 @@ pub async fn plan_maintenance(
     )
     .bind(write_id)
     .bind(uid)
-    .bind(plan.interval_days)
-    .bind(plan.planned_for)
+    .bind(plan.interval_days.flatten())
+    .bind(plan.planned_for.flatten())
     .bind(client)
+    .bind(plan.interval_days.is_some())
+    .bind(plan.planned_for.is_some())
     .fetch_one(&mut *db)
     .await;
     match planned {
@@ -181,9 +186,10 @@ pub async fn plan_maintenance(
 }
 
 /// Logs maintenance done and moves the machine's last maintenance on to it, unless a later one is
-/// already recorded (a sane one: a value another tool stored as 'infinity' is replaced). A
-/// planned day up to the new next due day is fulfilled and cleared. One statement; a second
-/// delivery of the same write changes nothing.
+/// already recorded (a sane one: a value another tool stored as 'infinity' is replaced); a
+/// planned day the record fulfils is cleared. All of it in the owner's function
+/// `mes_record_maintenance` (migration 8), one statement; a second delivery of the same write
+/// changes nothing.
 pub async fn record_maintenance(
     db: &mut PgConnection,
     write_id: Uuid,
@@ -191,58 +197,38 @@ pub async fn record_maintenance(
     record: &ValidRecord,
     client: Option<Uuid>,
 ) -> Result<Machine, RegistryError> {
-    let sql = format!(
-        "WITH target AS (
-             SELECT uid, id, machine_name, machine_type, version, last_maintenance
-             FROM machines WHERE uid = $2 FOR UPDATE
-         ), logged AS (
-             INSERT INTO maintenance_log (write_id, machine_uid, machine_id, machine_name, done_at, note)
-             SELECT $1, t.uid, t.id, t.machine_name, $3, $4 FROM target t
-             WHERE NOT EXISTS (SELECT 1 FROM applied_writes WHERE write_id = $1)
-             RETURNING machine_uid
-         ), changed AS (
-             UPDATE machines m SET last_maintenance = $3
-             FROM target t, logged l
-             WHERE m.uid = t.uid AND coalesce(
-                 t.last_maintenance < $3
-                 OR NOT (t.last_maintenance >= '1900-01-01 00:00:00+00'
-                         AND t.last_maintenance < '2200-01-01 00:00:00+00'),
-                 true)
-             RETURNING m.uid, m.version, t.version AS version_before
-         ), fulfilled AS (
-             UPDATE maintenance_plans p SET planned_for = NULL
-             FROM target t, logged l
-             WHERE p.machine_uid = t.uid AND p.planned_for IS NOT NULL
-               AND p.planned_for <= coalesce(
-                   ($3::timestamptz + make_interval(days => coalesce(
-                       p.interval_days,
-                       (SELECT i.interval_days FROM maintenance_type_intervals i
-                        WHERE i.machine_type = t.machine_type))))::date,
-                   'infinity'::date)
-         ), recorded AS (
-             INSERT INTO applied_writes (write_id, machine_uid, kind, client_id, version_before, version_after)
-             SELECT $1, l.machine_uid, 'record_maintenance', $5,
-                    (SELECT version_before FROM changed), (SELECT version FROM changed)
-             FROM logged l
-         )
-         SELECT count(*) FROM target"
-    );
-    let answered: Result<i64, sqlx::Error> = sqlx::query_scalar(&sql)
-        .bind(write_id)
-        .bind(uid)
-        .bind(record.done_at)
-        .bind(&record.note)
-        .bind(client)
-        .fetch_one(&mut *db)
-        .await;
+    let answered: Result<String, sqlx::Error> =
+        sqlx::query_scalar("SELECT public.mes_record_maintenance($1, $2, $3, $4, $5)")
+            .bind(write_id)
+            .bind(uid)
+            .bind(record.done_at)
+            .bind(&record.note)
+            .bind(client)
+            .fetch_one(&mut *db)
+            .await;
     match answered {
-        // The statement's snapshot shows the machine as it was before its change: the answer is
-        // read after it.
-        Ok(found) if found > 0 => super::get_machine(&mut *db, uid).await,
-        Ok(_) => Err(RegistryError::NotFound { uid }),
+        Ok(answer) if answer == "missing" => Err(RegistryError::NotFound { uid }),
+        // Recorded now, or before (a retry, or another delivery committing meanwhile).
+        Ok(_) => super::get_machine(&mut *db, uid).await,
         Err(err) if delivered_twice(&err) => super::get_machine(&mut *db, uid).await,
         Err(err) => Err(plan_error(err)),
     }
+}
+
+/// True when a maintenance write (`write_id`) was applied before: a replay of it that finds its
+/// machine gone (deleted after it applied) has done what it should.
+pub async fn maintenance_write_applied(
+    db: &mut PgConnection,
+    write_id: Uuid,
+) -> Result<bool, RegistryError> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM applied_writes WHERE write_id = $1)
+             OR EXISTS (SELECT 1 FROM maintenance_log WHERE write_id = $1)",
+    )
+    .bind(write_id)
+    .fetch_one(db)
+    .await
+    .map_err(from_sqlx)
 }
 
 /// Sets (or removes) a machine type's default interval.

@@ -26,7 +26,8 @@ pub use machines_write::{
     create_machine, delete_machine, set_machine_status, update_machine, write_was_applied,
 };
 pub use maintenance::{
-    maintenance_log, maintenance_plan, plan_maintenance, record_maintenance, set_type_interval,
+    maintenance_log, maintenance_plan, maintenance_write_applied, plan_maintenance,
+    record_maintenance, set_type_interval,
 };
 pub use reliability::{
     fleet_efficiency, machine_reliability, machine_timeline, MACHINE_RELIABILITY_SQL,

@@ -64,7 +64,8 @@ const GRANTS: &[&str] = &[
          public.machine_status_periods, public.maintenance_type_intervals, public.maintenance_plans,
          public.maintenance_log
          FROM mes_viewer, mes_operator, mes_planner, mes_admin",
-    "REVOKE ALL ON FUNCTION public.mes_prune_applied_writes(timestamptz, integer)
+    "REVOKE ALL ON FUNCTION public.mes_prune_applied_writes(timestamptz, integer),
+         public.mes_record_maintenance(uuid, uuid, timestamptz, text, uuid)
          FROM mes_viewer, mes_operator, mes_planner, mes_admin",
     // The schema version is read to refuse a database the app was not built for; applied
     // writes to say which of the app's writes made a history entry.
@@ -74,12 +75,10 @@ const GRANTS: &[&str] = &[
          TO mes_viewer",
     "GRANT INSERT, UPDATE, DELETE ON TABLE public.machines TO mes_operator",
     "GRANT INSERT ON TABLE public.applied_writes TO mes_operator, mes_planner",
-    // Recording maintenance done logs it and moves the machine's last maintenance on; a planner
-    // may change nothing else of a machine.
-    "GRANT INSERT ON TABLE public.maintenance_log TO mes_operator, mes_planner",
-    "GRANT UPDATE (last_maintenance) ON TABLE public.machines TO mes_planner",
-    // …and clears the planned day it fulfils.
-    "GRANT UPDATE (planned_for) ON TABLE public.maintenance_plans TO mes_operator",
+    // Recording maintenance done goes through the owner's function (migration 8): no group may
+    // write the log, a machine's last maintenance or a planned day directly.
+    "GRANT EXECUTE ON FUNCTION public.mes_record_maintenance(uuid, uuid, timestamptz, text, uuid)
+         TO mes_operator, mes_planner",
     "GRANT INSERT, UPDATE ON TABLE public.maintenance_plans, public.maintenance_type_intervals TO mes_planner",
     "GRANT DELETE ON TABLE public.maintenance_type_intervals TO mes_planner",
     "GRANT EXECUTE ON FUNCTION public.mes_prune_applied_writes(timestamptz, integer) TO mes_operator",
@@ -129,10 +128,8 @@ pub async fn privileges(db: impl PgExecutor<'_>) -> Result<Privileges, RegistryE
                 has_table_privilege('public.maintenance_plans', 'INSERT, UPDATE')
                     AND has_table_privilege('public.maintenance_type_intervals', 'INSERT, UPDATE')
                     AND has_table_privilege('public.applied_writes', 'INSERT'),
-                has_table_privilege('public.maintenance_log', 'INSERT')
-                    AND has_column_privilege('public.machines', 'last_maintenance', 'UPDATE')
-                    AND has_column_privilege('public.maintenance_plans', 'planned_for', 'UPDATE')
-                    AND has_table_privilege('public.applied_writes', 'INSERT')",
+                has_function_privilege(
+                    'public.mes_record_maintenance(uuid, uuid, timestamptz, text, uuid)', 'EXECUTE')",
     )
     .bind(GROUP_ROLES.map(str::to_owned).to_vec())
     .fetch_one(db)

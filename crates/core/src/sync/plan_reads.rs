@@ -60,34 +60,40 @@ pub fn overlay_pending(plan: &mut MaintenancePlan, pending: &[OutboxEntry]) {
             QueuedWrite::PlanMaintenance(w) => {
                 let Ok(valid) = w.validate() else { continue };
                 if let Some(machine) = plan.machines.iter_mut().find(|m| m.uid == w.uid) {
-                    machine.machine_interval_days = valid.interval_days;
-                    machine.planned_for = valid.planned_for;
+                    if let Some(days) = valid.interval_days {
+                        machine.machine_interval_days = days;
+                    }
+                    if let Some(day) = valid.planned_for {
+                        machine.planned_for = day;
+                    }
                 }
             }
             QueuedWrite::RecordMaintenance(w) => {
                 let Ok(valid) = w.validate(Utc::now()) else {
                     continue;
                 };
-                if let Some(machine) = plan.machines.iter_mut().find(|m| m.uid == w.uid) {
-                    if machine
-                        .last_maintenance
-                        .is_none_or(|last| last < valid.done_at)
-                    {
-                        machine.last_maintenance = Some(valid.done_at);
-                    }
-                    // As the server does: a planned day up to the next due day is fulfilled.
-                    let next_due = machine.interval_days().and_then(|days| {
-                        valid
-                            .done_at
-                            .checked_add_signed(chrono::TimeDelta::days(days.into()))
-                    });
-                    if next_due.is_none_or(|due| {
-                        machine
-                            .planned_for
-                            .is_some_and(|day| day <= due.date_naive())
-                    }) {
-                        machine.planned_for = None;
-                    }
+                let Some(machine) = plan.machines.iter_mut().find(|m| m.uid == w.uid) else {
+                    continue;
+                };
+                if machine
+                    .last_maintenance
+                    .is_some_and(|last| last >= valid.done_at)
+                {
+                    continue; // a later one is recorded: nothing moves, nothing is fulfilled
+                }
+                machine.last_maintenance = Some(valid.done_at);
+                // As the server does: a planned day up to the new next due day (a week after
+                // the record without an interval) is fulfilled.
+                let days = machine.interval_days().unwrap_or(7);
+                let fulfils_until = valid
+                    .done_at
+                    .checked_add_signed(chrono::TimeDelta::days(days.into()))
+                    .map(|until| until.date_naive());
+                if machine
+                    .planned_for
+                    .is_some_and(|day| fulfils_until.is_some_and(|until| day <= until))
+                {
+                    machine.planned_for = None;
                 }
             }
             QueuedWrite::Delete(w) => plan.machines.retain(|m| m.uid != w.uid),

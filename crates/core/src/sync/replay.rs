@@ -255,6 +255,26 @@ async fn apply_in(
     Ok(BatchOutcome::Committed)
 }
 
+/// A maintenance write whose machine is gone now, but which applied before the machine was
+/// deleted (say the batch [record, delete] committed and the answer was lost), did what it
+/// should: it is done, not a conflict.
+async fn applied_before_a_delete(
+    db: &mut PgConnection,
+    write_id: Uuid,
+    answer: Result<crate::domain::Machine, RegistryError>,
+) -> Result<(), RegistryError> {
+    match answer {
+        Err(RegistryError::NotFound { uid }) => {
+            if repo::maintenance_write_applied(db, write_id).await? {
+                Ok(())
+            } else {
+                Err(RegistryError::NotFound { uid })
+            }
+        }
+        other => other.map(drop),
+    }
+}
+
 /// Applies one queued write with the same validation and SQL as the online commands.
 async fn apply(
     db: &mut PgConnection,
@@ -291,15 +311,13 @@ async fn apply(
         }
         QueuedWrite::PlanMaintenance(w) => {
             let plan = w.validate().map_err(invalid)?;
-            repo::plan_maintenance(db, w.write_id, w.uid, &plan, client)
-                .await
-                .map(drop)
+            let planned = repo::plan_maintenance(db, w.write_id, w.uid, &plan, client).await;
+            applied_before_a_delete(db, w.write_id, planned).await
         }
         QueuedWrite::RecordMaintenance(w) => {
             let record = w.validate(Utc::now()).map_err(invalid)?;
-            repo::record_maintenance(db, w.write_id, w.uid, &record, client)
-                .await
-                .map(drop)
+            let recorded = repo::record_maintenance(db, w.write_id, w.uid, &record, client).await;
+            applied_before_a_delete(db, w.write_id, recorded).await
         }
     };
     result.map_err(|error| match error {

@@ -28,7 +28,9 @@ fn plan(uid: Uuid, interval_days: Option<i32>, planned_for: Option<&str>) -> Pla
     PlanMaintenance {
         write_id: Uuid::new_v4(),
         uid,
+        sets_interval: true,
         interval_days,
+        sets_planned_for: true,
         planned_for: planned_for.map(str::to_owned),
     }
 }
@@ -484,4 +486,72 @@ async fn offline_the_plan_is_the_last_one_seen_with_this_pcs_waiting_writes_laid
     assert!(plan.cached_at.is_some());
     assert_eq!(plan.machines[0].state, DueState::Scheduled);
     let _ = std::fs::remove_file(path);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_plan_sends_only_what_changed_and_a_back_dated_record_fulfils_nothing(pool: PgPool) {
+    let registry = registry(pool.clone());
+    let machine = machine_last_done(&registry, "CNC-001", 10).await;
+    // Planner A, from an older view, plans a day; planner B meanwhile set the interval.
+    registry
+        .plan_maintenance(&plan(machine.uid, Some(30), None))
+        .await
+        .unwrap();
+    let mut day_only = plan(machine.uid, None, Some("2099-01-01"));
+    day_only.sets_interval = false;
+    registry.plan_maintenance(&day_only).await.unwrap();
+    let planned = registry.maintenance_plan().await.unwrap();
+    assert_eq!(planned.machines[0].machine_interval_days, Some(30));
+    assert_eq!(
+        planned.machines[0].planned_for,
+        NaiveDate::from_ymd_opt(2099, 1, 1)
+    );
+
+    // A planned day within the interval after the last maintenance …
+    let soon = (Utc::now() + TimeDelta::days(5)).date_naive().to_string();
+    let mut day_only = plan(machine.uid, None, Some(&soon));
+    day_only.sets_interval = false;
+    registry.plan_maintenance(&day_only).await.unwrap();
+    // … is not fulfilled by an old paper record entered late (it moves nothing) …
+    registry
+        .record_maintenance(&record(machine.uid, now_s() - TimeDelta::days(40), "paper"))
+        .await
+        .unwrap();
+    let planned = registry.maintenance_plan().await.unwrap();
+    assert_eq!(
+        planned.machines[0].planned_for.map(|d| d.to_string()),
+        Some(soon)
+    );
+    // … and is by today's.
+    registry
+        .record_maintenance(&record(machine.uid, now_s(), "done"))
+        .await
+        .unwrap();
+    let planned = registry.maintenance_plan().await.unwrap();
+    assert_eq!(planned.machines[0].planned_for, None);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_record_applied_before_its_machine_was_deleted_is_done_on_replay(pool: PgPool) {
+    let online = registry(pool.clone());
+    let machine = create(&online, "CNC-001").await;
+    let write = record(machine.uid, Utc::now(), "before the delete");
+    // The record and the delete both committed, but the answer was lost: both are sent again.
+    online.record_maintenance(&write).await.unwrap();
+    let current = online.get_machine(machine.uid).await.unwrap();
+    online
+        .delete_machine(&delete_write(&current))
+        .await
+        .unwrap();
+    let outbox = Outbox::open(&outbox_path()).await.unwrap();
+    outbox
+        .enqueue_sent(QueuedWrite::RecordMaintenance(write))
+        .await
+        .unwrap();
+    let report = replay(&online, &outbox).await.unwrap();
+    assert_eq!((report.applied, report.conflicts), (1, 0));
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM maintenance_log").await,
+        1
+    );
 }

@@ -123,7 +123,9 @@ async fn run(
             .plan_maintenance(&mes_core::domain::PlanMaintenance {
                 write_id: Uuid::new_v4(),
                 uid: machine.uid,
+                sets_interval: true,
                 interval_days: Some(30),
+                sets_planned_for: true,
                 planned_for: Some("2030-01-01".into()),
             })
             .await
@@ -251,6 +253,7 @@ async fn each_role_may_do_what_its_group_allows_and_the_server_refuses_the_rest(
             "TRUNCATE machine_history",
             "DELETE FROM applied_writes",
             "UPDATE maintenance_log SET note = 'rewritten'",
+            "INSERT INTO maintenance_log (machine_uid, machine_name, done_at) VALUES (gen_random_uuid(), 'forged', now())",
             "DELETE FROM maintenance_log",
             "UPDATE applied_writes SET applied_at = now() - interval '1000 days'",
             "CREATE TABLE public.intruder (id int)",

@@ -156,18 +156,29 @@ pub struct ValidPlan {
 }
 
 impl PlanMaintenance {
+    /// Checks the fields this plan sets (the others are left as they are, whatever they hold).
     pub fn validate(&self) -> Result<ValidPlan, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let interval = collect(
-            &mut errors,
-            "interval_days",
-            self.interval_days.map(parse_interval).transpose(),
-        );
-        let planned = collect(
-            &mut errors,
-            "planned_for",
-            parse_planned_day(self.planned_for.as_deref()),
-        );
+        let interval = if self.sets_interval {
+            collect(
+                &mut errors,
+                "interval_days",
+                self.interval_days.map(parse_interval).transpose(),
+            )
+            .map(Some)
+        } else {
+            Some(None)
+        };
+        let planned = if self.sets_planned_for {
+            collect(
+                &mut errors,
+                "planned_for",
+                parse_planned_day(self.planned_for.as_deref()),
+            )
+            .map(Some)
+        } else {
+            Some(None)
+        };
         if !self.sets_interval && !self.sets_planned_for {
             errors.push(FieldError::new(
                 "interval_days",
@@ -176,8 +187,8 @@ impl PlanMaintenance {
         }
         match (interval, planned) {
             (Some(interval_days), Some(planned_for)) if errors.is_empty() => Ok(ValidPlan {
-                interval_days: self.sets_interval.then_some(interval_days),
-                planned_for: self.sets_planned_for.then_some(planned_for),
+                interval_days,
+                planned_for,
             }),
             _ => Err(errors),
         }

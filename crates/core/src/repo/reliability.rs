@@ -36,13 +36,28 @@ pub const MACHINE_RELIABILITY_SQL: &str = "WITH bounds AS (
                  WHERE p.machine_uid = ids.uid AND p.started_at <= b.t_from
                  ORDER BY p.started_at DESC, p.id DESC LIMIT 1
              ) a ON true
+             -- The period holding the range's end: for a range ending now, nearly always the
+             -- machine's open period, found for all machines by one scan of the open ones; the
+             -- index lookup runs only for the others (a deleted machine, an earlier end).
+             LEFT JOIN machine_status_periods o
+                    ON o.machine_uid = ids.uid AND o.ended_at IS NULL AND o.started_at <= b.t_to
              LEFT JOIN LATERAL (
                  SELECT p.status, p.started_at, p.ended_at, p.running_before, p.idle_before,
                         p.maintenance_before, p.down_before, p.down_starts_before
                  FROM machine_status_periods p
-                 WHERE p.machine_uid = ids.uid AND p.started_at <= b.t_to
+                 WHERE o.machine_uid IS NULL AND p.machine_uid = ids.uid AND p.started_at <= b.t_to
                  ORDER BY p.started_at DESC, p.id DESC LIMIT 1
-             ) z ON true
+             ) y ON true
+             CROSS JOIN LATERAL (
+                 SELECT coalesce(o.status, y.status) AS status,
+                        coalesce(o.started_at, y.started_at) AS started_at,
+                        CASE WHEN o.machine_uid IS NULL THEN y.ended_at END AS ended_at,
+                        coalesce(o.running_before, y.running_before) AS running_before,
+                        coalesce(o.idle_before, y.idle_before) AS idle_before,
+                        coalesce(o.maintenance_before, y.maintenance_before) AS maintenance_before,
+                        coalesce(o.down_before, y.down_before) AS down_before,
+                        coalesce(o.down_starts_before, y.down_starts_before) AS down_starts_before
+             ) z
          ), figures AS (
              SELECT uid,
                     -- seconds in a status up to an instant: the totals before the period holding

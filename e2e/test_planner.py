@@ -32,6 +32,10 @@ def test_the_planner_view_shows_the_median_the_laggards_and_reliability(window):
     median = window.find_element(By.ID, "fleet-median")
     wait(window).until(lambda d: "Median 81.9 %" in median.text)
     assert "not an average" in median.text
+    # The distribution is drawn by uPlot, its table beside it holding the same counts.
+    chart = window.find_element(By.CSS_SELECTOR, "#efficiency-histogram-chart")
+    assert chart.find_elements(By.CSS_SELECTOR, ".uplot canvas"), "the histogram is drawn"
+    assert "table holds the same" in chart.find_element(By.TAG_NAME, "figcaption").text
     below = cells(window, "below-target")
     assert [row[0] for row in below] == ["CNC-004", "ASM-003"], below
 
@@ -56,6 +60,8 @@ def test_the_planner_view_shows_the_median_the_laggards_and_reliability(window):
     assert [band[0] for band in bands][-3:] == ["Idle", "Down", "Running"], bands
     assert bands[-1][2] == "now"
     assert len(dialog.find_elements(By.CSS_SELECTOR, ".timeline-band")) == len(bands)
+    assert dialog.find_elements(By.CSS_SELECTOR, "#efficiency-over-time-chart .uplot canvas"), "efficiency over time is drawn"
+    assert cells(window, "timeline-efficiency"), "and listed"
     ActionChains(window).send_keys(Keys.ESCAPE).perform()
     wait(window).until(lambda d: not dialog.is_displayed())
     assert window.find_element(By.ID, "planner").is_displayed(), "Esc closed the dialog only"

@@ -1,6 +1,7 @@
 // The operator's window: loads pages of machines, wires the toolbar, the table, the form and the
 // database monitor together. All data goes through ./api (the generated bindings).
 
+import "./locale-guard"; // first: before any library reads the locale
 import type {
   Machine,
   MachineInput,

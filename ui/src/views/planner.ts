@@ -11,6 +11,7 @@ import { customRange, lastDays, type Range } from "../domain/ranges";
 import { statusClass } from "./status-badge";
 import { el } from "./dom";
 import { MaintenanceSection, type MaintenanceActions } from "./maintenance";
+import { efficiencyHistogram, efficiencyOverTime } from "./charts";
 
 const RANGES: [string, number][] = [
   ["7 days", 7],
@@ -43,13 +44,7 @@ function table(caption: string, head: string[], rows: (string | HTMLElement)[][]
 }
 
 function renderEfficiency(fleet: FleetEfficiency): HTMLElement {
-  const most = Math.max(1, ...fleet.histogram);
-  const bands = fleet.histogram.map((count, i) => {
-    const bar = el("span", { class: "bar" });
-    // Through the style object: the CSP refuses inline style attributes.
-    bar.style.width = `${(100 * count) / most}%`;
-    return [`${i * 10}–${i === 9 ? 100 : i * 10 + 10} %`, el("span", { class: "bar-cell" }, bar, ` ${count}`)];
-  });
+  const bands = fleet.histogram.map((count, i) => [`${i * 10}–${i === 9 ? 100 : i * 10 + 10} %`, String(count)]);
   return el(
     "section",
     { class: "planner-block", "aria-labelledby": "fleet-title" },
@@ -65,6 +60,7 @@ function renderEfficiency(fleet: FleetEfficiency): HTMLElement {
     el(
       "div",
       { class: "planner-tables" },
+      efficiencyHistogram(fleet.histogram),
       table("Machines per efficiency band", ["Band", "Machines"], bands, "efficiency-histogram"),
       table(
       `Below the target of ${formatEfficiency(fleet.target ?? null)} (${fleet.below_target.length}), lowest first`,
@@ -99,7 +95,7 @@ function reliabilityRow(name: string, kind: string, times: StatusTimes, mttr: nu
 
 /** A machine's status bands over the range as a bar (each band as wide as its share of the
  * range), with the bands and efficiency changes as tables: the text of the same figures. */
-export function showTimeline(dialog: HTMLDialogElement, name: string, timeline: MachineTimeline): void {
+export function showTimeline(dialog: HTMLDialogElement, name: string, timeline: MachineTimeline, target: number): void {
   const start = new Date(timeline.range.from).getTime();
   const span = Math.max(1, new Date(timeline.range.to).getTime() - start);
   const bar = el("div", { class: "timeline-bar", role: "img", "aria-label": `Status of ${name} over the range` });
@@ -118,6 +114,7 @@ export function showTimeline(dialog: HTMLDialogElement, name: string, timeline: 
     el("h2", { id: "timeline-title" }, `${name}: status and efficiency`),
     el("p", { class: "hint" }, `${formatLocalDateTime(timeline.range.from)} – ${formatLocalDateTime(timeline.range.to)}`),
     bar,
+    efficiencyOverTime(timeline.efficiency, timeline.range, target),
     table(
       "Status",
       ["Status", "From", "To", "Lasted"],
@@ -200,7 +197,7 @@ export class PlannerView {
 
   private async timeline(uid: string, name: string): Promise<void> {
     const answer = await api.machineTimeline(uid, this.range());
-    if (answer.ok) showTimeline(this.dialog, name, answer.value);
+    if (answer.ok) showTimeline(this.dialog, name, answer.value, this.target);
     else {
       this.dialog.replaceChildren(el("p", { class: "form-message" }, `The timeline could not be read. ${describeError(answer.error)}`));
       this.dialog.showModal();
@@ -280,8 +277,8 @@ export class PlannerView {
   private async load(body: HTMLElement): Promise<void> {
     const [plan, fleet, reliability] = await Promise.all([api.maintenancePlan(), api.fleetEfficiency(this.target), api.reliability(this.range())]);
     const parts: HTMLElement[] = [];
-    parts.push(plan.ok ? this.maintenance.render(plan.value, null) : this.maintenance.render(null, describeError(plan.error)));
     parts.push(fleet.ok ? renderEfficiency(fleet.value) : el("p", { class: "form-message" }, `Fleet efficiency unavailable. ${describeError(fleet.error)}`));
+    parts.push(plan.ok ? this.maintenance.render(plan.value, null) : this.maintenance.render(null, describeError(plan.error)));
     parts.push(reliability.ok ? renderReliability(reliability.value, (uid, name) => void this.timeline(uid, name)) : el("p", { class: "form-message" }, `Reliability unavailable. ${describeError(reliability.error)}`));
     body.replaceChildren(...parts);
   }

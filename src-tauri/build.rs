@@ -26,6 +26,8 @@ const COMMANDS: &[&str] = &[
     "plan_maintenance",
     "record_maintenance",
     "set_type_interval",
+    "export_table",
+    "import_machines",
     "sync_status",
     "outbox_entries",
     "discard_write",

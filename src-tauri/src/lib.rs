@@ -41,6 +41,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::maintenance::plan_maintenance,
             commands::maintenance::record_maintenance,
             commands::maintenance::set_type_interval,
+            commands::transfer::export_table,
+            commands::transfer::import_machines,
             commands::sync::sync_status,
             commands::sync::outbox_entries,
             commands::sync::discard_write,

@@ -9,6 +9,8 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod export;
+pub mod import;
 mod maintenance;
 pub mod private;
 pub mod registry;

@@ -223,6 +223,20 @@ impl Registry {
         })
     }
 
+    /// Every machine `query` selects, its own limit and offset applying (the export's read).
+    pub async fn all_matching(
+        &self,
+        query: &crate::domain::ValidListQuery,
+    ) -> Result<Vec<Machine>, RegistryError> {
+        self.ensure_schema().await?;
+        self.db
+            .run(move |conn| {
+                let query = query.clone();
+                Box::pin(async move { repo::list_machines(conn, &query).await })
+            })
+            .await
+    }
+
     #[tracing::instrument(skip(self), err)]
     pub async fn status_counts(
         &self,

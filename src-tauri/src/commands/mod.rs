@@ -6,3 +6,4 @@ pub mod maintenance;
 pub mod planner;
 pub mod session;
 pub mod sync;
+pub mod transfer;

@@ -18,6 +18,7 @@ mod queued;
 mod reads;
 mod replay;
 mod service;
+mod transfer;
 
 pub use fleet::FleetCopy;
 pub use hooks::Hooks;
@@ -29,3 +30,4 @@ pub use replay::{apply_batch, replay, BatchOutcome, ReplayReport};
 pub use service::{
     Connection, StatusListener, Submitted, SyncStatus, SyncedRegistry, WriteOutcome,
 };
+pub use transfer::EXPORT_LIMIT;

@@ -138,6 +138,11 @@ impl SyncedRegistry {
         Ok(self.fleet_copy().await?.map(|copy| (copy, query)))
     }
 
+    /// The fleet copy (for the export's offline answer).
+    pub(super) async fn fleet_copy_now(&self) -> Result<Option<Arc<FleetCopy>>, RegistryError> {
+        self.fleet_copy().await
+    }
+
     /// The fleet copy, read from disk only when it changed since the last read.
     async fn fleet_copy(&self) -> Result<Option<Arc<FleetCopy>>, RegistryError> {
         let generation = self.outbox.fleet_generation();

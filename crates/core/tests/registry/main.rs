@@ -26,5 +26,6 @@ mod schema_safety;
 mod sessions;
 mod support;
 mod sync;
+mod transfer;
 mod unavailable;
 mod validation;

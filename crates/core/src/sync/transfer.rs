@@ -1,0 +1,96 @@
+//! Export and import as this PC serves them: an export of the list answers from the offline
+//! copy while the database is away (like the list itself); the reliability table and a
+//! machine's history live on the server. Import needs the server (see `import`).
+
+use std::path::Path;
+
+use chrono::Utc;
+
+use super::SyncedRegistry;
+use crate::domain::Machine;
+use crate::error::RegistryError;
+use crate::export::{self, ExportFormat, ExportRequest, ExportedFile, Sheet};
+use crate::import::ImportReport;
+
+/// The most machines one export of the list writes.
+pub const EXPORT_LIMIT: i64 = 1_000_000;
+
+impl SyncedRegistry {
+    /// Writes what `request` names into `dir` as `format`; answers where and how many rows.
+    pub async fn export(
+        &self,
+        request: &ExportRequest,
+        format: ExportFormat,
+        dir: &Path,
+    ) -> Result<ExportedFile, RegistryError> {
+        let (stem, sheets): (String, Vec<Sheet>) = match request {
+            ExportRequest::Machines { query } => (
+                "machines".into(),
+                vec![export::machines_sheet(&self.all_matching(query).await?)],
+            ),
+            ExportRequest::Reliability { range } => {
+                let report = self.ask_server(self.registry.reliability(*range)).await?;
+                ("reliability".into(), export::reliability_sheets(&report))
+            }
+            ExportRequest::History { uid } => {
+                let entries = self.machine_history(*uid).await?;
+                let name = match self.get_machine(*uid).await {
+                    Ok(machine) => machine.machine_name,
+                    Err(_) => uid.to_string(),
+                };
+                (
+                    format!("history-{}", file_safe(&name)),
+                    vec![export::history_sheet(&name, &entries)],
+                )
+            }
+        };
+        let dir = dir.to_owned();
+        // File writing (and the XLSX's compression) off the async runtime.
+        tokio::task::spawn_blocking(move || {
+            export::write_export(&dir, &stem, format, &sheets, Utc::now())
+        })
+        .await
+        .map_err(|e| RegistryError::Internal(format!("export: {e}")))?
+    }
+
+    /// Every machine the list's filters select, in its sort, in one statement (one snapshot);
+    /// offline, from the fleet copy.
+    async fn all_matching(
+        &self,
+        query: &crate::domain::ListQuery,
+    ) -> Result<Vec<Machine>, RegistryError> {
+        let mut valid = query.validate().map_err(RegistryError::Validation)?;
+        valid.limit = EXPORT_LIMIT;
+        valid.offset = 0;
+        match self.ask_server(self.registry.all_matching(&valid)).await {
+            Err(RegistryError::Unavailable(reason)) => match self.fleet_copy_now().await? {
+                Some(copy) => Ok(copy.page(&valid).machines),
+                None => Err(RegistryError::Unavailable(reason)),
+            },
+            other => other,
+        }
+    }
+
+    /// See [`Registry::import_machines`]; needs the database.
+    pub async fn import_machines(
+        &self,
+        text: &str,
+        apply: bool,
+    ) -> Result<ImportReport, RegistryError> {
+        self.ask_server(self.registry.import_machines(text, apply))
+            .await
+    }
+}
+
+fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(60)
+        .collect()
+}

@@ -45,6 +45,13 @@ export const commands = {
 	recordMaintenance: (write: RecordMaintenance) => typedError<WriteOutcome_Serialize, CommandError_Serialize>(__TAURI_INVOKE("record_maintenance", { write })),
 	/**  Sets or removes a machine type's default interval (needs the database). */
 	setTypeInterval: (change: SetTypeInterval_Deserialize) => typedError<null, CommandError_Serialize>(__TAURI_INVOKE("set_type_interval", { change })),
+	/**
+	 *  Writes `request` as `format` into the export folder: `MES_EXPORT_DIR` when set, else the
+	 *  user's downloads folder (else the home folder); answers the files written.
+	 */
+	exportTable: (request: ExportRequest_Deserialize, format: ExportFormat) => typedError<ExportedFile, CommandError_Serialize>(__TAURI_INVOKE("export_table", { request, format })),
+	/**  Checks a CSV of machines (`apply` false: a dry run) or creates them all in one transaction. */
+	importMachines: (csv: string, apply: boolean) => typedError<ImportReport, CommandError_Serialize>(__TAURI_INVOKE("import_machines", { csv, apply })),
 	syncStatus: () => typedError<SyncStatus_Serialize, CommandError_Serialize>(__TAURI_INVOKE("sync_status")),
 	/**  Writes that need attention (oldest first), then pending ones. */
 	outboxEntries: () => typedError<OutboxEntry_Serialize[], CommandError_Serialize>(__TAURI_INVOKE("outbox_entries")),
@@ -321,6 +328,43 @@ export type EfficiencyPoint_Serialize = {
 	efficiency: number | null,
 };
 
+export type ExportFormat = "csv" | "xlsx";
+
+/**  What to export. */
+export type ExportRequest = ExportRequest_Serialize | ExportRequest_Deserialize;
+
+/**  What to export. */
+export type ExportRequest_Deserialize = 
+/**  Every machine the list's filters and sort select (all pages). */
+{ kind: "machines"; query: ListQuery_Deserialize } | 
+/**
+ *  The reliability table over a range, per machine (and per type: a second XLSX sheet, or
+ *  a second CSV file).
+ */
+{ kind: "reliability"; range: TimeRange } | 
+/**  A machine's change history, one row per changed field. */
+{ kind: "history"; uid: string };
+
+/**  What to export. */
+export type ExportRequest_Serialize = 
+/**  Every machine the list's filters and sort select (all pages). */
+{ kind: "machines"; query: ListQuery_Serialize } | 
+/**
+ *  The reliability table over a range, per machine (and per type: a second XLSX sheet, or
+ *  a second CSV file).
+ */
+{ kind: "reliability"; range: TimeRange } | 
+/**  A machine's change history, one row per changed field. */
+{ kind: "history"; uid: string };
+
+/**  A file written. */
+export type ExportedFile = {
+	/**  Where each file was written (one per sheet for CSV, one workbook for XLSX). */
+	paths: string[],
+	/**  Data rows written, all sheets together. */
+	rows: number,
+};
+
 export type FieldChange = FieldChange_Serialize | FieldChange_Deserialize;
 
 export type FieldChange_Deserialize = {
@@ -406,6 +450,24 @@ export type HistoryEntry_Serialize = {
 	write_id: string | null,
 	/**  Each field that changed, old → new, as text. */
 	changes: FieldChange_Serialize[],
+};
+
+/**  One thing wrong with the file: its line (1 is the header), the column, and why. */
+export type ImportProblem = {
+	line: number,
+	field: string,
+	reason: string,
+};
+
+/**  What an import found, and whether it created the machines. */
+export type ImportReport = {
+	/**  Data rows read (blank lines skipped). */
+	rows: number,
+	/**  Every problem found; none means the import can be (or was) applied. */
+	problems: ImportProblem[],
+	/**  True when the machines were created (never with a problem). */
+	applied: boolean,
+	created: number,
 };
 
 /**

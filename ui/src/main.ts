@@ -27,6 +27,7 @@ import { STATUS_SYMBOL, statusClass } from "./views/status-badge";
 import { MachineTable } from "./views/table";
 import { setupTheme } from "./views/theme";
 import { PlannerView } from "./views/planner";
+import { exportButtons, openImport } from "./views/transfer";
 import { renderSessionHeader, renderSessionNotes, showConnectionDialog, showSignInDialog } from "./views/session";
 import type { Privileges, SessionInfo } from "./bindings";
 
@@ -357,7 +358,9 @@ function openForm(machine?: Machine): void {
 
 async function showMachineHistory(machine: Machine): Promise<void> {
   if (!allowed("can_read_history")) return;
-  showHistory(historyDialog, machine.machine_name, await api.machineHistory(machine.uid));
+  const history = await api.machineHistory(machine.uid);
+  const exports = history.ok ? exportButtons(`The history of ${machine.machine_name}`, () => ({ kind: "history", uid: machine.uid }), sayTo) : undefined;
+  showHistory(historyDialog, machine.machine_name, history, exports);
   historyDialog.addEventListener("close", () => table.focusActive(), { once: true });
 }
 
@@ -442,6 +445,21 @@ nextPage.addEventListener("click", () => turnPage(1));
 // The planner's view, in place of the registry (P, or the header button; P or Esc again returns).
 const timelineDialog = el("dialog", { id: "timeline-dialog", "aria-labelledby": "timeline-title" });
 document.body.append(timelineDialog);
+
+// Export of the list as filtered and sorted now (every page), and the machine import.
+const sayTo = { info: (m: string) => say(m), error: (m: string) => say(m, "error") };
+const importDialog = el("dialog", { id: "import-dialog", "aria-labelledby": "import-title" });
+document.body.append(importDialog);
+const importButton = el("button", { type: "button", id: "import-machines", class: "ghost create-only", title: "Import machines from CSV" }, "Import CSV…");
+importButton.addEventListener("click", () => {
+  if (!allowed("can_create")) return;
+  openImport(importDialog, sayTo, () => {
+    void load();
+    void loadTypes();
+  });
+});
+importDialog.addEventListener("close", () => table.focusActive());
+byId("new-machine").after(exportButtons("The machine list", () => ({ kind: "machines", query: { ...query, offset: 0 } }), sayTo), importButton);
 const planner = new PlannerView(byId("planner"), timelineDialog, {
   report: reportWrite,
   say: (message) => say(message),
@@ -462,7 +480,7 @@ plannerToggle.addEventListener("click", () => setPlanning(!document.body.classLi
 
 // Global shortcuts (not while typing, not while a dialog is open).
 document.addEventListener("keydown", (event) => {
-  if (machineDialog.open || confirmBox.open || historyDialog.open || sessionDialog.open || timelineDialog.open) return;
+  if (machineDialog.open || confirmBox.open || historyDialog.open || sessionDialog.open || timelineDialog.open || importDialog.open) return;
   const planning = document.body.classList.contains("planning");
   if ((event.key === "p" || event.key === "P") && !typingInField() && !event.ctrlKey && !event.metaKey) {
     event.preventDefault();

@@ -3,7 +3,7 @@
 
 use mes_core::export::{ExportFormat, ExportRequest, ExportedFile};
 use mes_core::import::ImportReport;
-use tauri::{AppHandle, Manager, State};
+use tauri::State;
 
 use crate::error::CommandError;
 use crate::state::AppState;
@@ -13,15 +13,14 @@ use crate::state::AppState;
 #[tauri::command]
 #[specta::specta]
 pub async fn export_table(
-    app: AppHandle,
     state: State<'_, AppState>,
     request: ExportRequest,
     format: ExportFormat,
 ) -> Result<ExportedFile, CommandError> {
     let dir = std::env::var_os("MES_EXPORT_DIR")
         .map(std::path::PathBuf::from)
-        .or_else(|| app.path().download_dir().ok())
-        .or_else(|| app.path().home_dir().ok())
+        .or_else(dirs::download_dir)
+        .or_else(dirs::home_dir)
         .unwrap_or_else(std::env::temp_dir);
     state
         .call(move |s| async move { s.export(&request, format, &dir).await })

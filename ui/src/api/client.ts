@@ -18,6 +18,10 @@ import {
   type TimeRange,
   type MachineTimeline,
   type MaintenancePlan,
+  type ExportFormat,
+  type ExportRequest,
+  type ExportedFile,
+  type ImportReport,
   type MaintenanceRecord,
   type HistoryEntry,
   type ListQuery_Deserialize,
@@ -92,6 +96,9 @@ export const api = {
     call(commands.recordMaintenance({ write_id: newId(), uid, done_at: doneAt, note })),
   setTypeInterval: (machineType: string, intervalDays: number | null): Promise<Outcome<null>> =>
     call(commands.setTypeInterval({ machine_type: machineType, interval_days: intervalDays })),
+  exportTable: (request: ExportRequest, format: ExportFormat): Promise<Outcome<ExportedFile>> =>
+    call(commands.exportTable(request, format)),
+  importMachines: (csv: string, apply: boolean): Promise<Outcome<ImportReport>> => call(commands.importMachines(csv, apply)),
   outboxEntries: (): Promise<Outcome<OutboxEntry[]>> => call(commands.outboxEntries()),
   discardWrite: (seq: number): Promise<Outcome<boolean>> => call(commands.discardWrite(seq)),
   retryWrite: (seq: number, write: QueuedWrite): Promise<Outcome<boolean>> => call(commands.retryWrite(seq, write)),

@@ -28,6 +28,7 @@ export function showHistory(
   dialog: HTMLDialogElement,
   name: string,
   history: { ok: true; value: HistoryEntry[] } | { ok: false; error: CommandError },
+  exportButtons?: HTMLElement,
 ): void {
   const close = el("button", { type: "button", class: "ghost", "data-role": "close" }, "Close");
   const body = !history.ok
@@ -53,7 +54,7 @@ export function showHistory(
             ),
           ),
         );
-  dialog.replaceChildren(el("h2", { id: "history-title" }, `History of ${name}`), body, el("div", { class: "dialog-actions" }, close));
+  dialog.replaceChildren(el("h2", { id: "history-title" }, `History of ${name}`), body, el("div", { class: "dialog-actions" }, exportButtons ?? null, close));
   close.addEventListener("click", () => dialog.close());
   dialog.showModal();
   close.focus();

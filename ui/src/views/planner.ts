@@ -12,6 +12,7 @@ import { statusClass } from "./status-badge";
 import { el } from "./dom";
 import { MaintenanceSection, type MaintenanceActions } from "./maintenance";
 import { efficiencyHistogram, efficiencyOverTime } from "./charts";
+import { exportButtons } from "./transfer";
 
 const RANGES: [string, number][] = [
   ["7 days", 7],
@@ -139,7 +140,7 @@ export function showTimeline(dialog: HTMLDialogElement, name: string, timeline: 
   close.focus();
 }
 
-function renderReliability(report: ReliabilityReport, onTimeline: (uid: string, name: string) => void): HTMLElement {
+function renderReliability(report: ReliabilityReport, onTimeline: (uid: string, name: string) => void, exports: HTMLElement): HTMLElement {
   const head = ["", "", "Running share", "Running", "Idle", "Maintenance", "Down", "Down periods", "MTTR", "MTBF"];
   const byDown = [...report.machines].sort(
     (a, b) => seconds(b.times.down_s) - seconds(a.times.down_s) || a.machine_name.localeCompare(b.machine_name),
@@ -148,6 +149,7 @@ function renderReliability(report: ReliabilityReport, onTimeline: (uid: string, 
     "section",
     { class: "planner-block", "aria-labelledby": "reliability-title" },
     el("h2", { id: "reliability-title" }, "Reliability"),
+    exports,
     el(
       "p",
       { class: "hint" },
@@ -184,7 +186,7 @@ export class PlannerView {
   constructor(
     private readonly root: HTMLElement,
     private readonly dialog: HTMLDialogElement,
-    actions: MaintenanceActions,
+    private readonly actions: MaintenanceActions,
   ) {
     this.maintenance = new MaintenanceSection(dialog, actions, () => {
       if (this.body) void this.load(this.body);
@@ -279,7 +281,9 @@ export class PlannerView {
     const parts: HTMLElement[] = [];
     parts.push(fleet.ok ? renderEfficiency(fleet.value) : el("p", { class: "form-message" }, `Fleet efficiency unavailable. ${describeError(fleet.error)}`));
     parts.push(plan.ok ? this.maintenance.render(plan.value, null) : this.maintenance.render(null, describeError(plan.error)));
-    parts.push(reliability.ok ? renderReliability(reliability.value, (uid, name) => void this.timeline(uid, name)) : el("p", { class: "form-message" }, `Reliability unavailable. ${describeError(reliability.error)}`));
+    const range = this.range();
+    const exports = exportButtons("The reliability table", () => ({ kind: "reliability", range }), { info: this.actions.say, error: this.actions.fail });
+    parts.push(reliability.ok ? renderReliability(reliability.value, (uid, name) => void this.timeline(uid, name), exports) : el("p", { class: "form-message" }, `Reliability unavailable. ${describeError(reliability.error)}`));
     body.replaceChildren(...parts);
   }
 }

@@ -1,0 +1,128 @@
+// Export buttons (CSV, XLSX) for a table the user is looking at, and the machine import dialog:
+// a file read in the window (or text pasted), checked by a dry run that lists every bad row,
+// then imported all or nothing.
+
+import type { ExportFormat, ExportRequest, ImportReport } from "../bindings";
+import { api } from "../api/client";
+import { describeError } from "../api/messages";
+import { el } from "./dom";
+
+export interface Say {
+  info: (message: string) => void;
+  error: (message: string) => void;
+}
+
+/** "Export CSV" and "Export XLSX" buttons for what `request()` names at the time of the click. */
+export function exportButtons(what: string, request: () => ExportRequest, say: Say): HTMLElement {
+  const button = (format: ExportFormat, label: string): HTMLButtonElement => {
+    const b = el("button", { type: "button", class: "ghost small", "data-role": `export-${format}` }, label);
+    b.addEventListener("click", () => {
+      b.disabled = true;
+      void api.exportTable(request(), format).then((answer) => {
+        b.disabled = false;
+        if (!answer.ok) {
+          say.error(`${what} was not exported. ${describeError(answer.error)}`);
+          return;
+        }
+        const where = answer.value.paths.join(", ");
+        say.info(`${what}: ${answer.value.rows} rows written to ${where}`);
+      });
+    });
+    return b;
+  };
+  return el("span", { class: "export-buttons", role: "group", "aria-label": `Export ${what}` }, button("csv", "Export CSV"), button("xlsx", "Export XLSX"));
+}
+
+function reportTable(report: ImportReport): HTMLElement {
+  if (report.problems.length === 0) {
+    return el("p", { id: "import-summary" }, report.applied ? `Imported ${report.created} machines.` : `${report.rows} machines, no problems: ready to import.`);
+  }
+  return el(
+    "div",
+    {},
+    el("p", { id: "import-summary", class: "form-message" }, `${report.problems.length} problem${report.problems.length === 1 ? "" : "s"} in ${report.rows} rows: nothing was imported.`),
+    el(
+      "table",
+      { class: "planner-table", id: "import-problems" },
+      el("thead", {}, el("tr", {}, ...["Line", "Field", "Reason"].map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, ...report.problems.map((p) => el("tr", {}, el("td", {}, String(p.line)), el("td", {}, p.field), el("td", {}, p.reason)))),
+    ),
+  );
+}
+
+/** The import dialog: pick a file (or paste), Check (a dry run), then Import (all or nothing). */
+export function openImport(dialog: HTMLDialogElement, say: Say, onImported: () => void): void {
+  const file = el("input", { id: "import-file", type: "file", accept: ".csv,text/csv" });
+  const text = el("textarea", {
+    id: "import-text",
+    rows: "8",
+    spellcheck: "false",
+    placeholder: "machine_name,machine_type,operational_status,efficiency,last_maintenance\nCNC-101,Milling Machine,Running,85.5,2024-01-10T08:00:00Z",
+  });
+  const check = el("button", { type: "button", "data-role": "check" }, "Check");
+  const apply = el("button", { type: "button", class: "primary", "data-role": "import", disabled: "" }, "Import");
+  const close = el("button", { type: "button", class: "ghost", "data-role": "close" }, "Close");
+  const result = el("div", { id: "import-result", "aria-live": "polite" });
+  // Import is offered only for exactly the text the last clean check saw.
+  let checked: string | null = null;
+  const invalidate = (): void => {
+    checked = null;
+    apply.disabled = true;
+    apply.textContent = "Import";
+  };
+  text.addEventListener("input", invalidate);
+  file.addEventListener("change", () => {
+    const chosen = file.files?.[0];
+    if (!chosen) return;
+    void chosen.text().then((content) => {
+      text.value = content;
+      invalidate();
+      result.replaceChildren(el("p", { class: "hint" }, `${chosen.name} read: check it next.`));
+    });
+  });
+  const run = async (commit: boolean): Promise<void> => {
+    const content = text.value;
+    check.disabled = true;
+    apply.disabled = true;
+    const answer = await api.importMachines(content, commit);
+    check.disabled = false;
+    if (!answer.ok) {
+      result.replaceChildren(el("p", { class: "form-message" }, describeError(answer.error)));
+      return;
+    }
+    result.replaceChildren(reportTable(answer.value));
+    if (answer.value.applied) {
+      say.info(`Imported ${answer.value.created} machines.`);
+      onImported();
+      invalidate();
+      return;
+    }
+    if (!commit && answer.value.problems.length === 0 && answer.value.rows > 0) {
+      checked = content;
+      apply.disabled = false;
+      apply.textContent = `Import ${answer.value.rows} machines`;
+    }
+  };
+  check.addEventListener("click", () => void run(false));
+  apply.addEventListener("click", () => {
+    if (checked !== null && checked === text.value) void run(true);
+  });
+  close.addEventListener("click", () => dialog.close());
+  dialog.setAttribute("aria-labelledby", "import-title");
+  dialog.replaceChildren(
+    el("h2", { id: "import-title" }, "Import machines from CSV"),
+    el(
+      "p",
+      { class: "hint" },
+      "Columns: machine_name, machine_type, operational_status, efficiency, last_maintenance (UTC, ending in Z) — as an export writes them. Other columns are ignored. Check lists every bad row; Import creates all the machines or none. Needs the database.",
+    ),
+    el("label", { for: "import-file" }, "File "),
+    file,
+    el("label", { for: "import-text" }, "Or paste the CSV"),
+    text,
+    result,
+    el("div", { class: "dialog-actions" }, close, check, apply),
+  );
+  dialog.showModal();
+  file.focus();
+}

@@ -75,6 +75,7 @@ class App:
             "XDG_CONFIG_HOME": f"{self.home}/config",
             "XDG_DATA_HOME": f"{self.home}/data",
             "XDG_CACHE_HOME": f"{self.home}/cache",
+            "MES_EXPORT_DIR": f"{self.home}/exports",
             **(extra_env or {}),
         }
         # A value of None in extra_env removes that variable (e.g. to start unconfigured).

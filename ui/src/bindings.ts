@@ -49,7 +49,7 @@ export const commands = {
 	 *  Writes `request` as `format` into the export folder: `MES_EXPORT_DIR` when set, else the
 	 *  user's downloads folder (else the home folder); answers the files written.
 	 */
-	exportTable: (request: ExportRequest_Deserialize, format: ExportFormat) => typedError<ExportedFile, CommandError_Serialize>(__TAURI_INVOKE("export_table", { request, format })),
+	exportTable: (request: ExportRequest_Deserialize, format: ExportFormat) => typedError<ExportedFile_Serialize, CommandError_Serialize>(__TAURI_INVOKE("export_table", { request, format })),
 	/**  Checks a CSV of machines (`apply` false: a dry run) or creates them all in one transaction. */
 	importMachines: (csv: string, apply: boolean) => typedError<ImportReport, CommandError_Serialize>(__TAURI_INVOKE("import_machines", { csv, apply })),
 	syncStatus: () => typedError<SyncStatus_Serialize, CommandError_Serialize>(__TAURI_INVOKE("sync_status")),
@@ -358,11 +358,26 @@ export type ExportRequest_Serialize =
 { kind: "history"; uid: string };
 
 /**  A file written. */
-export type ExportedFile = {
+export type ExportedFile = ExportedFile_Serialize | ExportedFile_Deserialize;
+
+/**  A file written. */
+export type ExportedFile_Deserialize = {
 	/**  Where each file was written (one per sheet for CSV, one workbook for XLSX). */
 	paths: string[],
 	/**  Data rows written, all sheets together. */
 	rows: number,
+	/**  Set when the list came from the offline copy, not the server: the time it was current. */
+	cached_at?: string | null,
+};
+
+/**  A file written. */
+export type ExportedFile_Serialize = {
+	/**  Where each file was written (one per sheet for CSV, one workbook for XLSX). */
+	paths: string[],
+	/**  Data rows written, all sheets together. */
+	rows: number,
+	/**  Set when the list came from the offline copy, not the server: the time it was current. */
+	cached_at: string | null,
 };
 
 export type FieldChange = FieldChange_Serialize | FieldChange_Deserialize;
@@ -463,8 +478,13 @@ export type ImportProblem = {
 export type ImportReport = {
 	/**  Data rows read (blank lines skipped). */
 	rows: number,
-	/**  Every problem found; none means the import can be (or was) applied. */
+	/**
+	 *  Every problem found (the first 500, by line); none means the import can be (or was)
+	 *  applied.
+	 */
 	problems: ImportProblem[],
+	/**  Problems found beyond those listed. */
+	more_problems: number,
 	/**  True when the machines were created (never with a problem). */
 	applied: boolean,
 	created: number,

@@ -147,6 +147,48 @@ impl Db {
         }
     }
 
+    /// For work the user waits for on purpose (an import, an export): `operation` in one
+    /// transaction on a connection of its own, whose statements may run up to `limit` rather
+    /// than the deadline. It commits when `commit(&answer)` says so and rolls back otherwise.
+    /// Past `limit` the connection is closed (the transaction with it) and the answer is "no
+    /// answer": whether a commit landed must then be asked separately. Never retried.
+    pub async fn long_transaction<T, F, C>(
+        &self,
+        limit: Duration,
+        operation: F,
+        commit: C,
+    ) -> Result<T, RegistryError>
+    where
+        F: for<'c> FnOnce(&'c mut PgConnection) -> DbFuture<'c, T>,
+        C: FnOnce(&T) -> bool,
+    {
+        let mut connection = self.acquire().await?;
+        let work = async {
+            let mut tx = sqlx::Connection::begin(&mut *connection)
+                .await
+                .map_err(from_sqlx)?;
+            sqlx::query("SELECT set_config('statement_timeout', $1, true)")
+                .bind(format!("{}ms", limit.as_millis()))
+                .execute(&mut *tx)
+                .await
+                .map_err(from_sqlx)?;
+            let answer = operation(&mut tx).await?;
+            if commit(&answer) {
+                tx.commit().await.map_err(from_sqlx)?;
+            } else {
+                tx.rollback().await.map_err(from_sqlx)?;
+            }
+            Ok(answer)
+        };
+        match tokio::time::timeout(limit + Duration::from_secs(1), work).await {
+            Ok(answer) => answer,
+            Err(_) => {
+                connection.close_on_drop();
+                Err(no_answer(limit))
+            }
+        }
+    }
+
     /// A pooled connection within the deadline; the failure is remembered for the fail-fast
     /// window.
     pub async fn acquire(&self) -> Result<PoolConnection<Postgres>, RegistryError> {

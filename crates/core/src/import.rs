@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::Connection;
 use uuid::Uuid;
 
 use crate::domain::{MachineInput, ValidMachine};
@@ -16,6 +15,13 @@ use crate::{repo, Registry};
 
 /// The most rows one import takes (a plant's whole registry fits many times over).
 pub const MAX_IMPORT_ROWS: usize = 10_000;
+/// The largest text one import reads (10,000 rows of generous width).
+pub const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
+/// The most problems reported one by one; the rest are counted.
+pub const MAX_REPORTED_PROBLEMS: usize = 500;
+/// How long the apply may take (one statement creating up to 10,000 machines with their
+/// history): far beyond the per-call deadline, which is for an operator's single write.
+const APPLY_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// The columns read, by their export names, with the other headers a sheet may use for them.
 const COLUMNS: [(&str, &[&str]); 5] = [
@@ -42,8 +48,11 @@ pub struct ImportProblem {
 pub struct ImportReport {
     /// Data rows read (blank lines skipped).
     pub rows: i64,
-    /// Every problem found; none means the import can be (or was) applied.
+    /// Every problem found (the first 500, by line); none means the import can be (or was)
+    /// applied.
     pub problems: Vec<ImportProblem>,
+    /// Problems found beyond those listed.
+    pub more_problems: i64,
     /// True when the machines were created (never with a problem).
     pub applied: bool,
     pub created: i64,
@@ -63,14 +72,41 @@ fn problem(line: i64, field: &str, reason: impl Into<String>) -> ImportProblem {
     }
 }
 
+/// The separator the header line uses: a comma, or the semicolon a spreadsheet set to a
+/// language with a decimal comma writes, or a tab (pasted cells).
+fn separator(text: &str) -> u8 {
+    let header = text.lines().next().unwrap_or_default();
+    [b',', b';', b'\t']
+        .into_iter()
+        .max_by_key(|sep| header.bytes().filter(|b| b == sep).count())
+        .filter(|sep| header.as_bytes().contains(sep))
+        .unwrap_or(b',')
+}
+
 /// Reads and checks the file: the header names the five columns (other columns are ignored),
-/// each row must make a valid machine, and no two rows may name the same machine.
+/// and each row must make a valid machine. (Names are compared with the server's own case
+/// folding, in [`Registry::import_machines`].)
 fn parse(text: &str, now: DateTime<Utc>) -> (Vec<Row>, i64, Vec<ImportProblem>) {
     let mut problems = Vec::new();
+    if text.len() > MAX_IMPORT_BYTES {
+        return (
+            Vec::new(),
+            0,
+            vec![problem(
+                0,
+                "",
+                format!(
+                    "the file is larger than {} MB: split it",
+                    MAX_IMPORT_BYTES / 1024 / 1024
+                ),
+            )],
+        );
+    }
     let text = text.trim_start_matches('\u{feff}');
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
+        .delimiter(separator(text))
         .from_reader(text.as_bytes());
     let headers: Vec<String> = match reader.headers() {
         Ok(headers) => headers.iter().map(|h| h.trim().to_lowercase()).collect(),
@@ -97,8 +133,17 @@ fn parse(text: &str, now: DateTime<Utc>) -> (Vec<Row>, i64, Vec<ImportProblem>) 
     }
     let mut rows = Vec::new();
     let mut count = 0;
-    let mut names: HashMap<String, i64> = HashMap::new();
+    let mut records = 0usize;
     for record in reader.records() {
+        records += 1;
+        if records > MAX_IMPORT_ROWS {
+            problems.push(problem(
+                0,
+                "",
+                format!("more than {MAX_IMPORT_ROWS} rows: split the file"),
+            ));
+            break;
+        }
         let record = match record {
             Ok(record) => record,
             Err(e) => {
@@ -112,14 +157,6 @@ fn parse(text: &str, now: DateTime<Utc>) -> (Vec<Row>, i64, Vec<ImportProblem>) 
             continue;
         }
         count += 1;
-        if count as usize > MAX_IMPORT_ROWS {
-            problems.push(problem(
-                line,
-                "",
-                format!("more than {MAX_IMPORT_ROWS} machines: split the file"),
-            ));
-            break;
-        }
         let field = |column: &str| -> String {
             index
                 .get(column)
@@ -150,22 +187,7 @@ fn parse(text: &str, now: DateTime<Utc>) -> (Vec<Row>, i64, Vec<ImportProblem>) 
             last_maintenance: field("last_maintenance"),
         };
         match input.validate(now) {
-            Ok(machine) => {
-                let key = machine.name.as_str().to_lowercase();
-                if let Some(first) = names.get(&key) {
-                    problems.push(problem(
-                        line,
-                        "machine_name",
-                        format!(
-                            "“{}” is also on line {first} (names are unique, ignoring case)",
-                            machine.name.as_str()
-                        ),
-                    ));
-                } else {
-                    names.insert(key, line);
-                    rows.push(Row { line, machine });
-                }
-            }
+            Ok(machine) => rows.push(Row { line, machine }),
             Err(errors) => problems.extend(
                 errors
                     .into_iter()
@@ -192,17 +214,37 @@ fn line_at(text: &str, byte: u64) -> i64 {
     line
 }
 
-/// The export writes text a spreadsheet would run as a formula behind an apostrophe: taken off.
+/// The export writes text a spreadsheet would run as a formula, or that starts with an
+/// apostrophe, behind one more apostrophe: taken off again (exactly one).
 fn undefused(raw: &str) -> String {
     match raw.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest.to_owned(),
+        Some(rest) if crate::export::needs_defusing(rest) => rest.to_owned(),
         _ => raw.to_owned(),
     }
 }
 
+/// Names checked on the server, with its own case folding (the one its unique index uses):
+/// a name twice in the file, or already taken.
+const NAME_CHECK: &str = "WITH input AS (
+         SELECT name, line FROM unnest($1::text[], $2::int8[]) AS t(name, line)
+     ), firsts AS (
+         SELECT line, first_value(line) OVER (PARTITION BY lower(name) ORDER BY line) AS first
+         FROM input
+     )
+     SELECT i.line, 'twice' AS why, f.first::text AS detail
+     FROM input i JOIN firsts f USING (line) WHERE f.first <> i.line
+     UNION ALL
+     SELECT i.line, 'taken', m.machine_name
+     FROM input i JOIN machines m ON lower(m.machine_name) = lower(i.name)
+     UNION ALL
+     SELECT 0, 'role', NULL
+     WHERE NOT (has_table_privilege('public.machines', 'INSERT')
+                AND has_table_privilege('public.applied_writes', 'INSERT'))";
+
 impl Registry {
     /// Checks `text` (a CSV of machines) and, when `apply` and nothing is wrong, creates every
-    /// machine in one transaction. Names already taken on the server are problems too.
+    /// machine in one transaction. Names already taken on the server, or twice in the file, are
+    /// problems too, as is a role that may not create machines.
     pub async fn import_machines(
         &self,
         text: &str,
@@ -210,89 +252,118 @@ impl Registry {
     ) -> Result<ImportReport, RegistryError> {
         let (rows, count, mut problems) = parse(text, Utc::now());
         self.ensure_schema().await?;
-        let wanted: Vec<String> = rows
+        let names: Vec<String> = rows
             .iter()
-            .map(|r| r.machine.name.as_str().to_lowercase())
+            .map(|r| r.machine.name.as_str().to_owned())
             .collect();
-        let taken: Vec<String> = self
+        let lines: Vec<i64> = rows.iter().map(|r| r.line).collect();
+        let found: Vec<(i64, String, Option<String>)> = self
             .db()
             .run(move |conn| {
-                let wanted = wanted.clone();
+                let (names, lines) = (names.clone(), lines.clone());
                 Box::pin(async move {
-                    sqlx::query_scalar(
-                        "SELECT machine_name FROM machines WHERE lower(machine_name) = ANY($1)",
-                    )
-                    .bind(wanted)
-                    .fetch_all(conn)
-                    .await
-                    .map_err(from_sqlx)
+                    sqlx::query_as(NAME_CHECK)
+                        .bind(names)
+                        .bind(lines)
+                        .fetch_all(conn)
+                        .await
+                        .map_err(from_sqlx)
                 })
             })
             .await?;
-        let taken: HashMap<String, String> = taken
-            .into_iter()
-            .map(|name| (name.to_lowercase(), name))
-            .collect();
-        for row in &rows {
-            if let Some(existing) = taken.get(&row.machine.name.as_str().to_lowercase()) {
-                problems.push(problem(
-                    row.line,
+        for (line, why, detail) in found {
+            let detail = detail.unwrap_or_default();
+            problems.push(match why.as_str() {
+                "twice" => problem(
+                    line,
                     "machine_name",
-                    format!("a machine named “{existing}” already exists"),
-                ));
-            }
+                    format!("the same name as on line {detail} (names are unique, ignoring case)"),
+                ),
+                "taken" => problem(
+                    line,
+                    "machine_name",
+                    format!("a machine named “{detail}” already exists"),
+                ),
+                _ => problem(
+                    0,
+                    "",
+                    "your database role may not create machines (an administrator can put you in mes_operator)",
+                ),
+            });
         }
         problems.sort_by_key(|p| p.line);
+        let more = problems.len().saturating_sub(MAX_REPORTED_PROBLEMS) as i64;
+        problems.truncate(MAX_REPORTED_PROBLEMS);
         let mut report = ImportReport {
             rows: count,
             problems,
+            more_problems: more,
             applied: false,
             created: 0,
         };
         if !apply || !report.problems.is_empty() || rows.is_empty() {
             return Ok(report);
         }
-        // Ids made once: a retry after a lost answer is recognised, never applied twice.
-        let writes: Vec<(Uuid, Uuid, ValidMachine)> = rows
+        // Ids made once: after a lost answer, the first one tells whether the import landed.
+        let writes: Vec<(Uuid, Uuid, i64, ValidMachine)> = rows
             .into_iter()
-            .map(|r| (Uuid::new_v4(), Uuid::new_v4(), r.machine))
+            .map(|r| (Uuid::new_v4(), Uuid::new_v4(), r.line, r.machine))
             .collect();
+        let first_write = writes.first().map(|w| w.0).unwrap_or_default();
+        let expected = writes.len();
         let client = self.client();
-        let created = self
+        let batch_writes = writes.clone();
+        let done = self
             .db()
-            .run(move |conn| {
-                let writes = writes.clone();
-                Box::pin(async move {
-                    let batch: Vec<repo::BatchCreate<'_>> = writes
-                        .iter()
-                        .map(|(write_id, uid, machine)| repo::BatchCreate {
-                            write_id: *write_id,
-                            uid: *uid,
-                            machine,
-                        })
-                        .collect();
-                    let mut tx = conn.begin().await.map_err(from_sqlx)?;
-                    let done = repo::create_machines(&mut tx, &batch, client).await?;
-                    if done.len() != batch.len() {
-                        // A name taken meanwhile by another PC: nothing is created.
-                        tx.rollback().await.map_err(from_sqlx)?;
-                        return Ok(None);
-                    }
-                    tx.commit().await.map_err(from_sqlx)?;
-                    Ok(Some(done.len() as i64))
-                })
-            })
-            .await?;
-        match created {
-            Some(created) => {
+            .long_transaction(
+                APPLY_LIMIT,
+                move |conn| {
+                    Box::pin(async move {
+                        let batch: Vec<repo::BatchCreate<'_>> = batch_writes
+                            .iter()
+                            .map(|(write_id, uid, _, machine)| repo::BatchCreate {
+                                write_id: *write_id,
+                                uid: *uid,
+                                machine,
+                            })
+                            .collect();
+                        repo::create_machines(conn, &batch, client).await
+                    })
+                },
+                // All or nothing: a name taken meanwhile by another PC rolls everything back.
+                |done| done.len() == expected,
+            )
+            .await;
+        match done {
+            Ok(done) if done.len() == expected => {
                 report.applied = true;
-                report.created = created;
+                report.created = expected as i64;
             }
-            None => report.problems.push(problem(
-                0,
-                "machine_name",
-                "another PC took one of these names meanwhile: nothing was imported; check again",
-            )),
+            Ok(done) => {
+                let done: std::collections::HashSet<Uuid> = done.into_iter().collect();
+                for (write_id, _, line, machine) in &writes {
+                    if !done.contains(write_id) {
+                        report.problems.push(problem(
+                            *line,
+                            "machine_name",
+                            format!(
+                                "“{}” was taken by another PC meanwhile: nothing was imported",
+                                machine.name.as_str()
+                            ),
+                        ));
+                    }
+                }
+            }
+            Err(error) if error.is_transient() => {
+                // The answer was lost: the import landed whole or not at all.
+                if repo::write_was_applied(self.pool(), first_write).await? {
+                    report.applied = true;
+                    report.created = expected as i64;
+                } else {
+                    return Err(error);
+                }
+            }
+            Err(error) => return Err(error),
         }
         Ok(report)
     }
@@ -314,9 +385,9 @@ mod tests {
                     \n\
                     ,Lathe,Exploded,101,yesterday,8\n\
                     cnc-101,Lathe,Idle,\"85,5\",2024-01-10T08:00:00Z,9\n\
-                    CNC-102,Lathe,Idle,50,2024-01-10T08:00:00Z,\n\
-                    cnc-102,Lathe,Idle,50,2024-01-10T08:00:00Z,\n\
-                    '=EVIL,Lathe,Down,0,2024-01-10T08:00:00Z,\n";
+                    \"CNC\n102\",Lathe,Idle,50,2024-01-10T08:00:00Z,\n\
+                    '=EVIL,Lathe,Down,0,2024-01-10T08:00:00Z,\n\
+                    ''quoted,Lathe,Down,0,2024-01-10T08:00:00Z,\n";
         let (rows, count, problems) = parse(text, now());
         assert_eq!(count, 6);
         let found: Vec<(i64, &str)> = problems
@@ -331,12 +402,20 @@ mod tests {
                 (4, "efficiency"),
                 (4, "last_maintenance"),
                 (5, "efficiency"),
-                (7, "machine_name"),
+                (6, "machine_name"),
             ]
         );
-        assert!(problems[5].reason.contains("also on line 6"));
         let names: Vec<&str> = rows.iter().map(|r| r.machine.name.as_str()).collect();
-        assert_eq!(names, ["CNC-101", "CNC-102", "=EVIL"]);
+        assert_eq!(names, ["CNC-101", "=EVIL", "'quoted"]);
+        assert_eq!(rows[1].line, 8, "after a field spanning two lines");
+    }
+
+    #[test]
+    fn a_semicolon_sheet_is_read_too() {
+        let text =
+            "Name;Type;Status;Efficiency;Last maintenance\nA;Press;Idle;50;2024-01-10T08:00:00Z\n";
+        let (rows, count, problems) = parse(text, now());
+        assert_eq!((rows.len(), count, problems.len()), (1, 1, 0));
     }
 
     #[test]

@@ -223,17 +223,21 @@ impl Registry {
         })
     }
 
-    /// Every machine `query` selects, its own limit and offset applying (the export's read).
+    /// Every machine `query` selects, its own limit and offset applying (the export's read),
+    /// in one snapshot that may take up to `limit`.
     pub async fn all_matching(
         &self,
         query: &crate::domain::ValidListQuery,
+        limit: std::time::Duration,
     ) -> Result<Vec<Machine>, RegistryError> {
         self.ensure_schema().await?;
+        let query = query.clone();
         self.db
-            .run(move |conn| {
-                let query = query.clone();
-                Box::pin(async move { repo::list_machines(conn, &query).await })
-            })
+            .long_transaction(
+                limit,
+                move |conn| Box::pin(async move { repo::list_machines(conn, &query).await }),
+                |_| true,
+            )
             .await
     }
 

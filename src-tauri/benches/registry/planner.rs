@@ -16,6 +16,7 @@ use crate::stats::{ms, time_async, Table};
 const MACHINES: i64 = 5_000;
 const HISTORY_ROWS: i64 = 1_000_000;
 const TARGET_MS: f64 = 50.0;
+const TIMELINE_TARGET_MS: f64 = 10.0;
 
 /// Migration 7's own statement that makes the periods from a recorded history.
 fn backfill() -> &'static str {
@@ -138,6 +139,38 @@ pub async fn planner_at_scale(registry: Arc<Registry>) -> String {
     let server_90 = server_ms(ninety).await;
     let server_7 = server_ms(seven).await;
 
+    // One machine's 90-day timeline (about 80 status periods and 120 efficiency changes in it),
+    // and the maintenance plan of the whole fleet.
+    let busiest: uuid::Uuid = sqlx::query_scalar(
+        "SELECT machine_uid FROM machine_status_periods GROUP BY machine_uid ORDER BY count(*) DESC, machine_uid LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("a machine");
+    let bands = registry
+        .machine_timeline(busiest, ninety)
+        .await
+        .expect("timeline")
+        .bands
+        .len();
+    let timeline = time_async(3, 50, |_| {
+        let registry = registry.clone();
+        async move {
+            registry
+                .machine_timeline(busiest, ninety)
+                .await
+                .expect("timeline");
+        }
+    })
+    .await;
+    let plan = time_async(2, 15, |_| {
+        let registry = registry.clone();
+        async move {
+            registry.maintenance_plan().await.expect("plan");
+        }
+    })
+    .await;
+
     let mut table = Table::new(
         &format!(
             "Planner: reliability table ({MACHINES} machines, {HISTORY_ROWS} history rows over 90 days, {periods} status periods; loaded in {:.1} s)",
@@ -160,5 +193,28 @@ pub async fn planner_at_scale(registry: Arc<Registry>) -> String {
             ),
         ]);
     }
-    table.render()
+    let mut more = Table::new(
+        "Planner: a machine's timeline and the fleet's maintenance plan (same data)",
+        &["call", "core p50 ms", "core p95 ms", "target"],
+    );
+    more.row(&[
+        format!("timeline, 90 days ({bands} status bands)"),
+        ms(timeline.p50),
+        ms(timeline.p95),
+        format!(
+            "≤ {TIMELINE_TARGET_MS} ms {}",
+            if timeline.p50.as_secs_f64() * 1000.0 <= TIMELINE_TARGET_MS {
+                "✓"
+            } else {
+                "✗"
+            }
+        ),
+    ]);
+    more.row(&[
+        format!("maintenance plan ({MACHINES} machines)"),
+        ms(plan.p50),
+        ms(plan.p95),
+        "—".into(),
+    ]);
+    format!("{}\n{}", table.render(), more.render())
 }

@@ -6,6 +6,20 @@ import type { ExportFormat, ExportRequest, ImportReport } from "../bindings";
 import { api } from "../api/client";
 import { describeError } from "../api/messages";
 import { el } from "./dom";
+import { formatLocalDateTime } from "../domain/format";
+
+/** The largest file read (the server refuses more too). */
+const MAX_IMPORT_BYTES = 8 * 1024 * 1024;
+
+/** A file's text: UTF-8 when it is valid UTF-8, else Windows-1252 (what spreadsheets on
+ * Windows write as "CSV"), said so to the user. */
+export function decodeCsv(bytes: ArrayBuffer): { content: string; encoding: "utf-8" | "windows-1252" } {
+  try {
+    return { content: new TextDecoder("utf-8", { fatal: true }).decode(bytes), encoding: "utf-8" };
+  } catch {
+    return { content: new TextDecoder("windows-1252").decode(bytes), encoding: "windows-1252" };
+  }
+}
 
 export interface Say {
   info: (message: string) => void;
@@ -25,7 +39,8 @@ export function exportButtons(what: string, request: () => ExportRequest, say: S
           return;
         }
         const where = answer.value.paths.join(", ");
-        say.info(`${what}: ${answer.value.rows} rows written to ${where}`);
+        const stale = answer.value.cached_at ? ` (from the offline copy of ${formatLocalDateTime(answer.value.cached_at)}: the database did not answer)` : "";
+        say.info(`${what}: ${answer.value.rows} rows written to ${where}${stale}`);
       });
     });
     return b;
@@ -40,7 +55,12 @@ function reportTable(report: ImportReport): HTMLElement {
   return el(
     "div",
     {},
-    el("p", { id: "import-summary", class: "form-message" }, `${report.problems.length} problem${report.problems.length === 1 ? "" : "s"} in ${report.rows} rows: nothing was imported.`),
+    el(
+      "p",
+      { id: "import-summary", class: "form-message" },
+      `${report.problems.length + report.more_problems} problem${report.problems.length + report.more_problems === 1 ? "" : "s"} in ${report.rows} rows: nothing was imported.` +
+        (report.more_problems > 0 ? ` The first ${report.problems.length} are listed.` : ""),
+    ),
     el(
       "table",
       { class: "planner-table", id: "import-problems" },
@@ -74,10 +94,17 @@ export function openImport(dialog: HTMLDialogElement, say: Say, onImported: () =
   file.addEventListener("change", () => {
     const chosen = file.files?.[0];
     if (!chosen) return;
-    void chosen.text().then((content) => {
+    if (chosen.size > MAX_IMPORT_BYTES) {
+      result.replaceChildren(el("p", { class: "form-message" }, `${chosen.name} is larger than ${MAX_IMPORT_BYTES / 1024 / 1024} MB: split it.`));
+      return;
+    }
+    void chosen.arrayBuffer().then((bytes) => {
+      const { content, encoding } = decodeCsv(bytes);
       text.value = content;
       invalidate();
-      result.replaceChildren(el("p", { class: "hint" }, `${chosen.name} read: check it next.`));
+      result.replaceChildren(
+        el("p", { class: "hint" }, `${chosen.name} read${encoding === "windows-1252" ? " as Windows-1252 (it is not UTF-8: check the names)" : ""}: check it next.`),
+      );
     });
   });
   const run = async (commit: boolean): Promise<void> => {
@@ -97,7 +124,8 @@ export function openImport(dialog: HTMLDialogElement, say: Say, onImported: () =
       invalidate();
       return;
     }
-    if (!commit && answer.value.problems.length === 0 && answer.value.rows > 0) {
+    // Offered only for the text this answer is about (it may have been edited meanwhile).
+    if (!commit && answer.value.problems.length === 0 && answer.value.rows > 0 && content === text.value) {
       checked = content;
       apply.disabled = false;
       apply.textContent = `Import ${answer.value.rows} machines`;

@@ -1,6 +1,5 @@
 //! A sheet as CSV (RFC 4180, UTF-8, comma-separated, a header row). Text that a spreadsheet would
-//! run as a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) is written
-//! behind an apostrophe, so opening an export never executes what another tool typed into a name
+//! run as a formula (see [`needs_defusing`]) is written behind an apostrophe, so opening an export never executes what another tool typed into a name
 //! (OWASP's advice on CSV injection); the machine import takes the apostrophe off again.
 
 use chrono::SecondsFormat;
@@ -31,9 +30,20 @@ fn text_of(cell: &Cell) -> String {
     }
 }
 
-/// Text a spreadsheet would take for a formula, made inert.
+/// True for text a spreadsheet could take for a formula (its first character after any
+/// whitespace is `=`, `+`, `-`, `@` or their full-width forms; or it starts with a tab or a line
+/// break), and for text starting with an apostrophe (so the import's removal of the one added
+/// here can never take off one that was typed).
+pub fn needs_defusing(text: &str) -> bool {
+    text.starts_with(['\'', '\t', '\r', '\n'])
+        || text
+            .trim_start()
+            .starts_with(['=', '+', '-', '@', '＝', '＋', '－', '＠'])
+}
+
+/// Text a spreadsheet would take for a formula, made inert behind an apostrophe.
 pub(crate) fn defused(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if needs_defusing(text) {
         format!("'{text}")
     } else {
         text.to_owned()

@@ -40,6 +40,7 @@ pub fn write_export(
     Ok(ExportedFile {
         paths: paths.iter().map(|p| p.display().to_string()).collect(),
         rows: sheets.iter().map(|s| s.rows.len() as i64).sum(),
+        cached_at: None,
     })
 }
 

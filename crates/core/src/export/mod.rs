@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::domain::{ListQuery, TimeRange};
 
-pub use csv_file::to_csv;
+pub use csv_file::{needs_defusing, to_csv};
 pub use file::write_export;
 pub use sheets::{history_sheet, machines_sheet, reliability_sheets};
 pub use xlsx_file::to_xlsx;
@@ -73,4 +73,6 @@ pub struct ExportedFile {
     pub paths: Vec<String>,
     /// Data rows written, all sheets together.
     pub rows: i64,
+    /// Set when the list came from the offline copy, not the server: the time it was current.
+    pub cached_at: Option<DateTime<Utc>>,
 }

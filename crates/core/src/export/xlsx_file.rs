@@ -6,22 +6,19 @@ use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use super::{Cell, Sheet};
 use crate::error::RegistryError;
 
-/// Excel's limit on a worksheet's name.
-const SHEET_NAME_CHARS: usize = 31;
+/// Excel's limit on a worksheet's name, in UTF-16 units.
+const SHEET_NAME_UNITS: usize = 31;
 
 pub fn to_xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, RegistryError> {
     let mut workbook = Workbook::new();
     let header = Format::new().set_bold();
-    let instant = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    // Instants are written in UTC, and say so.
+    let instant = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss \"UTC\"");
     for sheet in sheets {
         let worksheet = workbook.add_worksheet();
-        let name: String = sheet
-            .name
-            .chars()
-            .filter(|c| !matches!(c, '[' | ']' | ':' | '*' | '?' | '/' | '\\'))
-            .take(SHEET_NAME_CHARS)
-            .collect();
-        worksheet.set_name(name).map_err(xlsx_error)?;
+        worksheet
+            .set_name(sheet_name(&sheet.name))
+            .map_err(xlsx_error)?;
         for (col, title) in sheet.columns.iter().enumerate() {
             worksheet
                 .write_string_with_format(0, column(col)?, title, &header)
@@ -53,6 +50,29 @@ pub fn to_xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, RegistryError> {
     workbook.save_to_buffer().map_err(xlsx_error)
 }
 
+/// A name Excel accepts: none of `[]:*?/\`, no apostrophe at either end, at most 31 UTF-16
+/// units; "Sheet" when nothing is left.
+fn sheet_name(wanted: &str) -> String {
+    let mut name = String::new();
+    let mut units = 0;
+    for c in wanted
+        .chars()
+        .filter(|c| !matches!(c, '[' | ']' | ':' | '*' | '?' | '/' | '\\'))
+    {
+        if units + c.len_utf16() > SHEET_NAME_UNITS {
+            break;
+        }
+        units += c.len_utf16();
+        name.push(c);
+    }
+    let name = name.trim().trim_matches('\'').trim();
+    if name.is_empty() {
+        "Sheet".into()
+    } else {
+        name.to_owned()
+    }
+}
+
 fn column(index: usize) -> Result<u16, RegistryError> {
     u16::try_from(index).map_err(|_| RegistryError::Internal("too many columns for XLSX".into()))
 }
@@ -72,7 +92,13 @@ mod tests {
             columns: vec!["Name".into(), "Value".into()],
             rows: vec![vec![Cell::Text("=1+1".into()), Cell::Number(1.5)]],
         };
-        let bytes = to_xlsx(&[sheet("By machine"), sheet("By type: [all]")]).unwrap();
+        let bytes = to_xlsx(&[
+            sheet("By machine"),
+            sheet("By type: [all]"),
+            sheet("History Press 'A'"),
+            sheet("History 🏭🏭🏭🏭🏭🏭🏭🏭🏭🏭🏭🏭🏭🏭🏭"),
+        ])
+        .unwrap();
         assert_eq!(&bytes[..2], b"PK", "an XLSX is a zip");
         assert!(bytes.len() > 1000);
     }

@@ -176,7 +176,7 @@ impl SyncedRegistry {
         answer
     }
 
-    fn offline_reason(&self) -> RegistryError {
+    pub(super) fn offline_reason(&self) -> RegistryError {
         RegistryError::Unavailable(
             self.status()
                 .reason

@@ -12,8 +12,11 @@ use crate::error::RegistryError;
 use crate::export::{self, ExportFormat, ExportRequest, ExportedFile, Sheet};
 use crate::import::ImportReport;
 
-/// The most machines one export of the list writes.
-pub const EXPORT_LIMIT: i64 = 1_000_000;
+/// The most machines one export of the list writes; more is refused (narrow the filter), never
+/// cut silently.
+pub const EXPORT_LIMIT: i64 = 100_000;
+/// How long reading them may take (far beyond the per-call deadline).
+const EXPORT_READ_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 impl SyncedRegistry {
     /// Writes what `request` names into `dir` as `format`; answers where and how many rows.
@@ -23,11 +26,13 @@ impl SyncedRegistry {
         format: ExportFormat,
         dir: &Path,
     ) -> Result<ExportedFile, RegistryError> {
+        let mut cached_at = None;
         let (stem, sheets): (String, Vec<Sheet>) = match request {
-            ExportRequest::Machines { query } => (
-                "machines".into(),
-                vec![export::machines_sheet(&self.all_matching(query).await?)],
-            ),
+            ExportRequest::Machines { query } => {
+                let (machines, copy_time) = self.all_matching(query).await?;
+                cached_at = copy_time;
+                ("machines".into(), vec![export::machines_sheet(&machines)])
+            }
             ExportRequest::Reliability { range } => {
                 let report = self.ask_server(self.registry.reliability(*range)).await?;
                 ("reliability".into(), export::reliability_sheets(&report))
@@ -46,29 +51,49 @@ impl SyncedRegistry {
         };
         let dir = dir.to_owned();
         // File writing (and the XLSX's compression) off the async runtime.
-        tokio::task::spawn_blocking(move || {
+        let mut written = tokio::task::spawn_blocking(move || {
             export::write_export(&dir, &stem, format, &sheets, Utc::now())
         })
         .await
-        .map_err(|e| RegistryError::Internal(format!("export: {e}")))?
+        .map_err(|e| RegistryError::Internal(format!("export: {e}")))??;
+        written.cached_at = cached_at;
+        Ok(written)
     }
 
-    /// Every machine the list's filters select, in its sort, in one statement (one snapshot);
-    /// offline, from the fleet copy.
+    /// Every machine the list's filters select, in its sort, in one statement (one snapshot),
+    /// with the time of the offline copy when it answered instead of the server (the database
+    /// away, or no answer in time: a slow export does not put the window offline).
     async fn all_matching(
         &self,
         query: &crate::domain::ListQuery,
-    ) -> Result<Vec<Machine>, RegistryError> {
+    ) -> Result<(Vec<Machine>, Option<chrono::DateTime<Utc>>), RegistryError> {
         let mut valid = query.validate().map_err(RegistryError::Validation)?;
-        valid.limit = EXPORT_LIMIT;
+        valid.limit = EXPORT_LIMIT + 1;
         valid.offset = 0;
-        match self.ask_server(self.registry.all_matching(&valid)).await {
+        let answer = if self.known_offline() {
+            Err(self.offline_reason())
+        } else {
+            self.registry
+                .all_matching(&valid, EXPORT_READ_LIMIT)
+                .await
+                .map(|machines| (machines, None))
+        };
+        let (machines, cached_at) = match answer {
             Err(RegistryError::Unavailable(reason)) => match self.fleet_copy_now().await? {
-                Some(copy) => Ok(copy.page(&valid).machines),
-                None => Err(RegistryError::Unavailable(reason)),
+                Some(copy) => (copy.page(&valid).machines, Some(copy.saved_at)),
+                None => return Err(RegistryError::Unavailable(reason)),
             },
-            other => other,
+            other => other?,
+        };
+        if machines.len() as i64 > EXPORT_LIMIT {
+            return Err(RegistryError::field(
+                "query",
+                format!(
+                    "more than {EXPORT_LIMIT} machines match: narrow the filter to export them"
+                ),
+            ));
         }
+        Ok((machines, cached_at))
     }
 
     /// See [`Registry::import_machines`]; needs the database.

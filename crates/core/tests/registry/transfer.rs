@@ -167,7 +167,8 @@ async fn an_import_reports_every_bad_row_and_applies_all_or_nothing(pool: PgPool
     let bad = "machine_name,machine_type,operational_status,efficiency,last_maintenance\n\
                NEW-1,Press,Running,80,2024-01-10T08:00:00Z\n\
                cnc-001,Press,Idle,70,2024-01-10T08:00:00Z\n\
-               NEW-2,Press,Broken,70,2024-01-10T08:00:00Z\n";
+               NEW-2,Press,Broken,70,2024-01-10T08:00:00Z\n\
+               new-1,Press,Idle,70,2024-01-10T08:00:00Z\n";
     let before = snapshot(&pool).await;
     for apply in [false, true] {
         let report = registry.import_machines(bad, apply).await.unwrap();
@@ -177,7 +178,15 @@ async fn an_import_reports_every_bad_row_and_applies_all_or_nothing(pool: PgPool
             .iter()
             .map(|p| (p.line, p.field.as_str()))
             .collect();
-        assert_eq!(found, [(3, "machine_name"), (4, "operational_status")]);
+        assert_eq!(
+            found,
+            [
+                (3, "machine_name"),
+                (4, "operational_status"),
+                (5, "machine_name")
+            ]
+        );
+        assert!(report.problems[2].reason.contains("line 2"));
         assert!(report.problems[0]
             .reason
             .contains("“CNC-001” already exists"));
@@ -248,4 +257,40 @@ async fn an_export_reads_back_as_an_import(pool: PgPool) {
         "the apostrophe is taken off again"
     );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_viewer_is_told_by_the_check_that_it_may_not_import(pool: PgPool) {
+    mes_core::schema::grant_roles(registry(pool.clone()).db())
+        .await
+        .unwrap();
+    let user = format!("t_viewer_{}", &Uuid::new_v4().simple().to_string()[..8]);
+    sqlx::query(&format!(
+        "CREATE ROLE {user} LOGIN PASSWORD 'pw' IN ROLE mes_viewer"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let options = (*pool.connect_options())
+        .clone()
+        .username(&user)
+        .password("pw");
+    let viewer_pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let viewer = registry(viewer_pool.clone());
+    let report = viewer
+        .import_machines(
+            "machine_name,machine_type,operational_status,efficiency,last_maintenance\nNEW-1,Press,Running,80,2024-01-10T08:00:00Z\n",
+            false,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.problems.len(), 1);
+    assert!(report.problems[0]
+        .reason
+        .contains("may not create machines"));
+    viewer_pool.close().await;
 }

@@ -7,9 +7,10 @@ use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use super::machines_write::delivered_twice as machines_write_delivered_twice;
+use super::row::stored_status;
 use crate::domain::{
-    DueState, Machine, MachineType, MaintenancePlan, MaintenanceRecord, OperationalStatus,
-    PlannedMaintenance, TypeInterval, ValidPlan, ValidRecord, DUE_SOON_DAYS,
+    DueState, Machine, MachineType, MaintenancePlan, MaintenanceRecord, PlannedMaintenance,
+    TypeInterval, ValidPlan, ValidRecord, DUE_SOON_DAYS,
 };
 use crate::error::{from_sqlx, FieldError, RegistryError};
 
@@ -55,13 +56,7 @@ pub async fn maintenance_plan(
     let machines = rows
         .into_iter()
         .map(|row| {
-            let operational_status =
-                OperationalStatus::parse(&row.operational_status).map_err(|_| {
-                    RegistryError::Internal(format!(
-                        "machine {} has status {:?} outside the schema's rule",
-                        row.id, row.operational_status
-                    ))
-                })?;
+            let operational_status = stored_status(row.id, &row.operational_status)?;
             Ok(PlannedMaintenance {
                 uid: row.uid,
                 id: row.id,

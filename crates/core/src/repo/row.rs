@@ -48,15 +48,7 @@ impl TryFrom<MachineRow> for Machine {
     type Error = RegistryError;
 
     fn try_from(row: MachineRow) -> Result<Self, Self::Error> {
-        // The status CHECK constraint makes this infallible in practice; if it ever fails, the
-        // schema was changed behind our back and the row must not be shown as something it is not.
-        let operational_status =
-            OperationalStatus::parse(&row.operational_status).map_err(|_| {
-                RegistryError::Internal(format!(
-                    "machine {} has status {:?} outside the schema's rule",
-                    row.id, row.operational_status
-                ))
-            })?;
+        let operational_status = stored_status(row.id, &row.operational_status)?;
         let mut problems = Vec::new();
         if let Some(raw) = &row.last_maintenance_raw {
             problems.push(format!(
@@ -88,6 +80,17 @@ impl TryFrom<MachineRow> for Machine {
             problems,
         })
     }
+}
+
+/// A status as stored. The status CHECK constraint makes this infallible in practice; if it ever
+/// fails, the schema was changed behind our back and the row must not be shown as something it
+/// is not.
+pub(crate) fn stored_status(id: i32, raw: &str) -> Result<OperationalStatus, RegistryError> {
+    OperationalStatus::parse(raw).map_err(|_| {
+        RegistryError::Internal(format!(
+            "machine {id} has status {raw:?} outside the schema's rule"
+        ))
+    })
 }
 
 pub(crate) fn into_machines(rows: Vec<MachineRow>) -> Result<Vec<Machine>, RegistryError> {

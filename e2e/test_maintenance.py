@@ -94,6 +94,7 @@ def test_plan_record_and_log_maintenance(window):
 
     # Its log, from the full list.
     window.find_element(By.CSS_SELECTOR, "#maintenance-all summary").click()
+    wait(window).until(lambda d: names(d, "maintenance-every"))  # built when first opened
     click_in_row(window, "maintenance-every", "CNC-001", "log")
     wait(window).until(lambda d: dialog.is_displayed())
     log = wait(window).until(lambda d: cells(d, "maintenance-log"))

@@ -9,6 +9,7 @@ import { formatLocalDateTime } from "../domain/format";
 import { parseInterval } from "../domain/maintenance";
 import { localInputToUtc, utcToLocalInput } from "../domain/rules";
 import { el } from "./dom";
+import { tbodyWithMore } from "./long-table";
 
 const STATE_LABEL: Record<DueState, string> = {
   overdue: "Overdue",
@@ -74,13 +75,22 @@ export class MaintenanceSection {
     const due = plan.machines.filter((m) => m.state === "overdue" || m.state === "due_soon");
     section.append(this.table(`Overdue and due within ${plan.due_soon_days} days (${due.length})`, due, now, "maintenance-due"));
     section.append(this.table(`Planned (${planned.length})`, [...planned].sort((a, b) => (a.planned_for ?? "").localeCompare(b.planned_for ?? "")), now, "maintenance-planned"));
-    const all = el("details", { id: "maintenance-all" }, el("summary", {}, `Every machine (${plan.machines.length})`), this.table("Every machine, most urgent first", plan.machines, now, "maintenance-every"));
+    // Built when first opened: the whole fleet is not needed for the first paint.
+    const all = el("details", { id: "maintenance-all" }, el("summary", {}, `Every machine (${plan.machines.length})`));
+    all.addEventListener(
+      "toggle",
+      () => {
+        if (all.open && !all.querySelector("table")) all.append(this.table("Every machine, most urgent first", plan.machines, now, "maintenance-every"));
+      },
+    );
     section.append(all, this.typeIntervals(plan));
     return section;
   }
 
   private table(caption: string, machines: PlannedMaintenance[], now: Date, id: string): HTMLElement {
-    const rows = machines.map((m) => {
+    const row = (index: number): HTMLTableRowElement => {
+      const m = machines[index];
+      if (!m) return el("tr", {});
       const record = el("button", { type: "button", class: "ghost small record-only", "data-role": "record-done" }, "Record done…");
       record.addEventListener("click", () => this.openRecord(m));
       const planIt = el("button", { type: "button", class: "ghost small plan-only", "data-role": "plan" }, "Plan…");
@@ -99,7 +109,9 @@ export class MaintenanceSection {
         el("td", {}, m.planned_for ?? "—"),
         el("td", { class: "row-actions" }, record, planIt, log),
       );
-    });
+    };
+    const body =
+      machines.length === 0 ? el("tbody", {}, el("tr", {}, el("td", { colspan: "8", class: "hint" }, "None."))) : tbodyWithMore(machines.length, 8, row);
     return el(
       "table",
       { class: "planner-table", id },
@@ -109,7 +121,7 @@ export class MaintenanceSection {
         {},
         el("tr", {}, ...["Machine", "Type", "State", "Last maintenance", "Interval", "Next due", "Planned for", ""].map((h) => el("th", { scope: "col" }, h))),
       ),
-      el("tbody", {}, ...(rows.length ? rows : [el("tr", {}, el("td", { colspan: "8", class: "hint" }, "None."))])),
+      body,
     );
   }
 

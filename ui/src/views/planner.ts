@@ -13,6 +13,7 @@ import { el } from "./dom";
 import { MaintenanceSection, type MaintenanceActions } from "./maintenance";
 import { efficiencyHistogram, efficiencyOverTime } from "./charts";
 import { exportButtons } from "./transfer";
+import { tbodyWithMore } from "./long-table";
 
 const RANGES: [string, number][] = [
   ["7 days", 7],
@@ -40,7 +41,7 @@ function table(caption: string, head: string[], rows: (string | HTMLElement)[][]
     { class: "planner-table", id },
     el("caption", {}, caption),
     el("thead", {}, el("tr", {}, ...head.map((h) => el("th", { scope: "col" }, h)))),
-    el("tbody", {}, ...rows.map((cells) => el("tr", {}, ...cells.map((c) => el("td", {}, c))))),
+    tbodyWithMore(rows.length, head.length, (i) => el("tr", {}, ...(rows[i] ?? []).map((c) => el("td", {}, c)))),
   );
 }
 

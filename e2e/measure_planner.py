@@ -51,8 +51,10 @@ document.dispatchEvent(new KeyboardEvent("keydown", { key: "p", bubbles: true })
 BACK = """
 const done = arguments[0];
 document.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
+// Back in the registry once the list is loaded again and a row has the focus (as after Esc).
 (function poll() {
-  if (document.getElementById("planner").hidden) done(true); else setTimeout(poll, 5);
+  const row = document.activeElement && document.activeElement.closest("#machine-rows");
+  if (document.getElementById("planner").hidden && row) done(true); else setTimeout(poll, 5);
 })();
 """
 

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod fixtures;
+mod history_cost;
 mod offline;
 mod planner;
 #[path = "../../../crates/core/tests/shared/proxy.rs"]
@@ -71,6 +72,9 @@ async fn run() -> String {
     }
     if only("planner") {
         return planner::planner_at_scale(registry.clone()).await;
+    }
+    if only("history") {
+        return history_cost::history_cost(&registry).await;
     }
     sqlx::query("CREATE TABLE raw_bench (id bigserial PRIMARY KEY, note text NOT NULL)")
         .execute(&pool)

@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+#[derive(Clone)]
 pub struct Summary {
     pub p50: Duration,
     pub p95: Duration,

@@ -5,6 +5,7 @@
 //! (`domain::ValidMachine`), which the repository (`repo`) writes with plain SQL. `Registry` ties a
 //! connection pool, the one-time schema migration and the repository together.
 
+mod alerts;
 pub mod config;
 pub mod db;
 pub mod domain;

@@ -1,6 +1,7 @@
 //! Validated domain types. Raw input is parsed once, at the edge; a value of these types is valid
 //! by construction, so nothing invalid reaches SQL.
 
+mod alert;
 mod efficiency;
 mod fleet_efficiency;
 mod history;
@@ -14,6 +15,10 @@ mod reliability;
 mod status;
 mod text;
 
+pub use alert::{
+    notices_for, percent, Alert, AlertKind, AlertList, AlertSettings, NewAlert, Notice,
+    SINGLE_NOTICES,
+};
 pub use efficiency::Efficiency;
 pub use fleet_efficiency::{
     validate_target, BelowTarget, FleetEfficiency, TypeEfficiency, DEFAULT_EFFICIENCY_TARGET,

@@ -2,6 +2,7 @@
 //! domain types; database errors that mean something to a caller are mapped to `RegistryError`
 //! here, where the constraint names are known.
 
+mod alerts;
 mod applied_writes;
 mod history;
 mod machines_batch;
@@ -12,6 +13,7 @@ mod reliability;
 mod roles;
 mod row;
 
+pub use alerts::{history_events_after, last_history_id, HistoryEvent};
 pub use applied_writes::prune_applied_writes;
 pub use history::machine_history;
 pub use machines_batch::{

@@ -8,6 +8,8 @@
 //! A write that can no longer apply moves to "needs attention" with the reason and both versions;
 //! it never blocks the writes behind it.
 
+mod alert_store;
+mod alert_watch;
 mod fleet;
 mod fleet_store;
 mod grouped;
@@ -20,6 +22,10 @@ mod replay;
 mod service;
 mod transfer;
 
+pub use alert_store::{WatchPosition, KEPT_ALERTS};
+pub use alert_watch::{
+    alerts_for, AlertListener, AlertNews, AlertWatch, GAP_PATIENCE, NOTICE_QUIET, OVERDUE_EVERY,
+};
 pub use fleet::FleetCopy;
 pub use hooks::Hooks;
 pub use outbox::{Conflict, Enqueued, Outbox, OutboxEntry, OUTBOX_IN_USE};

@@ -68,7 +68,7 @@ pub struct OutboxEntry {
 /// write made while an online write is under way waits for it (and goes behind it if that one
 /// ends up queued).
 pub struct Outbox {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
     /// This outbox's identity on the server (`applied_writes.client_id`).
     client_id: Uuid,
     write_order: tokio::sync::Mutex<()>,
@@ -123,6 +123,17 @@ CREATE TABLE IF NOT EXISTS cache (
 CREATE TABLE IF NOT EXISTS fleet (
     uid TEXT PRIMARY KEY,
     machine TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    machine_uid TEXT NOT NULL,
+    machine_name TEXT NOT NULL,
+    message TEXT NOT NULL,
+    at TEXT NOT NULL,
+    by TEXT,
+    read INTEGER NOT NULL DEFAULT 0
 );
 ";
 

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
+use super::alert_watch::{AlertListener, AlertWatch};
 use super::hooks::{self, Passage};
 use super::{replay, Enqueued, FleetCopy, Outbox, OutboxEntry, QueuedWrite};
 use crate::domain::{
@@ -90,6 +91,7 @@ pub struct SyncedRegistry {
     worker: Mutex<Option<tokio::task::AbortHandle>>,
     wake: Notify,
     status: Mutex<SyncStatus>,
+    pub(super) alert_listener: Mutex<Option<AlertListener>>,
 }
 
 impl SyncedRegistry {
@@ -104,6 +106,7 @@ impl SyncedRegistry {
             stopping: AtomicBool::new(false),
             worker: Mutex::new(None),
             wake: Notify::new(),
+            alert_listener: Mutex::new(None),
             status: Mutex::new(SyncStatus {
                 connection: Connection::Offline,
                 reason: Some("not connected yet".into()),
@@ -297,6 +300,7 @@ impl SyncedRegistry {
         let mut last_prune: Option<Instant> = None;
         let mut last_fleet_check: Option<Instant> = None;
         let mut last_seen: Option<SyncStatus> = None;
+        let mut alert_watch = AlertWatch::default();
         let stopping = self.clone();
         let mut emit = |status: SyncStatus| {
             if stopping.stopping.load(Ordering::Acquire) {
@@ -351,6 +355,9 @@ impl SyncedRegistry {
                 if let Err(e) = self.refresh_fleet_copy().await {
                     tracing::warn!(error = %e, "could not refresh the offline copy of the fleet");
                 }
+            }
+            if status.connection == Connection::Online {
+                self.watch_alerts(&mut alert_watch).await;
             }
             if status.connection == Connection::Online
                 && last_prune.is_none_or(|at: Instant| at.elapsed() >= PRUNE_EVERY)

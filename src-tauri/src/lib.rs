@@ -1,5 +1,6 @@
 //! MES Machine Manager's desktop shell: Tauri commands over the `mes-core` registry.
 
+mod alerts;
 pub mod commands;
 pub mod credentials;
 pub mod error;
@@ -43,13 +44,18 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::maintenance::set_type_interval,
             commands::transfer::export_table,
             commands::transfer::import_machines,
+            commands::alerts::alerts,
+            commands::alerts::mark_alerts_read,
+            commands::alerts::alert_settings,
+            commands::alerts::save_alert_settings,
             commands::sync::sync_status,
             commands::sync::outbox_entries,
             commands::sync::discard_write,
             commands::sync::retry_write,
         ])
         .events(tauri_specta::collect_events![
-            commands::sync::SyncStatusChanged
+            commands::sync::SyncStatusChanged,
+            commands::alerts::AlertsArrived
         ])
         // Versions and ids are far below 2^53: plain numbers are exact and simpler in the UI.
         .dangerously_cast_bigints_to_number()
@@ -81,6 +87,7 @@ pub fn run() -> Result<(), tauri::Error> {
             }
         }))
         .plugin(window_state::plugin())
+        .plugin(tauri_plugin_notification::init())
         .on_window_event(window_state::save_on_change)
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
@@ -125,9 +132,10 @@ pub fn run() -> Result<(), tauri::Error> {
                         tracing::warn!(error = %e, "could not send the sync status to the window");
                     }
                 });
+            let alerts = alerts::listener(app.handle().clone());
             // The pool and the outbox spawn tasks on creation: build them inside the async
             // runtime, which the setup hook (on the main thread) is not.
-            tauri::async_runtime::block_on(state.start(listener));
+            tauri::async_runtime::block_on(state.start_with_alerts(listener, alerts));
             app.manage(state);
             Ok(())
         })

@@ -4,7 +4,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use mes_core::config::ConnectionSettings;
-use mes_core::sync::{Outbox, StatusListener, SyncedRegistry, OUTBOX_IN_USE};
+use mes_core::sync::{AlertListener, Outbox, StatusListener, SyncedRegistry, OUTBOX_IN_USE};
 use mes_core::{session, DatabaseConfig, Registry, RegistryError};
 use tokio::sync::{OwnedRwLockReadGuard, RwLock};
 
@@ -23,6 +23,8 @@ pub struct AppState {
     session: Arc<RwLock<Session>>,
     /// Sends the session's sync status to the window (set once the window exists).
     listener: OnceLock<StatusListener>,
+    /// Sends new alerts to the window and the desktop (set once the window exists).
+    alert_listener: OnceLock<AlertListener>,
 }
 
 /// Who is working now.
@@ -56,6 +58,7 @@ impl AppState {
             data_dir: None,
             session: Arc::new(RwLock::new(Session::Broken(problem))),
             listener: OnceLock::new(),
+            alert_listener: OnceLock::new(),
         }
     }
 
@@ -77,6 +80,7 @@ impl AppState {
             data_dir: None,
             session: Arc::new(RwLock::new(Session::Active(Box::new(live)))),
             listener: OnceLock::new(),
+            alert_listener: OnceLock::new(),
         }
     }
 
@@ -98,12 +102,20 @@ impl AppState {
             data_dir: Some(data_dir),
             session: Arc::new(RwLock::new(Session::SignedOut { last_user: None })),
             listener: OnceLock::new(),
+            alert_listener: OnceLock::new(),
         }
     }
 
     /// Sets where sync status changes go, then opens the first session.
     pub async fn start(&self, listener: StatusListener) {
         let _ = self.listener.set(listener);
+        self.replace(self.first_session()).await;
+    }
+
+    /// As [`AppState::start`], with new alerts going to `alerts`.
+    pub async fn start_with_alerts(&self, listener: StatusListener, alerts: AlertListener) {
+        let _ = self.listener.set(listener);
+        let _ = self.alert_listener.set(alerts);
         self.replace(self.first_session()).await;
     }
 
@@ -188,6 +200,9 @@ impl AppState {
         }
         let registry = Arc::new(Registry::connect_lazy(&config));
         let synced = Arc::new(SyncedRegistry::new(registry, outbox));
+        if let Some(alerts) = self.alert_listener.get() {
+            synced.set_alert_listener(alerts.clone());
+        }
         let worker = self.listener.get().map(|listener| {
             tauri::async_runtime::spawn(synced.clone().run_supervised(listener.clone()))
         });

@@ -52,6 +52,13 @@ export const commands = {
 	exportTable: (request: ExportRequest_Deserialize, format: ExportFormat) => typedError<ExportedFile_Serialize, CommandError_Serialize>(__TAURI_INVOKE("export_table", { request, format })),
 	/**  Checks a CSV of machines (`apply` false: a dry run) or creates them all in one transaction. */
 	importMachines: (csv: string, apply: boolean) => typedError<ImportReport, CommandError_Serialize>(__TAURI_INVOKE("import_machines", { csv, apply })),
+	/**  The alerts kept for this user on this PC, newest first (at most 500). */
+	alerts: () => typedError<AlertList_Serialize, CommandError_Serialize>(__TAURI_INVOKE("alerts")),
+	/**  Marks every alert up to `up_to` (an alert id) read; answers the list as it is then. */
+	markAlertsRead: (upTo: number) => typedError<AlertList_Serialize, CommandError_Serialize>(__TAURI_INVOKE("mark_alerts_read", { upTo })),
+	alertSettings: () => typedError<AlertSettings, CommandError_Serialize>(__TAURI_INVOKE("alert_settings")),
+	/**  Saves the user's alert settings (a bad target is refused and changes nothing). */
+	saveAlertSettings: (settings: AlertSettings) => typedError<AlertSettings, CommandError_Serialize>(__TAURI_INVOKE("save_alert_settings", { settings })),
 	syncStatus: () => typedError<SyncStatus_Serialize, CommandError_Serialize>(__TAURI_INVOKE("sync_status")),
 	/**  Writes that need attention (oldest first), then pending ones. */
 	outboxEntries: () => typedError<OutboxEntry_Serialize[], CommandError_Serialize>(__TAURI_INVOKE("outbox_entries")),
@@ -63,10 +70,79 @@ export const commands = {
 
 /** Events */
 export const events = {
+	alertsArrived: makeEvent<AlertsArrived, AlertsArrived>("alerts-arrived"),
 	syncStatusChanged: makeEvent<SyncStatusChanged_Serialize, SyncStatusChanged_Deserialize>("sync-status-changed"),
 };
 
 /* Types */
+/**  One alert as the window lists it. */
+export type Alert = Alert_Serialize | Alert_Deserialize;
+
+export type AlertKind = "down" | "overdue" | "below_target";
+
+/**  The alerts kept for this user, newest first. */
+export type AlertList = AlertList_Serialize | AlertList_Deserialize;
+
+/**  The alerts kept for this user, newest first. */
+export type AlertList_Deserialize = {
+	alerts: Alert_Deserialize[],
+	unread: number,
+};
+
+/**  The alerts kept for this user, newest first. */
+export type AlertList_Serialize = {
+	alerts: Alert_Serialize[],
+	unread: number,
+};
+
+/**  What this user wants to be told, and how. */
+export type AlertSettings = {
+	/**  Also as desktop notifications (the in-app list always has them). */
+	desktop: boolean,
+	on_down: boolean,
+	on_overdue: boolean,
+	on_below_target: boolean,
+	/**  Efficiency target in percent: an alert when a machine's efficiency falls below it. */
+	efficiency_target: number | null,
+};
+
+/**  One alert as the window lists it. */
+export type Alert_Deserialize = {
+	/**  Local sequence number, newest highest. */
+	id: number,
+	kind: AlertKind,
+	machine_uid: string,
+	machine_name: string,
+	/**  What happened, in a sentence. */
+	message: string,
+	/**  When it happened (the server's time of the change, or when maintenance fell due). */
+	at: string,
+	/**  Who made the change and through what, when a change raised it. */
+	by?: string | null,
+	read: boolean,
+};
+
+/**  One alert as the window lists it. */
+export type Alert_Serialize = {
+	/**  Local sequence number, newest highest. */
+	id: number,
+	kind: AlertKind,
+	machine_uid: string,
+	machine_name: string,
+	/**  What happened, in a sentence. */
+	message: string,
+	/**  When it happened (the server's time of the change, or when maintenance fell due). */
+	at: string,
+	/**  Who made the change and through what, when a change raised it. */
+	by: string | null,
+	read: boolean,
+};
+
+/**  Sent when the watch kept new alerts, so the window never polls for them. */
+export type AlertsArrived = {
+	new_alerts: number,
+};
+
 export type BelowTarget = {
 	uid: string,
 	machine_name: string,

@@ -27,6 +27,7 @@ import { STATUS_SYMBOL, statusClass } from "./views/status-badge";
 import { MachineTable } from "./views/table";
 import { setupTheme } from "./views/theme";
 import { PlannerView } from "./views/planner";
+import { AlertsView } from "./views/alerts";
 import { exportButtons, openImport } from "./views/transfer";
 import { renderSessionHeader, renderSessionNotes, showConnectionDialog, showSignInDialog } from "./views/session";
 import type { Privileges, SessionInfo } from "./bindings";
@@ -465,6 +466,11 @@ const planner = new PlannerView(byId("planner"), timelineDialog, {
   say: (message) => say(message),
   fail: (message) => say(message, "error"),
 });
+const alertsDialog = byId<HTMLDialogElement>("alerts-dialog");
+const alerts = new AlertsView(byId<HTMLButtonElement>("alerts-toggle"), alertsDialog);
+alertsDialog.addEventListener("close", () => {
+  if (!document.body.classList.contains("planning")) table.focusActive();
+});
 const plannerToggle = byId<HTMLButtonElement>("planner-toggle");
 function setPlanning(on: boolean): void {
   document.body.classList.toggle("planning", on);
@@ -480,8 +486,13 @@ plannerToggle.addEventListener("click", () => setPlanning(!document.body.classLi
 
 // Global shortcuts (not while typing, not while a dialog is open).
 document.addEventListener("keydown", (event) => {
-  if (machineDialog.open || confirmBox.open || historyDialog.open || sessionDialog.open || timelineDialog.open || importDialog.open) return;
+  if (machineDialog.open || confirmBox.open || historyDialog.open || sessionDialog.open || timelineDialog.open || importDialog.open || alertsDialog.open) return;
   const planning = document.body.classList.contains("planning");
+  if ((event.key === "a" || event.key === "A") && !typingInField() && !event.ctrlKey && !event.metaKey && !event.altKey) {
+    event.preventDefault();
+    void alerts.open();
+    return;
+  }
   if ((event.key === "p" || event.key === "P") && !typingInField() && !event.ctrlKey && !event.metaKey) {
     event.preventDefault();
     setPlanning(!planning);
@@ -576,6 +587,7 @@ table.renderHeader(query.sort, query.direction);
 void startSession().then((signedIn) => {
   if (!signedIn) return;
   warnIfInsecure();
+  void alerts.start();
   void monitor.start();
   void load().then(() => table.focusActive());
   void loadTypes();

@@ -1,5 +1,6 @@
 //! Tauri commands: each takes the managed state, calls one core function, converts the error.
 
+pub mod alerts;
 pub mod database;
 pub mod machines;
 pub mod maintenance;

@@ -8,6 +8,8 @@ import {
   type OutboxEntry,
   type QueuedWrite,
   type SyncStatus,
+  type AlertList,
+  type AlertSettings,
   type WriteOutcome,
   type DatabaseStatus,
   type ConnectionSettings,
@@ -99,6 +101,10 @@ export const api = {
   exportTable: (request: ExportRequest, format: ExportFormat): Promise<Outcome<ExportedFile>> =>
     call(commands.exportTable(request, format)),
   importMachines: (csv: string, apply: boolean): Promise<Outcome<ImportReport>> => call(commands.importMachines(csv, apply)),
+  alerts: (): Promise<Outcome<AlertList>> => call(commands.alerts()),
+  markAlertsRead: (upTo: number): Promise<Outcome<AlertList>> => call(commands.markAlertsRead(upTo)),
+  alertSettings: (): Promise<Outcome<AlertSettings>> => call(commands.alertSettings()),
+  saveAlertSettings: (settings: AlertSettings): Promise<Outcome<AlertSettings>> => call(commands.saveAlertSettings(settings)),
   outboxEntries: (): Promise<Outcome<OutboxEntry[]>> => call(commands.outboxEntries()),
   discardWrite: (seq: number): Promise<Outcome<boolean>> => call(commands.discardWrite(seq)),
   retryWrite: (seq: number, write: QueuedWrite): Promise<Outcome<boolean>> => call(commands.retryWrite(seq, write)),
@@ -109,4 +115,9 @@ export const api = {
 /** Called with every status the sync worker in Rust sends (no polling here). */
 export function onSyncStatus(listener: (status: SyncStatus) => void): void {
   void events.syncStatusChanged.listen((event) => listener(event.payload));
+}
+
+/** Called when the alert watch in Rust kept new alerts (the list is then read again). */
+export function onAlerts(listener: (newAlerts: number) => void): void {
+  void events.alertsArrived.listen((event) => listener(event.payload.new_alerts));
 }

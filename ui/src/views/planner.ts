@@ -3,6 +3,7 @@
 // per status, Down periods, MTTR, MTBF) per type and per machine, from the status history that
 // every change by anyone feeds. Tables are the text of the figures; the bars only draw them.
 
+import { saveTarget, TARGET_KEY } from "./alerts";
 import type { FleetEfficiency, MachineTimeline, ReliabilityReport, StatusTimes, TimeRange } from "../bindings";
 import { api } from "../api/client";
 import { describeError } from "../api/messages";
@@ -20,7 +21,6 @@ const RANGES: [string, number][] = [
   ["30 days", 30],
   ["90 days", 90],
 ];
-const TARGET_KEY = "mes-efficiency-target";
 
 function storedTarget(): number {
   const value = Number(window.localStorage.getItem(TARGET_KEY) ?? "85");
@@ -258,6 +258,7 @@ export class PlannerView {
       target.setCustomValidity("");
       this.target = value;
       window.localStorage.setItem(TARGET_KEY, String(value));
+      void saveTarget(value);
       void this.load(body);
     });
     this.root.replaceChildren(

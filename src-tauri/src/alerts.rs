@@ -23,7 +23,7 @@ pub fn listener<R: Runtime>(app: AppHandle<R>) -> AlertListener {
                 .notification()
                 .builder()
                 .title(&notice.title)
-                .body(&notice.body)
+                .body(desktop_body(&notice.body))
                 .show();
             match shown {
                 Ok(()) => tracing::info!(title = %notice.title, "desktop notification"),
@@ -31,4 +31,15 @@ pub fn listener<R: Runtime>(app: AppHandle<R>) -> AlertListener {
             }
         }
     })
+}
+
+/// Linux's notification servers read a subset of HTML in the body: machine names are escaped.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn desktop_body(body: &str) -> String {
+    mes_core::domain::escape_markup(body)
+}
+
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+fn desktop_body(body: &str) -> String {
+    body.to_owned()
 }

@@ -490,7 +490,7 @@ document.addEventListener("keydown", (event) => {
   const planning = document.body.classList.contains("planning");
   if ((event.key === "a" || event.key === "A") && !typingInField() && !event.ctrlKey && !event.metaKey && !event.altKey) {
     event.preventDefault();
-    void alerts.open();
+    if (!event.repeat && session?.state.state === "signed_in") void alerts.open();
     return;
   }
   if ((event.key === "p" || event.key === "P") && !typingInField() && !event.ctrlKey && !event.metaKey) {

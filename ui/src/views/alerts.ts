@@ -18,8 +18,6 @@ const KIND_LABEL: Record<AlertKind, string> = {
 export const TARGET_KEY = "mes-efficiency-target";
 
 export class AlertsView {
-  private unread = 0;
-
   constructor(
     private readonly button: HTMLButtonElement,
     private readonly dialog: HTMLDialogElement,
@@ -43,7 +41,6 @@ export class AlertsView {
   }
 
   private setUnread(unread: number): void {
-    this.unread = unread;
     this.button.textContent = unread > 0 ? `Alerts (${unread})` : "Alerts";
     this.button.classList.toggle("has-alerts", unread > 0);
     this.button.setAttribute("aria-label", unread > 0 ? `Alerts, ${unread} unread` : "Alerts");
@@ -70,7 +67,7 @@ export class AlertsView {
     this.dialog.showModal();
     close.focus();
     const newest = list.ok ? list.value.alerts[0] : undefined;
-    if (newest && this.unread > 0) {
+    if (newest && list.ok && list.value.unread > 0) {
       const marked = await api.markAlertsRead(newest.id);
       if (marked.ok) this.setUnread(marked.value.unread);
     }

@@ -134,7 +134,7 @@ pub fn notices_for(alerts: &[NewAlert]) -> Vec<Notice> {
             .iter()
             .map(|a| Notice {
                 title: title(a.kind).into(),
-                body: a.message.clone(),
+                body: without_bidi_controls(&a.message),
             })
             .collect();
     }
@@ -158,6 +158,30 @@ pub fn notices_for(alerts: &[NewAlert]) -> Vec<Notice> {
             parts.join("; ")
         ),
     }]
+}
+
+/// Text for a desktop notification's body where the notification server reads markup (the
+/// freedesktop specification's body markup on Linux): `&`, `<` and `>` as entities, so a machine
+/// named `<a href=…>` is shown as written, never as a link.
+pub fn escape_markup(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+/// Bidirectional embedding, override and isolate characters, which could make a name in a
+/// notification read as something else: dropped (the database allows them in names).
+fn without_bidi_controls(text: &str) -> String {
+    text.chars()
+        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        .collect()
 }
 
 fn title(kind: AlertKind) -> &'static str {
@@ -217,6 +241,17 @@ mod tests {
         assert!(notices[0].body.starts_with(
             "48 machines went Down; 1 machine became overdue for maintenance; 1 machine fell below the efficiency target."
         ), "{}", notices[0].body);
+    }
+
+    #[test]
+    fn notification_text_cannot_become_markup_or_reorder() {
+        assert_eq!(
+            escape_markup("<a href=\"x\">Fix</a> & go"),
+            "&lt;a href=\"x\"&gt;Fix&lt;/a&gt; &amp; go"
+        );
+        let mut tricky = alert(AlertKind::Down, "CNC");
+        tricky.message = "CNC\u{202E}-001 went Down".into();
+        assert_eq!(notices_for(&[tricky])[0].body, "CNC-001 went Down");
     }
 
     #[test]

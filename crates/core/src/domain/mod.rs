@@ -16,8 +16,8 @@ mod status;
 mod text;
 
 pub use alert::{
-    notices_for, percent, Alert, AlertKind, AlertList, AlertSettings, NewAlert, Notice,
-    SINGLE_NOTICES,
+    escape_markup, notices_for, percent, Alert, AlertKind, AlertList, AlertSettings, NewAlert,
+    Notice, SINGLE_NOTICES,
 };
 pub use efficiency::Efficiency;
 pub use fleet_efficiency::{

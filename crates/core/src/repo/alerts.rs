@@ -27,6 +27,8 @@ pub struct HistoryEvent {
     pub new_efficiency: Option<f64>,
     /// Made by this session's user through this app on this PC.
     pub own: bool,
+    /// The server's time when the row was read (gaps are judged by the server's clock).
+    pub read_at: DateTime<Utc>,
 }
 
 /// The history rows after `after`, oldest first, at most `limit`.
@@ -51,7 +53,8 @@ pub async fn history_events_after(
                      THEN (h.changes -> 'efficiency' ->> 1)::float8 END AS new_efficiency,
                 (h.db_user = session_user
                  AND h.application = coalesce(current_setting('application_name', true), ''))
-                    AS own
+                    AS own,
+                now() AS read_at
          FROM machine_history h
          LEFT JOIN machines m ON m.uid = h.machine_uid
          WHERE h.id > $1

@@ -3,7 +3,7 @@
 //! watch's new position are one SQLite transaction: after a crash the watch reads the same
 //! history again and each event's key keeps it from being listed twice.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -20,13 +20,15 @@ pub const KEPT_ALERTS: i64 = 500;
 const SETTINGS_KEY: &str = "alert_settings";
 const WATCH_KEY: &str = "alert_watch";
 
-/// Where the watch stands.
+/// Where the watch stands. (A field added later reads as its default from an older position.)
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct WatchPosition {
     /// Every history row up to this id has been looked at (or given up as rolled back).
     pub history_id: i64,
-    /// Rows after `history_id` already looked at (beyond a gap that may still fill).
-    pub seen_beyond: BTreeSet<i64>,
+    /// Rows after `history_id` already looked at (beyond a gap that may still fill), with the
+    /// server's time of each.
+    pub seen_beyond: BTreeMap<i64, DateTime<Utc>>,
     /// Machines overdue at the last look, with the due time they were overdue for.
     pub overdue: Vec<(Uuid, DateTime<Utc>)>,
     /// When the overdue machines were last looked at.
@@ -40,9 +42,12 @@ impl Outbox {
             .fetch_optional(&self.pool)
             .await
             .map_err(local)?;
-        Ok(stored
-            .and_then(|json| serde_json::from_str(&json).ok())
-            .unwrap_or_default())
+        Ok(stored.map_or_else(AlertSettings::default, |json| {
+            serde_json::from_str(&json).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "the alert settings kept on this PC cannot be read; using the defaults");
+                AlertSettings::default()
+            })
+        }))
     }
 
     pub async fn set_alert_settings(&self, settings: &AlertSettings) -> Result<(), RegistryError> {
@@ -62,7 +67,14 @@ impl Outbox {
             .fetch_optional(&self.cache)
             .await
             .map_err(local)?;
-        Ok(stored.and_then(|json| serde_json::from_str(&json).ok()))
+        Ok(stored.and_then(|json| match serde_json::from_str(&json) {
+            Ok(position) => Some(position),
+            Err(e) => {
+                // Starting again from now skips what happened since the last look: said.
+                tracing::warn!(error = %e, "the alert watch's position cannot be read; watching from now on");
+                None
+            }
+        }))
     }
 
     /// Keeps the alerts not kept before (by key) and moves the watch to `position`, in one

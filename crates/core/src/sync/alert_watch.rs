@@ -4,8 +4,10 @@
 //!
 //! History ids are taken when a change is made, not when it commits: a row can appear after
 //! rows with higher ids. The watch keeps its position before the first gap and remembers the
-//! rows it looked at beyond it; a gap still open after [`GAP_PATIENCE`] is taken as a change
-//! that was rolled back (a transaction held open longer than that is not waited for).
+//! rows it looked at beyond it. A missing row was made no later than the row after it, so once
+//! that row is [`GAP_PATIENCE`] old by the server's clock, the gap is taken as a change rolled
+//! back (a transaction held open longer than that is not waited for). A watch catching up on
+//! a long absence so steps over old gaps at once.
 //!
 //! Desktop notifications are gathered: at most one round every [`NOTICE_QUIET`], and more than
 //! a few alerts in a round become one summary.
@@ -13,10 +15,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::alert_store::{WatchPosition, KEPT_ALERTS};
-use super::SyncedRegistry;
+use super::{Connection, SyncedRegistry};
 use crate::domain::{
     notices_for, percent, AlertKind, AlertList, AlertSettings, DueState, NewAlert, Notice,
 };
@@ -32,8 +34,8 @@ pub const GAP_PATIENCE: Duration = Duration::from_secs(120);
 pub const OVERDUE_EVERY: Duration = Duration::from_secs(60);
 /// The shortest time between two rounds of desktop notifications.
 pub const NOTICE_QUIET: Duration = Duration::from_secs(10);
-/// How often, at most, the history is looked at (the worker may wake more often).
-const LOOK_EVERY: Duration = Duration::from_secs(2);
+/// How often the history is looked at while online.
+const LOOK_EVERY: Duration = Duration::from_secs(3);
 
 /// What a look found: how many alerts are new, and the desktop notifications to show now.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -48,8 +50,6 @@ pub type AlertListener = Arc<dyn Fn(&AlertNews) + Send + Sync>;
 /// The watch's memory between looks (its position itself is kept in the cache file).
 #[derive(Default)]
 pub struct AlertWatch {
-    /// The gap at the watch's position, and since when it is known.
-    gap: Option<(i64, Instant)>,
     last_look: Option<Instant>,
     last_overdue_look: Option<Instant>,
     /// Alerts waiting for the next round of notifications.
@@ -106,6 +106,17 @@ impl SyncedRegistry {
         Ok(settings)
     }
 
+    /// The watch's own task (beside the sync worker): a look every few seconds while online.
+    pub(super) async fn alert_loop(self: Arc<Self>) {
+        let mut watch = AlertWatch::default();
+        while !self.is_stopping() {
+            if self.status().connection == Connection::Online {
+                self.watch_alerts(&mut watch).await;
+            }
+            tokio::time::sleep(LOOK_EVERY).await;
+        }
+    }
+
     /// Looks for alerts when one is due, and tells the listener of any.
     pub(super) async fn watch_alerts(&self, watch: &mut AlertWatch) {
         if !watch.due() {
@@ -133,7 +144,7 @@ impl SyncedRegistry {
         let Some(mut position) = self.outbox.watch_position().await? else {
             return self.start_watch(watch).await;
         };
-        let mut found = self.history_alerts(&mut position, watch, &settings).await?;
+        let mut found = self.history_alerts(&mut position, &settings).await?;
         if watch
             .last_overdue_look
             .is_none_or(|at| at.elapsed() >= OVERDUE_EVERY)
@@ -179,11 +190,11 @@ impl SyncedRegistry {
     async fn history_alerts(
         &self,
         position: &mut WatchPosition,
-        watch: &mut AlertWatch,
         settings: &AlertSettings,
     ) -> Result<Vec<NewAlert>, RegistryError> {
         let mut found = Vec::new();
         let mut after = position.history_id;
+        let mut server_now = None;
         for _ in 0..BATCHES_PER_LOOK {
             let events = self
                 .registry
@@ -192,7 +203,12 @@ impl SyncedRegistry {
             let full = events.len() as i64 == HISTORY_BATCH;
             for event in &events {
                 after = event.id;
-                if position.seen_beyond.insert(event.id) {
+                server_now = Some(event.read_at);
+                if position
+                    .seen_beyond
+                    .insert(event.id, event.changed_at)
+                    .is_none()
+                {
                     found.extend(alerts_for(event, settings));
                 }
             }
@@ -200,7 +216,9 @@ impl SyncedRegistry {
                 break;
             }
         }
-        advance(position, &mut watch.gap, Instant::now());
+        if let Some(now) = server_now {
+            advance(position, now);
+        }
         Ok(found)
     }
 
@@ -241,36 +259,28 @@ impl SyncedRegistry {
     }
 }
 
-/// Moves the position over the rows looked at, up to the first gap; a gap known for longer than
-/// [`GAP_PATIENCE`] is stepped over.
-fn advance(position: &mut WatchPosition, gap: &mut Option<(i64, Instant)>, now: Instant) {
+/// Moves the position over the rows looked at, up to the first gap; a gap whose next row is
+/// [`GAP_PATIENCE`] old at the server's `now` is stepped over.
+fn advance(position: &mut WatchPosition, now: DateTime<Utc>) {
     loop {
         let next = position.history_id + 1;
-        if position.seen_beyond.remove(&next) {
+        if position.seen_beyond.remove(&next).is_some() {
             position.history_id = next;
             continue;
         }
-        let Some(&beyond) = position.seen_beyond.first() else {
-            *gap = None;
+        let Some((&beyond, &made_at)) = position.seen_beyond.first_key_value() else {
             return;
         };
-        match *gap {
-            Some((at, since)) if at == next => {
-                if now.duration_since(since) < GAP_PATIENCE {
-                    return;
-                }
-                tracing::info!(
-                    from = next,
-                    to = beyond - 1,
-                    "history ids never committed; taken as rolled back"
-                );
-                position.history_id = beyond - 1;
-                *gap = None;
-            }
-            _ => {
-                *gap = Some((next, now));
-                return;
-            }
+        let waited = now.signed_duration_since(made_at);
+        if waited.to_std().is_ok_and(|waited| waited >= GAP_PATIENCE) {
+            tracing::info!(
+                from = next,
+                to = beyond - 1,
+                "history ids never committed; taken as rolled back"
+            );
+            position.history_id = beyond - 1;
+        } else {
+            return;
         }
     }
 }
@@ -341,6 +351,7 @@ mod tests {
             old_efficiency: efficiency.and_then(|e| e.0),
             new_efficiency: efficiency.and_then(|e| e.1),
             own: false,
+            read_at: Utc::now(),
         }
     }
 
@@ -386,32 +397,29 @@ mod tests {
 
     #[test]
     fn the_position_waits_at_a_gap_then_steps_over_it() {
-        let start = Instant::now();
+        let t0 = Utc::now();
+        let at = |seconds: i64| t0 + chrono::TimeDelta::seconds(seconds);
         let mut position = WatchPosition {
             history_id: 10,
-            seen_beyond: [11, 12, 14, 15].into(),
+            seen_beyond: [(11, at(0)), (12, at(0)), (14, at(1)), (15, at(2))].into(),
             ..WatchPosition::default()
         };
-        let mut gap = None;
-        advance(&mut position, &mut gap, start);
-        assert_eq!(position.history_id, 12);
-        assert_eq!(gap.map(|g| g.0), Some(13));
+        advance(&mut position, at(5));
+        assert_eq!(position.history_id, 12, "waits at 13");
         // 13 commits meanwhile: it is looked at and the position moves on to the end.
-        position.seen_beyond.insert(13);
-        advance(&mut position, &mut gap, start + Duration::from_secs(1));
-        assert_eq!((position.history_id, gap), (15, None));
-        // A gap that never fills is stepped over after the patience.
-        position.seen_beyond = [17].into();
-        advance(&mut position, &mut gap, start);
+        position.seen_beyond.insert(13, at(0));
+        advance(&mut position, at(6));
         assert_eq!(position.history_id, 15);
-        advance(
-            &mut position,
-            &mut gap,
-            start + GAP_PATIENCE - Duration::from_secs(1),
-        );
-        assert_eq!(position.history_id, 15);
-        advance(&mut position, &mut gap, start + GAP_PATIENCE);
-        assert_eq!(position.history_id, 17);
         assert!(position.seen_beyond.is_empty());
+        // A gap that never fills is stepped over once the row after it is old enough.
+        position.seen_beyond = [(17, at(100))].into();
+        advance(&mut position, at(100) + chrono::TimeDelta::seconds(119));
+        assert_eq!(position.history_id, 15);
+        advance(&mut position, at(100) + chrono::TimeDelta::seconds(120));
+        assert_eq!(position.history_id, 17);
+        // Catching up on an old backlog: its gaps are stepped over at once.
+        position.seen_beyond = [(19, at(0)), (21, at(0)), (22, at(1))].into();
+        advance(&mut position, at(3600));
+        assert_eq!(position.history_id, 22);
     }
 }

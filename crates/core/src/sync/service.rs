@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use super::alert_watch::{AlertListener, AlertWatch};
+use super::alert_watch::AlertListener;
 use super::hooks::{self, Passage};
 use super::{replay, Enqueued, FleetCopy, Outbox, OutboxEntry, QueuedWrite};
 use crate::domain::{
@@ -116,6 +116,11 @@ impl SyncedRegistry {
                 fault: None,
             }),
         }
+    }
+
+    /// Set once the session is ending: helpers of the worker stop too.
+    pub(super) fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
     }
 
     pub fn registry(&self) -> &Registry {
@@ -300,7 +305,9 @@ impl SyncedRegistry {
         let mut last_prune: Option<Instant> = None;
         let mut last_fleet_check: Option<Instant> = None;
         let mut last_seen: Option<SyncStatus> = None;
-        let mut alert_watch = AlertWatch::default();
+        // The alert watch runs beside the worker, so a slow look never delays a replay; it
+        // ends with the worker.
+        let _alerts = AbortOnDrop(tokio::spawn(self.clone().alert_loop()).abort_handle());
         let stopping = self.clone();
         let mut emit = |status: SyncStatus| {
             if stopping.stopping.load(Ordering::Acquire) {
@@ -355,9 +362,6 @@ impl SyncedRegistry {
                 if let Err(e) = self.refresh_fleet_copy().await {
                     tracing::warn!(error = %e, "could not refresh the offline copy of the fleet");
                 }
-            }
-            if status.connection == Connection::Online {
-                self.watch_alerts(&mut alert_watch).await;
             }
             if status.connection == Connection::Online
                 && last_prune.is_none_or(|at: Instant| at.elapsed() >= PRUNE_EVERY)
@@ -478,6 +482,15 @@ impl SyncedRegistry {
         if let Ok(mut status) = self.status.lock() {
             change(&mut status);
         }
+    }
+}
+
+/// Aborts a task when dropped: the worker's helpers end with it, however it ends.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -564,6 +564,7 @@ async function startSession(): Promise<boolean> {
     document.body.classList.toggle("no-plan", !privileges.can_plan_maintenance);
     document.body.classList.toggle("no-record", !privileges.can_record_maintenance);
     byId<HTMLButtonElement>("new-machine").disabled = !privileges.can_create;
+    alerts.historyReadable = privileges.can_read_history;
   }
   return true;
 }

@@ -18,6 +18,9 @@ const KIND_LABEL: Record<AlertKind, string> = {
 export const TARGET_KEY = "mes-efficiency-target";
 
 export class AlertsView {
+  /** False when the user's database role may not read the change history alerts come from. */
+  historyReadable = true;
+
   constructor(
     private readonly button: HTMLButtonElement,
     private readonly dialog: HTMLDialogElement,
@@ -58,6 +61,13 @@ export class AlertsView {
         { class: "hint" },
         "Raised for changes by anyone (this and other PCs, other tools) while this app is connected. Kept on this PC for this user (the newest 500).",
       ),
+      this.historyReadable
+        ? ""
+        : el(
+            "p",
+            { id: "alerts-unavailable", class: "banner attention" },
+            "Your database role may not read the change history, so no alerts can be raised for you (an administrator can put you in the mes_viewer group).",
+          ),
       listSlot,
       settings.ok ? this.settingsForm(settings.value) : el("p", { class: "form-message" }, `The alert settings could not be read. ${describeError(settings.error)}`),
       el("div", { class: "dialog-actions" }, close),

@@ -55,7 +55,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
         ])
         .events(tauri_specta::collect_events![
             commands::sync::SyncStatusChanged,
-            commands::alerts::AlertsArrived
+            commands::alerts::AlertsArrived,
+            commands::live::MachinesChanged
         ])
         // Versions and ids are far below 2^53: plain numbers are exact and simpler in the UI.
         .dangerously_cast_bigints_to_number()
@@ -133,9 +134,20 @@ pub fn run() -> Result<(), tauri::Error> {
                     }
                 });
             let alerts = alerts::listener(app.handle().clone());
+            let live_handle = app.handle().clone();
+            let live: mes_core::sync::LiveListener =
+                std::sync::Arc::new(move |changes: &[mes_core::sync::MachineChange]| {
+                    use tauri_specta::Event;
+                    let changed = commands::live::MachinesChanged {
+                        changes: changes.to_vec(),
+                    };
+                    if let Err(e) = changed.emit(&live_handle) {
+                        tracing::warn!(error = %e, "could not tell the window of changed machines");
+                    }
+                });
             // The pool and the outbox spawn tasks on creation: build them inside the async
             // runtime, which the setup hook (on the main thread) is not.
-            tauri::async_runtime::block_on(state.start_with_alerts(listener, alerts));
+            tauri::async_runtime::block_on(state.start_with_alerts(listener, alerts, live));
             app.manage(state);
             Ok(())
         })

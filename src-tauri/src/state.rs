@@ -4,7 +4,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use mes_core::config::ConnectionSettings;
-use mes_core::sync::{AlertListener, Outbox, StatusListener, SyncedRegistry, OUTBOX_IN_USE};
+use mes_core::sync::{
+    AlertListener, LiveListener, Outbox, StatusListener, SyncedRegistry, OUTBOX_IN_USE,
+};
 use mes_core::{session, DatabaseConfig, Registry, RegistryError};
 use tokio::sync::{OwnedRwLockReadGuard, RwLock};
 
@@ -25,6 +27,8 @@ pub struct AppState {
     listener: OnceLock<StatusListener>,
     /// Sends new alerts to the window and the desktop (set once the window exists).
     alert_listener: OnceLock<AlertListener>,
+    /// Sends machines changed by anyone to the window (set once the window exists).
+    live_listener: OnceLock<LiveListener>,
 }
 
 /// Who is working now.
@@ -59,6 +63,7 @@ impl AppState {
             session: Arc::new(RwLock::new(Session::Broken(problem))),
             listener: OnceLock::new(),
             alert_listener: OnceLock::new(),
+            live_listener: OnceLock::new(),
         }
     }
 
@@ -81,6 +86,7 @@ impl AppState {
             session: Arc::new(RwLock::new(Session::Active(Box::new(live)))),
             listener: OnceLock::new(),
             alert_listener: OnceLock::new(),
+            live_listener: OnceLock::new(),
         }
     }
 
@@ -103,6 +109,7 @@ impl AppState {
             session: Arc::new(RwLock::new(Session::SignedOut { last_user: None })),
             listener: OnceLock::new(),
             alert_listener: OnceLock::new(),
+            live_listener: OnceLock::new(),
         }
     }
 
@@ -112,10 +119,16 @@ impl AppState {
         self.replace(self.first_session()).await;
     }
 
-    /// As [`AppState::start`], with new alerts going to `alerts`.
-    pub async fn start_with_alerts(&self, listener: StatusListener, alerts: AlertListener) {
+    /// As [`AppState::start`], with new alerts going to `alerts` and changed machines to `live`.
+    pub async fn start_with_alerts(
+        &self,
+        listener: StatusListener,
+        alerts: AlertListener,
+        live: LiveListener,
+    ) {
         let _ = self.listener.set(listener);
         let _ = self.alert_listener.set(alerts);
+        let _ = self.live_listener.set(live);
         self.replace(self.first_session()).await;
     }
 
@@ -202,6 +215,9 @@ impl AppState {
         let synced = Arc::new(SyncedRegistry::new(registry, outbox));
         if let Some(alerts) = self.alert_listener.get() {
             synced.set_alert_listener(alerts.clone());
+        }
+        if let Some(live) = self.live_listener.get() {
+            synced.set_live_listener(live.clone());
         }
         let worker = self.listener.get().map(|listener| {
             tauri::async_runtime::spawn(synced.clone().run_supervised(listener.clone()))

@@ -71,6 +71,7 @@ export const commands = {
 /** Events */
 export const events = {
 	alertsArrived: makeEvent<AlertsArrived, AlertsArrived>("alerts-arrived"),
+	machinesChanged: makeEvent<MachinesChanged_Serialize, MachinesChanged_Deserialize>("machines-changed"),
 	syncStatusChanged: makeEvent<SyncStatusChanged_Serialize, SyncStatusChanged_Deserialize>("sync-status-changed"),
 };
 
@@ -149,6 +150,12 @@ export type BelowTarget = {
 	machine_type: string,
 	efficiency: number | null,
 };
+
+export type ChangeKind = "insert" | "update" | "delete" | 
+/**  Every machine was removed (TRUNCATE). */
+"truncate" | 
+/**  Changes may have been missed: read everything shown again. */
+"resync";
 
 export type CommandError = CommandError_Serialize | CommandError_Deserialize;
 
@@ -616,6 +623,23 @@ export type ListQuery_Serialize = {
  */
 export type Machine = Machine_Serialize | Machine_Deserialize;
 
+/**  One machine changed (by anyone), as announced by the server. */
+export type MachineChange = MachineChange_Serialize | MachineChange_Deserialize;
+
+/**  One machine changed (by anyone), as announced by the server. */
+export type MachineChange_Deserialize = {
+	kind: ChangeKind,
+	uid?: string | null,
+	version?: number | null,
+};
+
+/**  One machine changed (by anyone), as announced by the server. */
+export type MachineChange_Serialize = {
+	kind: ChangeKind,
+	uid: string | null,
+	version: number | null,
+};
+
 /**
  *  A machine's editable fields exactly as a form or another client sends them: plain strings and
  *  an optional number, so that every kind of bad input reaches validation and gets a per-field
@@ -780,6 +804,19 @@ export type Machine_Serialize = {
 	 *  ('infinity', a year 262143, …). Empty for a sound row.
 	 */
 	problems: string[],
+};
+
+/**  A batch of changes announced by the database (or a resync after the listener was away). */
+export type MachinesChanged = MachinesChanged_Serialize | MachinesChanged_Deserialize;
+
+/**  A batch of changes announced by the database (or a resync after the listener was away). */
+export type MachinesChanged_Deserialize = {
+	changes: MachineChange_Deserialize[],
+};
+
+/**  A batch of changes announced by the database (or a resync after the listener was away). */
+export type MachinesChanged_Serialize = {
+	changes: MachineChange_Serialize[],
 };
 
 /**  The whole plan: every machine, most urgent first, and the types' default intervals. */

@@ -13,7 +13,7 @@ import type {
   StatusCount,
   WriteOutcome,
 } from "./bindings";
-import { api, type ListQuery } from "./api/client";
+import { api, onMachinesChanged, type ListQuery } from "./api/client";
 import { describeError } from "./api/messages";
 import { formatCount, formatLocalDateTime, formatPageRange } from "./domain/format";
 import { describeConflict, overlay } from "./domain/outbox";
@@ -337,8 +337,37 @@ function turnPage(delta: number): void {
   void load().then(() => table.focusActive());
 }
 
+// Machines changed by anyone (another PC, psql): the page and counts shown are read again, in
+// place (the same page, sort, filters and row); types too when machines came or went. A form
+// open on a machine that changed says so.
+let editing: { uid: string; version: number } | null = null;
+let liveReload: number | undefined;
+onMachinesChanged((changes) => {
+  if (session?.state.state !== "signed_in") return;
+  const comesOrGoes = changes.some((c) => c.kind !== "update");
+  window.clearTimeout(liveReload);
+  liveReload = window.setTimeout(() => {
+    if (document.body.classList.contains("planning")) return;
+    void load();
+    if (comesOrGoes) void loadTypes();
+  }, 30);
+  const mine = editing;
+  const changed = mine && changes.find((c) => c.uid === mine.uid && (c.version ?? 0) > mine.version);
+  if (machineDialog.open && mine && changed) {
+    const note =
+      machineDialog.querySelector<HTMLElement>("#live-note") ??
+      el("p", { id: "live-note", class: "banner attention", role: "status" });
+    note.textContent =
+      changed.kind === "delete"
+        ? "This machine was just deleted elsewhere; saving will say so."
+        : "This machine was just changed elsewhere; saving checks your edit against that change (Cancel and open it again to see it).";
+    if (!note.isConnected) machineDialog.querySelector("form")?.prepend(note);
+  }
+});
+
 function openForm(machine?: Machine): void {
   if (!allowed(machine ? "can_edit" : "can_create")) return;
+  editing = machine ? { uid: machine.uid, version: machine.version } : null;
   openMachineForm(machineDialog, {
     ...(machine ? { machine } : {}),
     knownTypes,

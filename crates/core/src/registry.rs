@@ -197,6 +197,18 @@ impl Registry {
             .await
     }
 
+    /// The machines with these uids that exist (a live batch: one query).
+    pub async fn machines_by_uid(&self, uids: &[Uuid]) -> Result<Vec<Machine>, RegistryError> {
+        self.ensure_schema().await?;
+        let uids = uids.to_vec();
+        self.db
+            .run(move |conn| {
+                let uids = uids.clone();
+                Box::pin(async move { repo::machines_by_uid(conn, &uids).await })
+            })
+            .await
+    }
+
     #[tracing::instrument(skip(self), err)]
     pub async fn list_machines(&self, query: &ListQuery) -> Result<MachinePage, RegistryError> {
         let query = query.validate().map_err(RegistryError::Validation)?;

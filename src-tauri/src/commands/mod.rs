@@ -2,6 +2,7 @@
 
 pub mod alerts;
 pub mod database;
+pub mod live;
 pub mod machines;
 pub mod maintenance;
 pub mod planner;

@@ -9,6 +9,7 @@ import {
   type QueuedWrite,
   type SyncStatus,
   type AlertList,
+  type MachineChange,
   type AlertSettings,
   type WriteOutcome,
   type DatabaseStatus,
@@ -120,4 +121,9 @@ export function onSyncStatus(listener: (status: SyncStatus) => void): void {
 /** Called when the alert watch in Rust kept new alerts (the list is then read again). */
 export function onAlerts(listener: (newAlerts: number) => void): void {
   void events.alertsArrived.listen((event) => listener(event.payload.new_alerts));
+}
+
+/** Called with each batch of machines changed by anyone (announced by the database). */
+export function onMachinesChanged(listener: (changes: MachineChange[]) => void): void {
+  void events.machinesChanged.listen((event) => listener(event.payload.changes));
 }

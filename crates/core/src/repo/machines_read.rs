@@ -15,6 +15,20 @@ pub async fn get_machine(db: impl PgExecutor<'_>, uid: Uuid) -> Result<Machine, 
     row.ok_or(RegistryError::NotFound { uid })?.try_into()
 }
 
+/// The machines with these uids (those that exist), in no particular order.
+pub async fn machines_by_uid(
+    db: impl PgExecutor<'_>,
+    uids: &[Uuid],
+) -> Result<Vec<Machine>, RegistryError> {
+    let sql = format!("SELECT {MACHINE_COLUMNS} FROM machines WHERE uid = ANY($1)");
+    let rows: Vec<MachineRow> = sqlx::query_as(&sql)
+        .bind(uids)
+        .fetch_all(db)
+        .await
+        .map_err(from_sqlx)?;
+    into_machines(rows)
+}
+
 /// One page, in the requested stable order. The count is a separate query so a caller can run it
 /// beside the page (it costs a scan of every match, the page only an index range).
 pub async fn list_machines(

@@ -22,7 +22,7 @@ pub use machines_batch::{
 };
 pub use machines_read::{
     all_machines, count_machines, fleet_signature, get_machine, list_machines, machine_types,
-    rule_breaks, status_counts,
+    machines_by_uid, rule_breaks, status_counts,
 };
 pub use machines_write::{
     create_machine, delete_machine, set_machine_status, update_machine, write_was_applied,

@@ -14,6 +14,7 @@ mod fleet;
 mod fleet_store;
 mod grouped;
 pub mod hooks;
+mod live;
 mod outbox;
 mod plan_reads;
 mod queued;
@@ -28,6 +29,7 @@ pub use alert_watch::{
 };
 pub use fleet::FleetCopy;
 pub use hooks::Hooks;
+pub use live::{ChangeKind, LiveListener, MachineChange, CHANNEL};
 pub use outbox::{Conflict, Enqueued, Outbox, OutboxEntry, OUTBOX_IN_USE};
 pub use plan_reads::overlay_pending;
 pub use queued::QueuedWrite;

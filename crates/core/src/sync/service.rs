@@ -8,6 +8,7 @@ use tokio::sync::Notify;
 
 use super::alert_watch::AlertListener;
 use super::hooks::{self, Passage};
+use super::live::LiveListener;
 use super::{replay, Enqueued, FleetCopy, Outbox, OutboxEntry, QueuedWrite};
 use crate::domain::{
     CreateMachine, DeleteMachine, Machine, OperationalStatus, PlanMaintenance, RecordMaintenance,
@@ -89,9 +90,12 @@ pub struct SyncedRegistry {
     stopping: AtomicBool,
     /// The worker task of [`SyncedRegistry::run_supervised`], to end it should it not stop.
     worker: Mutex<Option<tokio::task::AbortHandle>>,
-    wake: Notify,
+    pub(super) wake: Notify,
     status: Mutex<SyncStatus>,
     pub(super) alert_listener: Mutex<Option<AlertListener>>,
+    pub(super) live_listener: Mutex<Option<LiveListener>>,
+    /// Set while the live listener listens (then the fingerprint is not polled).
+    pub(super) live: AtomicBool,
 }
 
 impl SyncedRegistry {
@@ -107,6 +111,8 @@ impl SyncedRegistry {
             worker: Mutex::new(None),
             wake: Notify::new(),
             alert_listener: Mutex::new(None),
+            live_listener: Mutex::new(None),
+            live: AtomicBool::new(false),
             status: Mutex::new(SyncStatus {
                 connection: Connection::Offline,
                 reason: Some("not connected yet".into()),
@@ -308,6 +314,7 @@ impl SyncedRegistry {
         // The alert watch runs beside the worker, so a slow look never delays a replay; it
         // ends with the worker.
         let _alerts = AbortOnDrop(tokio::spawn(self.clone().alert_loop()).abort_handle());
+        let _live = AbortOnDrop(tokio::spawn(self.clone().live_loop()).abort_handle());
         let stopping = self.clone();
         let mut emit = |status: SyncStatus| {
             if stopping.stopping.load(Ordering::Acquire) {
@@ -354,9 +361,12 @@ impl SyncedRegistry {
             }
             let status = self.status();
             emit(status.clone());
+            // While the live listener listens, the copy follows each change as it is announced;
+            // after a replay, and whenever nobody listens, the fingerprint is compared.
             if status.connection == Connection::Online
                 && (replayed
-                    || last_fleet_check.is_none_or(|at: Instant| at.elapsed() >= FLEET_CHECK))
+                    || (!self.live()
+                        && last_fleet_check.is_none_or(|at: Instant| at.elapsed() >= FLEET_CHECK)))
             {
                 last_fleet_check = Some(Instant::now());
                 if let Err(e) = self.refresh_fleet_copy().await {

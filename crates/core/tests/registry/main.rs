@@ -13,6 +13,7 @@ mod foreign_data;
 mod history;
 mod idempotency;
 mod list;
+mod live;
 mod maintenance;
 mod offline_copy;
 mod own_writes;

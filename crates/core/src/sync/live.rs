@@ -1,0 +1,258 @@
+//! Live updates: one LISTEN connection per app on the channel migration 10 announces every
+//! machine change on. Changes arriving close together are taken as one batch: the offline copy
+//! of the fleet takes the changed machines (one query for the batch), then the listener (the
+//! window) is told which machines changed.
+//!
+//! A notification is only a hint. Whenever the listener (re)starts listening, changes may have
+//! been missed, so the fleet's fingerprint is compared and the window told to reload
+//! ([`ChangeKind::Resync`]). While the listener is up the worker does not poll the fingerprint;
+//! when LISTEN is unavailable (a transaction pooler, a dropped connection) it does, as before,
+//! and says so in the log. A network that freezes is noticed by a heartbeat on the listening
+//! connection.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgListener;
+use uuid::Uuid;
+
+use super::{Connection, SyncedRegistry};
+use crate::error::RegistryError;
+
+/// The channel migration 10's trigger notifies.
+pub const CHANNEL: &str = "mes_machines";
+/// Notifications arriving within this of the first are one batch.
+const GATHER: Duration = Duration::from_millis(50);
+/// At most this many changes in a batch; a larger burst is told as a resync.
+const BATCH_LIMIT: usize = 500;
+/// Silence longer than this makes the listener check its connection.
+const HEARTBEAT: Duration = Duration::from_secs(15);
+/// Wait before listening again after LISTEN failed.
+const RETRY: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Insert,
+    Update,
+    Delete,
+    /// Every machine was removed (TRUNCATE).
+    Truncate,
+    /// Changes may have been missed: read everything shown again.
+    Resync,
+}
+
+/// One machine changed (by anyone), as announced by the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct MachineChange {
+    pub kind: ChangeKind,
+    pub uid: Option<Uuid>,
+    pub version: Option<i64>,
+}
+
+impl MachineChange {
+    /// Reads a notification's payload; anything else on the channel is ignored.
+    pub fn parse(payload: &str) -> Option<Self> {
+        serde_json::from_str(payload).ok()
+    }
+
+    fn resync() -> Self {
+        Self {
+            kind: ChangeKind::Resync,
+            uid: None,
+            version: None,
+        }
+    }
+}
+
+/// Called with each batch of changes (the app tells the window).
+pub type LiveListener = Arc<dyn Fn(&[MachineChange]) + Send + Sync>;
+
+impl SyncedRegistry {
+    pub fn set_live_listener(&self, listener: LiveListener) {
+        if let Ok(mut slot) = self.live_listener.lock() {
+            *slot = Some(listener);
+        }
+    }
+
+    /// True while this app is listening for changes (then nothing polls for them).
+    pub fn live(&self) -> bool {
+        self.live.load(Ordering::Acquire)
+    }
+
+    /// The listener's own task (beside the sync worker): listens while online, and again after
+    /// every loss of its connection.
+    pub(super) async fn live_loop(self: Arc<Self>) {
+        let mut said_unavailable = false;
+        while !self.is_stopping() {
+            if self.status().connection != Connection::Online {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            let mut listener = match self.listen().await {
+                Ok(listener) => listener,
+                Err(e) => {
+                    if !said_unavailable {
+                        tracing::warn!(error = %e, "LISTEN is unavailable: changes by other PCs are found by the fleet's fingerprint, checked every 30 s");
+                        said_unavailable = true;
+                    }
+                    tokio::time::sleep(RETRY).await;
+                    continue;
+                }
+            };
+            said_unavailable = false;
+            self.live.store(true, Ordering::Release);
+            tracing::info!("listening for changes by other PCs");
+            // Whatever happened while nobody listened.
+            self.catch_up().await;
+            let ended = self.receive(&mut listener).await;
+            self.live.store(false, Ordering::Release);
+            tracing::info!(reason = %ended, "stopped listening for changes; listening again when possible (the fingerprint is checked meanwhile)");
+            self.wake.notify_one();
+        }
+    }
+
+    async fn listen(&self) -> Result<PgListener, sqlx::Error> {
+        let mut listener = PgListener::connect_with(self.registry.pool()).await?;
+        let deadline = self.registry.db().deadline();
+        match tokio::time::timeout(deadline, listener.listen(CHANNEL)).await {
+            Ok(listening) => listening.map(|()| listener),
+            Err(_) => Err(sqlx::Error::PoolTimedOut),
+        }
+    }
+
+    /// Receives batches until the connection is lost or the session ends; answers why it ended.
+    async fn receive(&self, listener: &mut PgListener) -> String {
+        let deadline = self.registry.db().deadline();
+        loop {
+            if self.is_stopping() {
+                return "the session is ending".into();
+            }
+            let first = match tokio::time::timeout(HEARTBEAT, listener.try_recv()).await {
+                Ok(Ok(Some(notification))) => notification,
+                Ok(Ok(None)) => return "the connection was lost".into(),
+                Ok(Err(e)) => return e.to_string(),
+                Err(_) => {
+                    // Quiet for a while: is the connection still there?
+                    let ping = sqlx::query("SELECT 1").execute(&mut *listener);
+                    match tokio::time::timeout(deadline, ping).await {
+                        Ok(Ok(_)) => continue,
+                        Ok(Err(e)) => return e.to_string(),
+                        Err(_) => return "no answer to a heartbeat".into(),
+                    }
+                }
+            };
+            let mut batch: Vec<MachineChange> =
+                MachineChange::parse(first.payload()).into_iter().collect();
+            let gathering = tokio::time::sleep(GATHER);
+            tokio::pin!(gathering);
+            loop {
+                tokio::select! {
+                    () = &mut gathering => break,
+                    next = listener.try_recv() => match next {
+                        Ok(Some(notification)) => batch.extend(MachineChange::parse(notification.payload())),
+                        Ok(None) => {
+                            self.apply_batch(batch).await;
+                            return "the connection was lost".into();
+                        }
+                        Err(e) => {
+                            self.apply_batch(batch).await;
+                            return e.to_string();
+                        }
+                    },
+                }
+            }
+            self.apply_batch(batch).await;
+        }
+    }
+
+    /// After (re)listening: the offline copy is brought up to date by its fingerprint, and the
+    /// window reloads what it shows.
+    async fn catch_up(&self) {
+        if let Err(e) = self.refresh_fleet_copy().await {
+            tracing::warn!(error = %e, "could not refresh the offline copy of the fleet");
+        }
+        self.tell(&[MachineChange::resync()]);
+    }
+
+    /// Brings the offline copy up to date with a batch, then tells the window.
+    async fn apply_batch(&self, batch: Vec<MachineChange>) {
+        if batch.is_empty() {
+            return;
+        }
+        if batch.len() > BATCH_LIMIT || batch.iter().any(|c| c.kind == ChangeKind::Truncate) {
+            self.catch_up().await;
+            return;
+        }
+        // The latest announcement per machine decides: changed (read it) or deleted.
+        let mut latest: BTreeMap<Uuid, ChangeKind> = BTreeMap::new();
+        for change in &batch {
+            if let Some(uid) = change.uid {
+                latest.insert(uid, change.kind);
+            }
+        }
+        if let Err(e) = self.follow_in_fleet_copy(&latest).await {
+            tracing::warn!(error = %e, "could not bring the offline copy up to date with live changes");
+        }
+        self.tell(&batch);
+    }
+
+    async fn follow_in_fleet_copy(
+        &self,
+        latest: &BTreeMap<Uuid, ChangeKind>,
+    ) -> Result<(), RegistryError> {
+        let changed: Vec<Uuid> = latest
+            .iter()
+            .filter(|(_, kind)| **kind != ChangeKind::Delete)
+            .map(|(uid, _)| *uid)
+            .collect();
+        let machines = if changed.is_empty() {
+            Vec::new()
+        } else {
+            self.registry.machines_by_uid(&changed).await?
+        };
+        for machine in &machines {
+            self.outbox.fleet_put(machine).await?;
+        }
+        for (uid, kind) in latest {
+            // Deleted, or changed and then deleted before it was read.
+            let gone = *kind == ChangeKind::Delete || !machines.iter().any(|m| m.uid == *uid);
+            if gone {
+                self.outbox.fleet_remove(*uid).await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn tell(&self, changes: &[MachineChange]) {
+        let listener = self.live_listener.lock().ok().and_then(|l| l.clone());
+        if let Some(listener) = listener {
+            listener(changes);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_are_read_and_strangers_ignored() {
+        let uid = Uuid::new_v4();
+        let change = MachineChange::parse(&format!(
+            r#"{{"uid": "{uid}", "version": 3, "kind": "update"}}"#
+        ))
+        .unwrap();
+        assert_eq!(change.kind, ChangeKind::Update);
+        assert_eq!((change.uid, change.version), (Some(uid), Some(3)));
+        assert_eq!(
+            MachineChange::parse(r#"{"kind": "truncate"}"#).map(|c| c.kind),
+            Some(ChangeKind::Truncate)
+        );
+        assert!(MachineChange::parse("hello").is_none());
+        assert!(MachineChange::parse(r#"{"kind": "explode"}"#).is_none());
+    }
+}

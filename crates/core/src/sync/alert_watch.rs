@@ -34,8 +34,10 @@ pub const GAP_PATIENCE: Duration = Duration::from_secs(120);
 pub const OVERDUE_EVERY: Duration = Duration::from_secs(60);
 /// The shortest time between two rounds of desktop notifications.
 pub const NOTICE_QUIET: Duration = Duration::from_secs(10);
-/// How often the history is looked at while online.
+/// How often the history is looked at while online and no live updates are heard.
 const LOOK_EVERY: Duration = Duration::from_secs(3);
+/// After a wake-up by live changes, the watch waits this long for more before it looks.
+const GATHER_WAKES: Duration = Duration::from_millis(200);
 
 /// What a look found: how many alerts are new, and the desktop notifications to show now.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -50,7 +52,6 @@ pub type AlertListener = Arc<dyn Fn(&AlertNews) + Send + Sync>;
 /// The watch's memory between looks (its position itself is kept in the cache file).
 #[derive(Default)]
 pub struct AlertWatch {
-    last_look: Option<Instant>,
     last_overdue_look: Option<Instant>,
     /// Alerts waiting for the next round of notifications.
     held: Vec<NewAlert>,
@@ -59,9 +60,14 @@ pub struct AlertWatch {
 }
 
 impl AlertWatch {
-    /// Ready for a look: the last one was long enough ago.
-    pub fn due(&self) -> bool {
-        self.last_look.is_none_or(|at| at.elapsed() >= LOOK_EVERY)
+    /// When notices are held for the quiet moment: how long until they may be shown.
+    pub fn next_round_in(&self) -> Option<Duration> {
+        if self.held.is_empty() {
+            return None;
+        }
+        Some(self.last_round.map_or(Duration::ZERO, |at| {
+            NOTICE_QUIET.saturating_sub(at.elapsed())
+        }))
     }
 
     /// Logs a failed look once per distinct failure (a lasting one would fill the log).
@@ -106,22 +112,36 @@ impl SyncedRegistry {
         Ok(settings)
     }
 
-    /// The watch's own task (beside the sync worker): a look every few seconds while online.
+    /// The watch's own task (beside the sync worker). While live updates are heard it looks
+    /// when machines changed (and once a minute, for the overdue ones); otherwise every few
+    /// seconds while online.
     pub(super) async fn alert_loop(self: Arc<Self>) {
         let mut watch = AlertWatch::default();
         while !self.is_stopping() {
             if self.status().connection == Connection::Online {
                 self.watch_alerts(&mut watch).await;
             }
-            tokio::time::sleep(LOOK_EVERY).await;
+            let mut pause = if self.live() {
+                OVERDUE_EVERY
+            } else {
+                LOOK_EVERY
+            };
+            // Notices held for a quiet moment are shown when it ends, changes or not.
+            if let Some(round) = watch.next_round_in() {
+                pause = pause.min(round);
+            }
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                () = self.alert_wake.notified() => {
+                    // A burst of changes wakes it many times: one look after it.
+                    tokio::time::sleep(GATHER_WAKES).await;
+                }
+            }
         }
     }
 
-    /// Looks for alerts when one is due, and tells the listener of any.
+    /// Looks for alerts, and tells the listener of any.
     pub(super) async fn watch_alerts(&self, watch: &mut AlertWatch) {
-        if !watch.due() {
-            return;
-        }
         match self.look_for_alerts(watch).await {
             Ok(news) if news.new_alerts > 0 || !news.notices.is_empty() => {
                 let listener = self.alert_listener.lock().ok().and_then(|l| l.clone());
@@ -139,7 +159,6 @@ impl SyncedRegistry {
         &self,
         watch: &mut AlertWatch,
     ) -> Result<AlertNews, RegistryError> {
-        watch.last_look = Some(Instant::now());
         let settings = self.outbox.alert_settings().await?;
         let Some(mut position) = self.outbox.watch_position().await? else {
             return self.start_watch(watch).await;
@@ -393,6 +412,19 @@ mod tests {
             ..AlertSettings::default()
         };
         assert!(alerts_for(&event(1, Some("Down"), None), &settings).is_empty());
+    }
+
+    #[test]
+    fn held_notices_set_when_the_watch_looks_next() {
+        let mut watch = AlertWatch::default();
+        assert_eq!(watch.next_round_in(), None);
+        watch
+            .held
+            .push(alerts_for(&event(1, Some("Down"), None), &AlertSettings::default()).remove(0));
+        assert_eq!(watch.next_round_in(), Some(Duration::ZERO));
+        watch.last_round = Some(Instant::now());
+        let wait = watch.next_round_in().unwrap();
+        assert!(wait > NOTICE_QUIET - Duration::from_secs(1) && wait <= NOTICE_QUIET);
     }
 
     #[test]

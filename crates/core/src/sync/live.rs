@@ -228,6 +228,7 @@ impl SyncedRegistry {
     }
 
     fn tell(&self, changes: &[MachineChange]) {
+        self.alert_wake.notify_one();
         let listener = self.live_listener.lock().ok().and_then(|l| l.clone());
         if let Some(listener) = listener {
             listener(changes);

@@ -94,6 +94,8 @@ pub struct SyncedRegistry {
     status: Mutex<SyncStatus>,
     pub(super) alert_listener: Mutex<Option<AlertListener>>,
     pub(super) live_listener: Mutex<Option<LiveListener>>,
+    /// Woken by a live batch: the alert watch looks at once instead of at its next round.
+    pub(super) alert_wake: Notify,
     /// Set while the live listener listens (then the fingerprint is not polled).
     pub(super) live: AtomicBool,
 }
@@ -112,6 +114,7 @@ impl SyncedRegistry {
             wake: Notify::new(),
             alert_listener: Mutex::new(None),
             live_listener: Mutex::new(None),
+            alert_wake: Notify::new(),
             live: AtomicBool::new(false),
             status: Mutex::new(SyncStatus {
                 connection: Connection::Offline,

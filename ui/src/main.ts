@@ -350,9 +350,9 @@ onMachinesChanged((changes) => {
     if (document.body.classList.contains("planning")) return;
     void load();
     if (comesOrGoes) void loadTypes();
-  }, 30);
+  }, 150);
   const mine = editing;
-  const changed = mine && changes.find((c) => c.uid === mine.uid && (c.version ?? 0) > mine.version);
+  const changed = mine && changes.find((c) => c.uid === mine.uid && (c.kind === "delete" || (c.version ?? 0) > mine.version));
   if (machineDialog.open && mine && changed) {
     const note =
       machineDialog.querySelector<HTMLElement>("#live-note") ??

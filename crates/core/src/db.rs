@@ -15,7 +15,8 @@ use crate::config::DatabaseConfig;
 use crate::error::{from_sqlx, RegistryError};
 
 /// Connections per PC: a page and its total run side by side, the sync worker uses one. A plant
-/// with 200 PCs then holds at most 600 server connections, most of them closed when idle.
+/// with 200 PCs then holds at most 600 server connections, most of them closed when idle, plus
+/// one listening connection per PC for live updates (outside this pool, see `sync` live).
 pub const MAX_CONNECTIONS: u32 = 3;
 
 /// An idle connection is closed after this: a quiet PC holds no server connection for long.

@@ -36,8 +36,9 @@ pub const OVERDUE_EVERY: Duration = Duration::from_secs(60);
 pub const NOTICE_QUIET: Duration = Duration::from_secs(10);
 /// How often the history is looked at while online and no live updates are heard.
 const LOOK_EVERY: Duration = Duration::from_secs(3);
-/// After a wake-up by live changes, the watch waits this long for more before it looks.
-const GATHER_WAKES: Duration = Duration::from_millis(200);
+/// After a wake-up by live changes, the watch waits this long for more before it looks (a
+/// burst of changes makes a look a second, not one per batch).
+const GATHER_WAKES: Duration = Duration::from_secs(1);
 
 /// What a look found: how many alerts are new, and the desktop notifications to show now.
 #[derive(Debug, Clone, Default, PartialEq)]

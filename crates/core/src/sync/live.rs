@@ -10,13 +10,13 @@
 //! and says so in the log. A network that freezes is noticed by a heartbeat on the listening
 //! connection.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use sqlx::postgres::PgListener;
+use sqlx::postgres::{PgListener, PgPoolOptions};
 use uuid::Uuid;
 
 use super::{Connection, SyncedRegistry};
@@ -26,7 +26,7 @@ use crate::error::RegistryError;
 pub const CHANNEL: &str = "mes_machines";
 /// Notifications arriving within this of the first are one batch.
 const GATHER: Duration = Duration::from_millis(50);
-/// At most this many changes in a batch; a larger burst is told as a resync.
+/// At most this many changes in a batch; a larger burst is told as one resync.
 const BATCH_LIMIT: usize = 500;
 /// Silence longer than this makes the listener check its connection.
 const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -68,6 +68,23 @@ impl MachineChange {
     }
 }
 
+/// Marks the app as listening for as long as it lives (however the listening ends, even by
+/// the task being aborted).
+struct Listening<'a>(&'a SyncedRegistry);
+
+impl<'a> Listening<'a> {
+    fn start(synced: &'a SyncedRegistry) -> Self {
+        synced.live.store(true, Ordering::Release);
+        Self(synced)
+    }
+}
+
+impl Drop for Listening<'_> {
+    fn drop(&mut self) {
+        self.0.live.store(false, Ordering::Release);
+    }
+}
+
 /// Called with each batch of changes (the app tells the window).
 pub type LiveListener = Arc<dyn Fn(&[MachineChange]) + Send + Sync>;
 
@@ -104,20 +121,29 @@ impl SyncedRegistry {
                 }
             };
             said_unavailable = false;
-            self.live.store(true, Ordering::Release);
+            let listening = Listening::start(&self);
             tracing::info!("listening for changes by other PCs");
             // Whatever happened while nobody listened.
             self.catch_up().await;
             let ended = self.receive(&mut listener).await;
-            self.live.store(false, Ordering::Release);
+            drop(listening);
             tracing::info!(reason = %ended, "stopped listening for changes; listening again when possible (the fingerprint is checked meanwhile)");
             self.wake.notify_one();
         }
     }
 
+    /// A listener on a connection of its own, outside the app's pool: it never takes a
+    /// connection the window's reads and writes need, and closing the pool at sign-out never
+    /// waits for it. It does not reconnect by itself: a loss ends `receive`, so the loop
+    /// listens again and catches up on what it missed.
     async fn listen(&self) -> Result<PgListener, sqlx::Error> {
-        let mut listener = PgListener::connect_with(self.registry.pool()).await?;
         let deadline = self.registry.db().deadline();
+        let own = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(deadline)
+            .connect_lazy_with(self.registry.pool().connect_options().as_ref().clone());
+        let mut listener = PgListener::connect_with(&own).await?;
+        listener.eager_reconnect(false);
         match tokio::time::timeout(deadline, listener.listen(CHANNEL)).await {
             Ok(listening) => listening.map(|()| listener),
             Err(_) => Err(sqlx::Error::PoolTimedOut),
@@ -147,25 +173,30 @@ impl SyncedRegistry {
             };
             let mut batch: Vec<MachineChange> =
                 MachineChange::parse(first.payload()).into_iter().collect();
-            let gathering = tokio::time::sleep(GATHER);
-            tokio::pin!(gathering);
+            let mut overflowed = false;
+            // Gathers until the channel is quiet for a moment; past the limit only counts on
+            // (a bulk change of thousands of machines becomes one resync, not one per moment).
             loop {
-                tokio::select! {
-                    () = &mut gathering => break,
-                    next = listener.try_recv() => match next {
-                        Ok(Some(notification)) => batch.extend(MachineChange::parse(notification.payload())),
-                        Ok(None) => {
-                            self.apply_batch(batch).await;
-                            return "the connection was lost".into();
+                match tokio::time::timeout(GATHER, listener.try_recv()).await {
+                    Err(_) => break,
+                    Ok(Ok(Some(notification))) => {
+                        if batch.len() < BATCH_LIMIT {
+                            batch.extend(MachineChange::parse(notification.payload()));
+                        } else {
+                            overflowed = true;
                         }
-                        Err(e) => {
-                            self.apply_batch(batch).await;
-                            return e.to_string();
-                        }
-                    },
+                    }
+                    Ok(Ok(None)) => {
+                        self.apply_batch(batch, overflowed).await;
+                        return "the connection was lost".into();
+                    }
+                    Ok(Err(e)) => {
+                        self.apply_batch(batch, overflowed).await;
+                        return e.to_string();
+                    }
                 }
             }
-            self.apply_batch(batch).await;
+            self.apply_batch(batch, overflowed).await;
         }
     }
 
@@ -179,48 +210,34 @@ impl SyncedRegistry {
     }
 
     /// Brings the offline copy up to date with a batch, then tells the window.
-    async fn apply_batch(&self, batch: Vec<MachineChange>) {
+    async fn apply_batch(&self, batch: Vec<MachineChange>, overflowed: bool) {
         if batch.is_empty() {
             return;
         }
-        if batch.len() > BATCH_LIMIT || batch.iter().any(|c| c.kind == ChangeKind::Truncate) {
+        if overflowed || batch.iter().any(|c| c.kind == ChangeKind::Truncate) {
             self.catch_up().await;
             return;
         }
-        // The latest announcement per machine decides: changed (read it) or deleted.
-        let mut latest: BTreeMap<Uuid, ChangeKind> = BTreeMap::new();
-        for change in &batch {
-            if let Some(uid) = change.uid {
-                latest.insert(uid, change.kind);
-            }
-        }
-        if let Err(e) = self.follow_in_fleet_copy(&latest).await {
+        let uids: BTreeSet<Uuid> = batch.iter().filter_map(|c| c.uid).collect();
+        if let Err(e) = self.follow_in_fleet_copy(&uids).await {
+            // The fingerprint is compared at the worker's next round instead.
             tracing::warn!(error = %e, "could not bring the offline copy up to date with live changes");
+            self.fleet_check_due.store(true, Ordering::Release);
         }
         self.tell(&batch);
     }
 
-    async fn follow_in_fleet_copy(
-        &self,
-        latest: &BTreeMap<Uuid, ChangeKind>,
-    ) -> Result<(), RegistryError> {
-        let changed: Vec<Uuid> = latest
-            .iter()
-            .filter(|(_, kind)| **kind != ChangeKind::Delete)
-            .map(|(uid, _)| *uid)
-            .collect();
-        let machines = if changed.is_empty() {
-            Vec::new()
-        } else {
-            self.registry.machines_by_uid(&changed).await?
-        };
+    /// Reads every machine the batch names, whatever the announcement said (anyone may NOTIFY
+    /// the channel: the payload only says where to look): those found are put in the copy,
+    /// the others (deleted) taken out.
+    async fn follow_in_fleet_copy(&self, uids: &BTreeSet<Uuid>) -> Result<(), RegistryError> {
+        let wanted: Vec<Uuid> = uids.iter().copied().collect();
+        let machines = self.registry.machines_by_uid(&wanted).await?;
         for machine in &machines {
             self.outbox.fleet_put(machine).await?;
         }
-        for (uid, kind) in latest {
-            // Deleted, or changed and then deleted before it was read.
-            let gone = *kind == ChangeKind::Delete || !machines.iter().any(|m| m.uid == *uid);
-            if gone {
+        for uid in uids {
+            if !machines.iter().any(|m| m.uid == *uid) {
                 self.outbox.fleet_remove(*uid).await?;
             }
         }

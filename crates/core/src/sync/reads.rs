@@ -28,15 +28,21 @@ impl SyncedRegistry {
             Ok(page) => {
                 let (registry, outbox) = (self.registry.clone(), self.outbox.clone());
                 let refreshing = self.fleet_refreshing.clone();
+                // While live updates are heard the copy follows each change: no fingerprint
+                // check per list (200 PCs would each read the fleet after every change).
+                let check_fleet = !self.live();
                 let json = serde_json::to_string(&page).ok();
                 // Off the response path: the copies are for later, the operator waits now. The
-                // fleet copy is checked after every list seen, so offline it is never older than
-                // what the operator last saw.
+                // fleet copy is checked after every list seen (or follows live changes), so
+                // offline it is never older than what the operator last saw.
                 spawn_logged("keeping the offline copies", async move {
                     if let Some(json) = json {
                         if let Err(e) = outbox.cache_put(LAST_LIST, &json).await {
                             tracing::warn!(error = %e, "could not keep the offline copy of the list");
                         }
+                    }
+                    if !check_fleet {
+                        return;
                     }
                     let _one_at_a_time = refreshing.lock().await;
                     if let Err(e) = refresh_fleet_copy(&registry, &outbox).await {

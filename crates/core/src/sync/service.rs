@@ -26,6 +26,9 @@ const PRUNE_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
 /// How often, at most, the worker checks whether the offline copy of the fleet is current
 /// (right after a replay too).
 const FLEET_CHECK: Duration = Duration::from_secs(30);
+/// While live updates are heard, the copy follows them; the fingerprint is still compared this
+/// often, against anything missed (a batch that could not be read, a spoofed announcement).
+const FLEET_CHECK_WHILE_LIVE: Duration = Duration::from_secs(300);
 
 /// What a write became: applied on the server, or queued to be sent when it is back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -96,8 +99,11 @@ pub struct SyncedRegistry {
     pub(super) live_listener: Mutex<Option<LiveListener>>,
     /// Woken by a live batch: the alert watch looks at once instead of at its next round.
     pub(super) alert_wake: Notify,
-    /// Set while the live listener listens (then the fingerprint is not polled).
+    /// Set while the live listener listens (then the fingerprint is polled only rarely).
     pub(super) live: AtomicBool,
+    /// Set when live changes could not be followed in the offline copy: the fingerprint is
+    /// compared at the worker's next round.
+    pub(super) fleet_check_due: AtomicBool,
 }
 
 impl SyncedRegistry {
@@ -116,6 +122,7 @@ impl SyncedRegistry {
             live_listener: Mutex::new(None),
             alert_wake: Notify::new(),
             live: AtomicBool::new(false),
+            fleet_check_due: AtomicBool::new(false),
             status: Mutex::new(SyncStatus {
                 connection: Connection::Offline,
                 reason: Some("not connected yet".into()),
@@ -364,12 +371,18 @@ impl SyncedRegistry {
             }
             let status = self.status();
             emit(status.clone());
-            // While the live listener listens, the copy follows each change as it is announced;
-            // after a replay, and whenever nobody listens, the fingerprint is compared.
+            // While the live listener listens, the copy follows each change as it is announced
+            // and the fingerprint is compared only rarely; after a replay, after live changes
+            // that could not be followed, and every 30 s while nobody listens, it is compared.
+            let fleet_check_every = if self.live() {
+                FLEET_CHECK_WHILE_LIVE
+            } else {
+                FLEET_CHECK
+            };
             if status.connection == Connection::Online
                 && (replayed
-                    || (!self.live()
-                        && last_fleet_check.is_none_or(|at: Instant| at.elapsed() >= FLEET_CHECK)))
+                    || self.fleet_check_due.swap(false, Ordering::AcqRel)
+                    || last_fleet_check.is_none_or(|at: Instant| at.elapsed() >= fleet_check_every))
             {
                 last_fleet_check = Some(Instant::now());
                 if let Err(e) = self.refresh_fleet_copy().await {

@@ -88,5 +88,58 @@ async fn changes_by_anyone_arrive_live_and_the_copy_follows(pool: PgPool) {
     let copy = synced.outbox().fleet_copy().await.unwrap().expect("a copy");
     assert!(copy.get(rob.uid).is_none());
 
+    // Anyone may NOTIFY the channel: a forged delete makes the app look, not forget.
+    let forged = format!(
+        r#"{{"uid": "{}", "kind": "delete", "version": 99}}"#,
+        cnc.uid
+    );
+    sqlx::query("SELECT pg_notify('mes_machines', $1)")
+        .bind(&forged)
+        .execute(&pool)
+        .await
+        .unwrap();
+    next_change(&mut changes, |c| c.uid == Some(cnc.uid)).await;
+    let copy = synced.outbox().fleet_copy().await.unwrap().expect("a copy");
+    assert!(
+        copy.get(cnc.uid).is_some(),
+        "a forged delete removes nothing"
+    );
+
+    // A bulk change of 1,000 machines in one statement: one resync, and the copy has them all.
+    sqlx::query(
+        "INSERT INTO machines (machine_name, machine_type, operational_status, efficiency, last_maintenance)
+         SELECT 'BULK-' || g, 'Press', 'Idle', 50, now() FROM generate_series(1, 1000) g",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    next_change(&mut changes, |c| c.kind == ChangeKind::Resync).await;
+    eventually(10, "the copy has the bulk", || async {
+        synced
+            .outbox()
+            .fleet_copy()
+            .await
+            .unwrap()
+            .is_some_and(|copy| copy.machines.len() == 1001)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    while let Ok(batch) = changes.try_recv() {
+        assert!(
+            batch.len() <= 500,
+            "no oversized batch told: {}",
+            batch.len()
+        );
+    }
+
+    // TRUNCATE by another tool: a resync, and the copy is empty.
+    sqlx::query("TRUNCATE machines")
+        .execute(&pool)
+        .await
+        .unwrap();
+    next_change(&mut changes, |c| c.kind == ChangeKind::Resync).await;
+    let copy = synced.outbox().fleet_copy().await.unwrap().expect("a copy");
+    assert!(copy.machines.is_empty());
+
     synced.shutdown(Some(worker), Duration::from_secs(5)).await;
 }

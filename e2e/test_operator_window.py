@@ -371,19 +371,26 @@ def test_rows_are_worked_with_the_keyboard(window):
 def test_paging_through_more_than_a_page(window):
     psql(
         "INSERT INTO machines (machine_name, machine_type, operational_status, efficiency, last_maintenance) "
-        "SELECT format('PG-%s', lpad(i::text, 3, '0')), 'Press', 'Idle', 50, now() FROM generate_series(1, 150) i"
+        "SELECT format('PG-%s', lpad(i::text, 3, '0')), 'Press', 'Idle', 50, now() FROM generate_series(1, 250) i"
     )
     window.refresh()
     info = lambda d: d.find_element(By.ID, "page-info").text
-    wait(window, 20).until(lambda d: info(d) == "1–100 of 154")
+    wait(window, 20).until(lambda d: info(d) == "1–100 of 254")
+    # Next and Previous go by the rows shown (keyset): the same pages as by offset.
     window.find_element(By.ID, "next-page").click()
-    wait(window).until(lambda d: info(d) == "101–154 of 154")
+    wait(window).until(lambda d: info(d) == "101–200 of 254")
+    assert names(window)[0] == "PG-098" and names(window)[-1] == "PG-197"
+    window.find_element(By.ID, "next-page").click()
+    wait(window).until(lambda d: info(d) == "201–254 of 254")
     assert len(rows(window)) == 54
     assert window.find_element(By.ID, "next-page").get_attribute("disabled") is not None
     # PageUp from a row goes back a page.
-    focus_row(window, "PG-120")
+    focus_row(window, "PG-220")
     press(window, Keys.PAGE_UP)
-    wait(window).until(lambda d: info(d) == "1–100 of 154")
+    wait(window).until(lambda d: info(d) == "101–200 of 254")
+    assert names(window)[0] == "PG-098" and names(window)[-1] == "PG-197"
+    window.find_element(By.ID, "prev-page").click()
+    wait(window).until(lambda d: info(d) == "1–100 of 254")
     assert names(window)[0] == "ASM-003"
 
 

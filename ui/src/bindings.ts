@@ -594,8 +594,15 @@ export type ListQuery_Deserialize = {
 	search?: string | null,
 	/**  Page size, 1 to 500. */
 	limit: number,
-	/**  Rows to skip, 0 to 10,000,000. */
+	/**  Rows to skip, 0 to 10,000,000 (used when no boundary row is given, or it is gone). */
 	offset: number,
+	/**
+	 *  The page after the machine with this id, in the list's order (the last row of the page
+	 *  shown: "Next"). A deep page then costs what the first does.
+	 */
+	after_id?: number | null,
+	/**  The page before the machine with this id (the first row of the page shown: "Previous"). */
+	before_id?: number | null,
 };
 
 /**
@@ -613,8 +620,15 @@ export type ListQuery_Serialize = {
 	search: string | null,
 	/**  Page size, 1 to 500. */
 	limit: number,
-	/**  Rows to skip, 0 to 10,000,000. */
+	/**  Rows to skip, 0 to 10,000,000 (used when no boundary row is given, or it is gone). */
 	offset: number,
+	/**
+	 *  The page after the machine with this id, in the list's order (the last row of the page
+	 *  shown: "Next"). A deep page then costs what the first does.
+	 */
+	after_id: number | null,
+	/**  The page before the machine with this id (the first row of the page shown: "Previous"). */
+	before_id: number | null,
 };
 
 /**

@@ -43,7 +43,16 @@ const query: ListQuery = {
   search: null,
   limit: PAGE_SIZE,
   offset: 0,
+  after_id: null,
+  before_id: null,
 };
+
+/** Back to the first page (a new sort or filter): by offset, no boundary row. */
+function firstPage(): void {
+  query.offset = 0;
+  query.after_id = null;
+  query.before_id = null;
+}
 let page: MachinePage | null = null;
 let knownTypes: string[] = [];
 let loadSequence = 0;
@@ -136,6 +145,8 @@ async function load(): Promise<void> {
   page = list.value;
   if (page.machines.length === 0 && page.total > 0 && query.offset > 0) {
     query.offset = Math.max(0, Math.floor((page.total - 1) / PAGE_SIZE) * PAGE_SIZE);
+    query.after_id = null;
+    query.before_id = null;
     return load();
   }
   table.renderHeader(query.sort, query.direction);
@@ -315,7 +326,7 @@ function toggleStatus(status: OperationalStatus): void {
   query.statuses = query.statuses.includes(status)
     ? query.statuses.filter((s) => s !== status)
     : [...query.statuses, status];
-  query.offset = 0;
+  firstPage();
   void load();
 }
 
@@ -325,15 +336,28 @@ function sortBy(column: SortColumn): void {
     query.sort = column;
     query.direction = "asc";
   }
-  query.offset = 0;
+  firstPage();
   void load();
 }
 
+/** Next or previous page by keyset: after the last row shown, or before the first, so a page
+ * deep in the list costs what the first does. The offset goes along (for "101–200 of N", and as
+ * the fallback should that row be gone). */
 function turnPage(delta: number): void {
-  if (!page) return;
+  if (!page || page.machines.length === 0) return;
   const next = query.offset + delta * PAGE_SIZE;
   if (next < 0 || next >= page.total) return;
   query.offset = next;
+  if (next === 0) {
+    query.after_id = null;
+    query.before_id = null;
+  } else if (delta > 0) {
+    query.after_id = page.machines[page.machines.length - 1]!.id;
+    query.before_id = null;
+  } else {
+    query.before_id = page.machines[0]!.id;
+    query.after_id = null;
+  }
   void load().then(() => table.focusActive());
 }
 
@@ -449,7 +473,7 @@ search.addEventListener("input", () => {
   searchTimer = window.setTimeout(() => {
     const text = search.value.trim();
     query.search = text === "" ? null : text;
-    query.offset = 0;
+    firstPage();
     void load();
   }, SEARCH_DEBOUNCE_MS);
 });
@@ -465,7 +489,7 @@ search.addEventListener("keydown", (event) => {
 });
 typeFilter.addEventListener("change", () => {
   query.machine_type = typeFilter.value === "" ? null : typeFilter.value;
-  query.offset = 0;
+  firstPage();
   void load();
 });
 byId<HTMLButtonElement>("new-machine").addEventListener("click", () => openForm());
@@ -489,7 +513,7 @@ importButton.addEventListener("click", () => {
   });
 });
 importDialog.addEventListener("close", () => table.focusActive());
-byId("new-machine").after(exportButtons("The machine list", () => ({ kind: "machines", query: { ...query, offset: 0 } }), sayTo), importButton);
+byId("new-machine").after(exportButtons("The machine list", () => ({ kind: "machines", query: { ...query, offset: 0, after_id: null, before_id: null } }), sayTo), importButton);
 const planner = new PlannerView(byId("planner"), timelineDialog, {
   report: reportWrite,
   say: (message) => say(message),

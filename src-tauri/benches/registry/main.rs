@@ -393,6 +393,38 @@ async fn paging_at_scale(registry: &Registry) -> String {
             ..ListQuery::default()
         },
     ));
+    // What the window sends after 500 presses of Next: the page after the last row shown.
+    for (label, sort, direction) in [
+        ("sort name", SortColumn::MachineName, SortDirection::Asc),
+        (
+            "sort efficiency desc",
+            SortColumn::Efficiency,
+            SortDirection::Desc,
+        ),
+    ] {
+        let deep = ListQuery {
+            sort,
+            direction,
+            offset: 49_999,
+            limit: 1,
+            ..ListQuery::default()
+        };
+        let boundary = repo::list_machines(pool, &deep.validate().expect("valid query"))
+            .await
+            .expect("boundary row")
+            .first()
+            .map(|m| m.id);
+        cases.push((
+            format!("{label}, Next after row 50,000 (keyset)"),
+            ListQuery {
+                sort,
+                direction,
+                offset: 50_000,
+                after_id: boundary,
+                ..ListQuery::default()
+            },
+        ));
+    }
 
     let mut over_target = 0;
     for (name, query) in cases {

@@ -35,7 +35,7 @@ pub use maintenance::{
     MAX_INTERVAL_DAYS, MAX_NOTE_CHARS,
 };
 pub use privileges::{Privileges, GROUP_ROLES};
-pub use query::{ListQuery, MachinePage, SortColumn, SortDirection, ValidListQuery};
+pub use query::{ListQuery, MachinePage, PageBoundary, SortColumn, SortDirection, ValidListQuery};
 pub use reliability::{
     by_type, EfficiencyPoint, MachineReliability, MachineTimeline, ReliabilityReport, StatusBand,
     StatusTimes, TimeRange, TypeReliability,

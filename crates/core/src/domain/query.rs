@@ -82,8 +82,15 @@ pub struct ListQuery {
     pub search: Option<String>,
     /// Page size, 1 to 500.
     pub limit: i64,
-    /// Rows to skip, 0 to 10,000,000.
+    /// Rows to skip, 0 to 10,000,000 (used when no boundary row is given, or it is gone).
     pub offset: i64,
+    /// The page after the machine with this id, in the list's order (the last row of the page
+    /// shown: "Next"). A deep page then costs what the first does.
+    #[serde(default)]
+    pub after_id: Option<i32>,
+    /// The page before the machine with this id (the first row of the page shown: "Previous").
+    #[serde(default)]
+    pub before_id: Option<i32>,
 }
 
 impl Default for ListQuery {
@@ -96,6 +103,8 @@ impl Default for ListQuery {
             search: None,
             limit: 100,
             offset: 0,
+            after_id: None,
+            before_id: None,
         }
     }
 }
@@ -110,6 +119,14 @@ pub struct ValidListQuery {
     pub search: Option<String>,
     pub limit: i64,
     pub offset: i64,
+    pub boundary: Option<PageBoundary>,
+}
+
+/// Where a page begins, by a row of the page next to it (keyset paging).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageBoundary {
+    After(i32),
+    Before(i32),
 }
 
 impl ListQuery {
@@ -148,6 +165,18 @@ impl ListQuery {
                 ),
             ));
         }
+        let boundary = match (self.after_id, self.before_id) {
+            (None, None) => None,
+            (Some(id), None) => Some(PageBoundary::After(id)),
+            (None, Some(id)) => Some(PageBoundary::Before(id)),
+            (Some(_), Some(_)) => {
+                errors.push(FieldError::new(
+                    "after_id",
+                    "A page is after one row or before another, not both",
+                ));
+                None
+            }
+        };
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -159,6 +188,7 @@ impl ListQuery {
             search,
             limit: self.limit,
             offset: self.offset,
+            boundary,
         })
     }
 }

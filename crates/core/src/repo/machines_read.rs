@@ -35,6 +35,9 @@ pub async fn list_machines(
     db: impl PgExecutor<'_>,
     query: &ValidListQuery,
 ) -> Result<Vec<Machine>, RegistryError> {
+    if let Some(boundary) = query.boundary {
+        return super::machines_keyset::list_machines_keyset(db, query, boundary).await;
+    }
     let mut sql = QueryBuilder::<Postgres>::new(format!("SELECT {MACHINE_COLUMNS} FROM machines"));
     push_filters(&mut sql, query, true);
     sql.push(" ORDER BY ")
@@ -159,7 +162,11 @@ fn plan_once(query: &ValidListQuery) -> bool {
     query.search.is_none()
 }
 
-fn push_filters(sql: &mut QueryBuilder<'_, Postgres>, query: &ValidListQuery, by_status: bool) {
+pub(super) fn push_filters(
+    sql: &mut QueryBuilder<'_, Postgres>,
+    query: &ValidListQuery,
+    by_status: bool,
+) {
     sql.push(" WHERE TRUE");
     if by_status && !query.statuses.is_empty() {
         let statuses: Vec<&str> = query.statuses.iter().map(|s| s.as_str()).collect();

@@ -6,6 +6,7 @@ mod alerts;
 mod applied_writes;
 mod history;
 mod machines_batch;
+mod machines_keyset;
 mod machines_read;
 mod machines_write;
 mod maintenance;

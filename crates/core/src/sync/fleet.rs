@@ -8,7 +8,8 @@ use std::cmp::Ordering;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Machine, MachinePage, OperationalStatus, SortColumn, SortDirection, StatusCount, ValidListQuery,
+    Machine, MachinePage, OperationalStatus, PageBoundary, SortColumn, SortDirection, StatusCount,
+    ValidListQuery,
 };
 
 /// Every machine as of `saved_at`.
@@ -36,10 +37,38 @@ impl FleetCopy {
             matching.sort_by(|a, b| compare(a, b, query.sort, query.direction));
         }
         let total = matching.len() as i64;
+        let limit = usize::try_from(query.limit).unwrap_or(0);
+        let offset = usize::try_from(query.offset).unwrap_or(usize::MAX);
+        // A page next to a boundary row starts where that row stands in the order (it need not
+        // match the filters any more); a boundary row not in the copy falls back to the offset.
+        let boundary = query.boundary.and_then(|boundary| {
+            let id = match boundary {
+                PageBoundary::After(id) | PageBoundary::Before(id) => id,
+            };
+            self.machines
+                .iter()
+                .find(|m| m.id == id)
+                .map(|row| (boundary, row))
+        });
+        let start = match boundary {
+            Some((PageBoundary::After(_), row)) => {
+                matching.partition_point(|m| ordering(m, row, query) != Ordering::Greater)
+            }
+            Some((PageBoundary::Before(_), row)) => matching
+                .partition_point(|m| ordering(m, row, query) == Ordering::Less)
+                .saturating_sub(limit),
+            None => offset,
+        };
+        let end = match boundary {
+            Some((PageBoundary::Before(_), row)) => {
+                matching.partition_point(|m| ordering(m, row, query) == Ordering::Less)
+            }
+            _ => start.saturating_add(limit),
+        };
         let machines = matching
             .into_iter()
-            .skip(usize::try_from(query.offset).unwrap_or(usize::MAX))
-            .take(usize::try_from(query.limit).unwrap_or(0))
+            .skip(start)
+            .take(end.saturating_sub(start))
             .cloned()
             .collect();
         MachinePage {
@@ -81,6 +110,19 @@ impl FleetCopy {
     pub fn get(&self, uid: uuid::Uuid) -> Option<Machine> {
         self.machines.iter().find(|m| m.uid == uid).cloned()
     }
+}
+
+/// Where `a` stands against `b` in the list's order (as the sorted page has them).
+fn ordering(a: &Machine, b: &Machine, query: &ValidListQuery) -> Ordering {
+    if query.sort == SortColumn::MachineName {
+        let by_name =
+            (a.machine_name.to_lowercase(), a.id).cmp(&(b.machine_name.to_lowercase(), b.id));
+        return match query.direction {
+            SortDirection::Asc => by_name,
+            SortDirection::Desc => by_name.reverse(),
+        };
+    }
+    compare(a, b, query.sort, query.direction)
 }
 
 /// The server's filters (`repo::machines_read::push_filters`).

@@ -70,6 +70,8 @@ impl SyncedRegistry {
         let mut valid = query.validate().map_err(RegistryError::Validation)?;
         valid.limit = EXPORT_LIMIT + 1;
         valid.offset = 0;
+        // Every page of the list, whichever page the window shows.
+        valid.boundary = None;
         let answer = if self.known_offline() {
             Err(self.offline_reason())
         } else {

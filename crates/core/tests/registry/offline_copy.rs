@@ -51,6 +51,26 @@ fn queries() -> Vec<ListQuery> {
                     ..ListQuery::default()
                 });
             }
+            // Pages next to a row (keyset), one with a filter the row does not match, and a
+            // boundary row that does not exist (the offset then applies).
+            for (after_id, before_id, statuses) in [
+                (Some(5), None, vec![]),
+                (None, Some(20), vec![]),
+                (Some(12), None, vec!["Down".to_string()]),
+                (None, Some(30), vec!["Idle".to_string()]),
+                (Some(999), None, vec![]),
+            ] {
+                queries.push(ListQuery {
+                    sort,
+                    direction,
+                    limit: 10,
+                    offset: 7,
+                    after_id,
+                    before_id,
+                    statuses,
+                    ..ListQuery::default()
+                });
+            }
         }
     }
     let filtered = [

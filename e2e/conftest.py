@@ -157,15 +157,7 @@ class App:
         """SIGKILL: no chance to flush or clean up."""
         pid = self.pid()
         os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
-            try:
-                with open(f"/proc/{pid}/stat") as f:
-                    if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                        break  # gone; only its exit status is left for its parent
-            except OSError:
-                break
-            time.sleep(0.05)
+        wait_gone(pid, 10)
         self.quit_session()
         self._wait_for_single_instance_release()
 
@@ -211,6 +203,21 @@ class App:
             except OSError:
                 pass
         self.log.close()
+
+
+def wait_gone(pid: int, seconds: float) -> bool:
+    """Waits until process `pid` has ended (only its exit status may be left for its parent).
+    A process that left its parent (the WebDriver ending its session) is still followed."""
+    deadline = time.monotonic() + seconds
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except OSError:
+            return True
+        time.sleep(0.05)
+    return not os.path.exists(f"/proc/{pid}")
 
 
 def reset_database():

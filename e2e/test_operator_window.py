@@ -469,7 +469,7 @@ def test_a_machines_history_shows_who_changed_what_including_other_tools(window)
 
 
 def test_the_window_reopens_as_large_as_it_was_left():
-    from conftest import App, reset_database
+    from conftest import App, reset_database, wait_gone
 
     reset_database()
     app = App("window-state")
@@ -481,15 +481,11 @@ def test_the_window_reopens_as_large_as_it_was_left():
         # Saved once the resize settled: even an app that is then killed (not closed, which
         # saves too) reopens so.
         time.sleep(1)
+        pid = app.pid()
         d.close()
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                app.pid()
-            except RuntimeError:
-                break
-            assert time.monotonic() < deadline, "the app did not end when its window closed"
-            time.sleep(0.1)
+        # Followed by its process id: once its session ends the app is no longer the driver's
+        # child, and a start before it has ended would find its outbox still in use.
+        assert wait_gone(pid, 20), "the app did not end when its window closed"
         app.quit_session()
         d = app.start()
         wait(d, 30).until(lambda d: len(rows(d)) == 4)

@@ -39,6 +39,15 @@ fn word(direction: SortDirection) -> &'static str {
     }
 }
 
+/// One part of the page: the rows matching `condition`, in `order`. `?b` in the condition
+/// stands for the boundary row's sort value and `?id` for its id, each bound where it stands
+/// (as scalar subqueries, so the sort column's index serves a condition on them).
+struct Part<'a> {
+    number: i32,
+    condition: &'a str,
+    order: &'a str,
+}
+
 /// The page next to `boundary`, in the query's order.
 pub async fn list_machines_keyset(
     db: impl PgExecutor<'_>,
@@ -52,69 +61,79 @@ pub async fn list_machines_keyset(
     };
     let key = sort_key(query.sort);
     let dir = word(direction);
-    let mut sql = QueryBuilder::<Postgres>::new(format!(
-        "WITH b AS (SELECT {key} AS bv, id AS bid FROM machines WHERE id = "
-    ));
-    sql.push_bind(id).push(") SELECT page.* FROM (");
-    let branch = |sql: &mut QueryBuilder<'_, Postgres>, part: i32, condition: &str, order: &str| {
-        sql.push(format!(
-            "(SELECT {part} AS part, {key} AS sort_key, {MACHINE_COLUMNS} FROM machines, b"
-        ));
-        push_filters(sql, query, true);
-        sql.push(format!(" AND {condition} ORDER BY {order} LIMIT "))
-            .push_bind(query.limit)
-            .push(") UNION ALL ");
-    };
-    if unique(query.sort) {
+    let by_key = format!("{key} {dir}, id {dir}");
+    let by_id = format!("id {dir}");
+    let exists = "EXISTS (SELECT 1 FROM machines WHERE id = ?id)";
+    let parts: Vec<(i32, String, &str)> = if unique(query.sort) {
         let op = if direction == SortDirection::Asc {
             ">"
         } else {
             "<"
         };
-        let bound = if query.sort == SortColumn::Id {
-            "bid"
+        // (A missing boundary row makes `?b` NULL: no rows; an id needs the check.)
+        let condition = if query.sort == SortColumn::Id {
+            format!("{exists} AND id {op} ?id")
         } else {
-            "bv"
+            format!("{key} {op} ?b")
         };
-        branch(
-            &mut sql,
-            0,
-            &format!("{key} {op} {bound}"),
-            &format!("{key} {dir}"),
-        );
+        vec![(0, condition, by_key.as_str())]
     } else if direction == SortDirection::Asc {
-        branch(
-            &mut sql,
-            0,
-            &format!("bv IS NOT NULL AND ({key}, id) > (bv, bid)"),
-            &format!("{key} ASC, id ASC"),
-        );
-        branch(
-            &mut sql,
-            1,
-            &format!("{key} IS NULL AND (bv IS NOT NULL OR id > bid)"),
-            "id ASC",
-        );
+        // Non-NULL values first, then the NULLs by id.
+        vec![
+            (0, format!("({key}, id) > (?b, ?id)"), by_key.as_str()),
+            (
+                1,
+                format!("{key} IS NULL AND ?b IS NOT NULL"),
+                by_id.as_str(),
+            ),
+            (
+                1,
+                format!("{key} IS NULL AND ?b IS NULL AND {exists} AND id > ?id"),
+                by_id.as_str(),
+            ),
+        ]
     } else {
-        branch(
-            &mut sql,
-            0,
-            &format!("bv IS NULL AND {key} IS NULL AND id < bid"),
-            "id DESC",
-        );
-        branch(
-            &mut sql,
-            1,
-            &format!("{key} IS NOT NULL AND (bv IS NULL OR ({key}, id) < (bv, bid))"),
-            &format!("{key} DESC, id DESC"),
-        );
+        // The NULLs first by id, then the non-NULL values.
+        vec![
+            (
+                0,
+                format!("{key} IS NULL AND ?b IS NULL AND {exists} AND id < ?id"),
+                by_id.as_str(),
+            ),
+            (
+                1,
+                format!("{key} IS NOT NULL AND ?b IS NULL AND {exists}"),
+                by_key.as_str(),
+            ),
+            (1, format!("({key}, id) < (?b, ?id)"), by_key.as_str()),
+        ]
+    };
+    let mut sql = QueryBuilder::<Postgres>::new("SELECT page.* FROM (");
+    let parts = parts.iter().map(|(number, condition, order)| Part {
+        number: *number,
+        condition,
+        order,
+    });
+    for part in parts {
+        sql.push(format!(
+            "(SELECT {} AS part, {key} AS sort_key, {MACHINE_COLUMNS} FROM machines",
+            part.number
+        ));
+        push_filters(&mut sql, query, true);
+        sql.push(" AND ");
+        push_condition(&mut sql, part.condition, key, id);
+        sql.push(format!(" ORDER BY {} LIMIT ", part.order))
+            .push_bind(query.limit)
+            .push(") UNION ALL ");
     }
     // The boundary row is gone: the page at the offset, as without a boundary.
     sql.push(format!(
         "(SELECT 2 AS part, {key} AS sort_key, {MACHINE_COLUMNS} FROM machines"
     ));
     push_filters(&mut sql, query, true);
-    sql.push(" AND NOT EXISTS (SELECT 1 FROM b) ORDER BY ")
+    sql.push(" AND NOT ");
+    push_condition(&mut sql, exists, key, id);
+    sql.push(" ORDER BY ")
         .push(query.sort.order_by(query.direction))
         .push(" LIMIT ")
         .push_bind(query.limit)
@@ -131,12 +150,38 @@ pub async fn list_machines_keyset(
         .await
         .map_err(from_sqlx)?;
     let mut machines = into_machines(rows)?;
-    // The fallback (part 2) comes in the query's own order; a page before the boundary comes
-    // nearest first and is turned round.
+    // Rows before the boundary came nearest first (as did a fallback page, sorted the same
+    // way): turned round into the list's order.
     if matches!(boundary, PageBoundary::Before(_)) {
         machines.reverse();
     }
     Ok(machines)
+}
+
+/// Pushes `condition` with `?b` as the boundary row's sort value and `?id` as its id, bound.
+fn push_condition(sql: &mut QueryBuilder<'_, Postgres>, condition: &str, key: &str, id: i32) {
+    let mut rest = condition;
+    loop {
+        let next_b = rest.find("?b");
+        let next_id = rest.find("?id");
+        let (at, is_id) = match (next_b, next_id) {
+            (Some(b), Some(i)) if i < b => (i, true),
+            (Some(b), _) => (b, false),
+            (None, Some(i)) => (i, true),
+            (None, None) => break,
+        };
+        sql.push(&rest[..at]);
+        if is_id {
+            sql.push_bind(id);
+            rest = &rest[at + 3..];
+        } else {
+            sql.push(format!("(SELECT {key} FROM machines WHERE id = "))
+                .push_bind(id)
+                .push(")");
+            rest = &rest[at + 2..];
+        }
+    }
+    sql.push(rest);
 }
 
 fn reverse(direction: SortDirection) -> SortDirection {

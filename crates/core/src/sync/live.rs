@@ -39,9 +39,10 @@ pub enum ChangeKind {
     Insert,
     Update,
     Delete,
-    /// Every machine was removed (TRUNCATE).
+    /// Every machine was removed (TRUNCATE; the server now announces it as a resync).
     Truncate,
-    /// Changes may have been missed: read everything shown again.
+    /// Many machines changed at once, or changes may have been missed: read everything shown
+    /// again.
     Resync,
 }
 
@@ -214,7 +215,9 @@ impl SyncedRegistry {
         if batch.is_empty() {
             return;
         }
-        if overflowed || batch.iter().any(|c| c.kind == ChangeKind::Truncate) {
+        let wholesale =
+            |c: &MachineChange| matches!(c.kind, ChangeKind::Truncate | ChangeKind::Resync);
+        if overflowed || batch.iter().any(wholesale) {
             self.catch_up().await;
             return;
         }

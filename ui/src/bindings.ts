@@ -152,9 +152,12 @@ export type BelowTarget = {
 };
 
 export type ChangeKind = "insert" | "update" | "delete" | 
-/**  Every machine was removed (TRUNCATE). */
+/**  Every machine was removed (TRUNCATE; the server now announces it as a resync). */
 "truncate" | 
-/**  Changes may have been missed: read everything shown again. */
+/**
+ *  Many machines changed at once, or changes may have been missed: read everything shown
+ *  again.
+ */
 "resync";
 
 export type CommandError = CommandError_Serialize | CommandError_Deserialize;

@@ -205,6 +205,15 @@ class App:
         self.log.close()
 
 
+def session_bus():
+    """A private D-Bus session bus, as a desktop session has: (its process, its address)."""
+    bus = subprocess.Popen(
+        ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    return bus, bus.stdout.readline().strip()
+
+
 def wait_gone(pid: int, seconds: float) -> bool:
     """Waits until process `pid` has ended (only its exit status may be left for its parent).
     A process that left its parent (the WebDriver ending its session) is still followed."""

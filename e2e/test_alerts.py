@@ -16,7 +16,7 @@ from pathlib import Path
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from conftest import App, psql, reset_database, rows, wait
+from conftest import App, psql, reset_database, rows, session_bus, wait
 
 HERE = Path(__file__).parent
 
@@ -50,11 +50,7 @@ def alert_rows(driver):
 
 def test_alerts_from_another_tool_reach_the_list_and_the_desktop():
     reset_database()
-    bus = subprocess.Popen(
-        ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
-        stdout=subprocess.PIPE, text=True,
-    )
-    address = bus.stdout.readline().strip()
+    bus, address = session_bus()
     shown_path = tempfile.mktemp(prefix="mes-e2e-notifications-")
     server = subprocess.Popen(
         [sys.executable, str(HERE / "fake_notifications.py"), address, shown_path],

@@ -421,15 +421,11 @@ def test_a_row_another_tool_stored_with_an_infinite_date_is_shown_marked(window)
 
 
 def test_a_second_launch_focuses_the_first_window_and_ends():
-    from conftest import App, reset_database
+    from conftest import App, reset_database, session_bus
 
     reset_database()
     # A desktop session's bus, which the single-instance handover goes through on Linux.
-    bus = subprocess.Popen(
-        ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
-        stdout=subprocess.PIPE, text=True,
-    )
-    address = bus.stdout.readline().strip()
+    bus, address = session_bus()
     first = App("single-instance", {"DBUS_SESSION_BUS_ADDRESS": address})
     try:
         window = first.start()

@@ -6,6 +6,9 @@
 #   scripts/local-pg.sh stop
 #   scripts/local-pg.sh url [DB] print the connection URL (default database: mes)
 #   scripts/local-pg.sh status
+#   scripts/local-pg.sh standby DIR PORT   a streaming standby of the cluster in DIR on PORT
+#                                          (pg_basebackup -R), started (the failover test)
+#   scripts/local-pg.sh promote            make this standby the primary
 #
 # The superuser "mes" gets a random password, generated once into .local/pg/password (mode 600).
 set -euo pipefail
@@ -75,6 +78,23 @@ start() {
   echo "local-pg: running on 127.0.0.1:$PORT (data in $DATA)" >&2
 }
 
+# A streaming replica of another private cluster: its data copied with pg_basebackup -R (which
+# writes primary_conninfo and standby.signal), then started read-only.
+standby() {
+  local source_dir=$1 source_port=$2
+  if [ ! -f "$DATA/PG_VERSION" ]; then
+    mkdir -p "$DIR" "$SOCK"
+    cp "$source_dir/password" "$DIR/password"
+    if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$DIR"; fi
+    as_owner "$(pg_bin)/pg_basebackup" -h "$source_dir/run" -p "$source_port" -U mes \
+      -D "$DATA" -R -X stream -c fast >"$DIR/basebackup.log" 2>&1 \
+      || { cat "$DIR/basebackup.log" >&2; exit 1; }
+  fi
+  start
+}
+
+promote() { as_owner "$(pg_bin)/pg_ctl" -D "$DATA" -w -t 60 promote >/dev/null; }
+
 stop() {
   if running; then as_owner "$(pg_bin)/pg_ctl" -D "$DATA" -m fast -w stop >/dev/null; fi
 }
@@ -83,6 +103,8 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   url) url "${2:-mes}" ;;
+  standby) standby "$2" "$3" ;;
+  promote) promote ;;
   status) if running; then echo running; else echo stopped; exit 1; fi ;;
-  *) echo "usage: $0 start|stop|url [DB]|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|url [DB]|status|standby DIR PORT|promote" >&2; exit 2 ;;
 esac

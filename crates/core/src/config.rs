@@ -8,6 +8,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+use crate::host_list;
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 
 pub const DATABASE_URL_VAR: &str = "MES_DATABASE_URL";
@@ -47,6 +49,9 @@ impl fmt::Display for DatabaseTarget {
 #[derive(Clone)]
 pub struct DatabaseConfig {
     options: PgConnectOptions,
+    /// Every server of a host list, in its order (the first is `options`); empty for one server.
+    /// The one that accepts writes is found when connecting (see `failover`).
+    hosts: Vec<PgConnectOptions>,
     target: DatabaseTarget,
     deadline: Duration,
     /// How these options were made, to make them again for another user (sign-in).
@@ -184,15 +189,53 @@ impl DatabaseConfig {
 
     /// The options for `user` (else the recipe's own), with `password` (else the URL's when it
     /// is the URL's user, else `PGPASSWORD` or `.pgpass`, as libpq would), under the TLS rule.
+    /// A host list gives options for each host, each under the rule for its own name.
     fn build(
         recipe: &Recipe,
         user: Option<&str>,
         password: Option<&str>,
     ) -> Result<Self, ConfigError> {
-        let url =
-            with_credentials(&recipe.url, user, password).ok_or_else(|| ConfigError::BadUrl {
+        let urls = host_list::per_host_urls(&recipe.url)
+            .map_err(|()| ConfigError::BadUrl {
                 source_name: recipe.url_name.clone(),
-            })?;
+            })?
+            .unwrap_or_else(|| vec![recipe.url.clone()]);
+        let mut each = urls
+            .iter()
+            .map(|url| Self::build_one(url, recipe, user, password))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut config = each.remove(0);
+        if each.is_empty() {
+            return Ok(config);
+        }
+        let hosts: Vec<PgConnectOptions> = std::iter::once(&config)
+            .chain(&each)
+            .map(|c| c.options.clone())
+            .collect();
+        config.target.insecure |= each.iter().any(|c| c.target.insecure);
+        config.target.display = format!(
+            "{}@{}/{}",
+            config.options.get_username(),
+            host_ports(&hosts),
+            config
+                .options
+                .get_database()
+                .unwrap_or(config.options.get_username())
+        );
+        config.hosts = hosts;
+        Ok(config)
+    }
+
+    /// [`Self::build`] for a URL that names one host.
+    fn build_one(
+        url: &str,
+        recipe: &Recipe,
+        user: Option<&str>,
+        password: Option<&str>,
+    ) -> Result<Self, ConfigError> {
+        let url = with_credentials(url, user, password).ok_or_else(|| ConfigError::BadUrl {
+            source_name: recipe.url_name.clone(),
+        })?;
         let password_given =
             url_has_password(&url) || std::env::var("PGPASSWORD").is_ok_and(|p| !p.is_empty());
         let options = parse_url(&url, &recipe.url_name)?;
@@ -236,6 +279,9 @@ impl DatabaseConfig {
     /// for whose writes an outbox holds. Without a host in the settings it is "(default)", not
     /// the socket or `localhost` that sqlx picks depending on what exists at the moment.
     pub fn configured_server(&self) -> String {
+        if !self.hosts.is_empty() {
+            return host_ports(&self.hosts);
+        }
         let from_url = url::Url::parse(&self.recipe.url).ok().and_then(|u| {
             u.query_pairs()
                 .find(|(k, _)| k == "host" || k == "hostaddr")
@@ -257,7 +303,11 @@ impl DatabaseConfig {
     /// The host (list), port and database these options reach, for the connection screen.
     pub fn settings(&self) -> ConnectionSettings {
         ConnectionSettings {
-            host: self.options.get_host().to_owned(),
+            host: if self.hosts.is_empty() {
+                self.options.get_host().to_owned()
+            } else {
+                host_ports(&self.hosts)
+            },
             port: self.options.get_port(),
             database: self
                 .options
@@ -326,6 +376,11 @@ impl DatabaseConfig {
     pub fn with_deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
         self.options = session_settings(self.options, deadline);
+        self.hosts = self
+            .hosts
+            .into_iter()
+            .map(|host| session_settings(host, deadline))
+            .collect();
         self
     }
 
@@ -367,6 +422,7 @@ impl DatabaseConfig {
         };
         Self {
             options: session_settings(options, DEFAULT_DEADLINE),
+            hosts: Vec::new(),
             target,
             deadline: DEFAULT_DEADLINE,
             recipe: Recipe {
@@ -385,6 +441,11 @@ impl DatabaseConfig {
         &self.options
     }
 
+    /// The options for each server of a host list, in its order; empty when one server is set.
+    pub fn hosts(&self) -> &[PgConnectOptions] {
+        &self.hosts
+    }
+
     pub fn target(&self) -> &DatabaseTarget {
         &self.target
     }
@@ -394,7 +455,8 @@ impl DatabaseConfig {
 /// and password are asked for at sign-in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct ConnectionSettings {
-    /// A host name, an address or a Unix socket folder (one server; lists come with failover).
+    /// A host name, an address or a Unix socket folder; or a list of them for a replicated
+    /// database (`db1,db2` or `db1:5432,db2:5433`): the one accepting writes is used.
     pub host: String,
     pub port: u16,
     pub database: String,
@@ -563,6 +625,18 @@ fn session_settings(options: PgConnectOptions, deadline: Duration) -> PgConnectO
     ])
 }
 
+/// `host:port,host:port` of a host list, as shown and as the outbox names its server.
+fn host_ports(hosts: &[PgConnectOptions]) -> String {
+    hosts
+        .iter()
+        .map(|h| match h.get_socket() {
+            Some(socket) => socket.display().to_string(),
+            None => format!("{}:{}", h.get_host(), h.get_port()),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// This computer's name, for `application_name`.
 pub fn host_name() -> String {
     let from_env = std::env::var("COMPUTERNAME").or_else(|_| std::env::var("HOSTNAME"));
@@ -613,6 +687,49 @@ mod tests {
         assert_eq!(config.target().display, "alice@db.plant:6543/mes");
         assert_eq!(config.target().source, ConfigSource::Environment);
         assert!(!format!("{config:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn a_host_list_gives_each_server_its_own_options() {
+        let config = DatabaseConfig::resolve(
+            Some("postgres://alice:s3cret-pw@db1.plant:5432,db2.plant:5433/mes".into()),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let hosts: Vec<(String, u16)> = config
+            .hosts()
+            .iter()
+            .map(|h| (h.get_host().to_owned(), h.get_port()))
+            .collect();
+        assert_eq!(
+            hosts,
+            [("db1.plant".into(), 5432), ("db2.plant".into(), 5433)]
+        );
+        assert_eq!(
+            config.target().display,
+            "alice@db1.plant:5432,db2.plant:5433/mes"
+        );
+        assert_eq!(config.configured_server(), "db1.plant:5432,db2.plant:5433");
+        // Each remote host is held to verified TLS under its own name; the same user for all.
+        for host in config.hosts() {
+            assert!(matches!(host.get_ssl_mode(), PgSslMode::VerifyFull));
+            assert_eq!(host.get_username(), "alice");
+        }
+        // Another user signs in to the same list.
+        let bob = config
+            .for_user("bob", Some("pw"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(bob.hosts().len(), 2);
+        assert!(bob.hosts().iter().all(|h| h.get_username() == "bob"));
+        // The connection screen shows the list and makes the same list again.
+        let settings = config.settings();
+        assert_eq!(settings.host, "db1.plant:5432,db2.plant:5433");
+        let again = DatabaseConfig::from_settings(&settings, Some("alice"), None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(again.configured_server(), config.configured_server());
+        // A malformed list is refused like any bad URL, without echoing it.
+        let bad = DatabaseConfig::resolve(Some("postgres://a:pw@db1,,db2/mes".into()), None);
+        assert!(matches!(bad, Err(ConfigError::BadUrl { .. })));
     }
 
     #[test]

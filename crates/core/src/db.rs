@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
@@ -12,7 +12,8 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Connection, PgConnection, Postgres};
 
 use crate::config::DatabaseConfig;
-use crate::error::{from_sqlx, RegistryError};
+use crate::error::{from_sqlx, RegistryError, SIGN_IN_REFUSED};
+use crate::failover::{self, Failover};
 
 /// Connections per PC: a page and its total run side by side, the sync worker uses one. A plant
 /// with 200 PCs then holds at most 600 server connections, most of them closed when idle, plus
@@ -56,6 +57,8 @@ pub struct Db {
     pool: PgPool,
     deadline: Duration,
     last_unavailable: Mutex<Option<(Instant, String)>>,
+    /// With a host list: follows the server that accepts writes.
+    failover: Option<Arc<Failover>>,
 }
 
 /// How one direct connection attempt went.
@@ -72,16 +75,24 @@ impl Db {
     /// Builds the pool without connecting: the app starts (and shows its window) even when the
     /// database is away, and connects when it comes back.
     pub fn connect_lazy(config: &DatabaseConfig) -> Self {
-        let pool = PgPoolOptions::new()
+        let options = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .min_connections(0)
             .idle_timeout(IDLE_TIMEOUT)
             .acquire_timeout(config.deadline())
             // No ping before each use: it would double every round trip. A connection that died
             // meanwhile fails its query instead, and `run` tries once more on a fresh one.
-            .test_before_acquire(false)
-            .connect_lazy_with(config.options().clone());
-        Self::from_pool(pool, config.deadline())
+            .test_before_acquire(false);
+        if config.hosts().len() > 1 {
+            let failover = Failover::pool(options, config.hosts().to_vec(), config.deadline());
+            let mut db = Self::from_pool(failover.connection_pool().clone(), config.deadline());
+            db.failover = Some(failover);
+            return db;
+        }
+        Self::from_pool(
+            options.connect_lazy_with(config.options().clone()),
+            config.deadline(),
+        )
     }
 
     pub fn from_pool(pool: PgPool, deadline: Duration) -> Self {
@@ -89,6 +100,7 @@ impl Db {
             pool,
             deadline,
             last_unavailable: Mutex::new(None),
+            failover: None,
         }
     }
 
@@ -136,6 +148,7 @@ impl Db {
                 {
                     connection.close_on_drop();
                     dead_connections += 1;
+                    self.look_for_writable_server(&reason);
                     tracing::debug!(%reason, "connection failed; trying another");
                 }
                 Err(RegistryError::Busy(reason)) if busy < BUSY_RETRIES => {
@@ -221,6 +234,7 @@ impl Db {
         if let Ok(mut last) = self.last_unavailable.lock() {
             match &result {
                 Err(RegistryError::Unavailable(reason)) => {
+                    self.look_for_writable_server(reason);
                     *last = Some((Instant::now(), reason.clone()));
                 }
                 Ok(_) => *last = None,
@@ -230,14 +244,45 @@ impl Db {
         result
     }
 
+    /// With a host list, a call that found the database unavailable (the primary gone, a
+    /// standby answering, no answer) starts a search for the server that accepts writes. A
+    /// refused sign-in does not: libpq does not try the next host for it either.
+    fn look_for_writable_server(&self, reason: &str) {
+        if let Some(failover) = &self.failover {
+            if !reason.starts_with(SIGN_IN_REFUSED) {
+                failover.search();
+            }
+        }
+    }
+
     /// A connection of its own, outside the pool, within the deadline: for work whose session
     /// state must end with it (the migrations' session lock) and for quick probes.
     pub async fn connect_direct(&self) -> Result<PgConnection, RegistryError> {
         let options = self.pool.connect_options();
-        match tokio::time::timeout(self.deadline, PgConnection::connect_with(&options)).await {
+        let connecting = async {
+            let mut connection = PgConnection::connect_with(&options)
+                .await
+                .map_err(from_sqlx)?;
+            if self.failover.is_some() {
+                // As the pool's connections: a standby is not the server to work with.
+                if !failover::accepts_writes(&mut connection)
+                    .await
+                    .map_err(from_sqlx)?
+                {
+                    let _ = connection.close().await;
+                    return Err(RegistryError::Unavailable(failover::READ_ONLY.into()));
+                }
+            }
+            Ok(connection)
+        };
+        let connected = match tokio::time::timeout(self.deadline, connecting).await {
             Err(_) => Err(self.too_slow()),
-            Ok(result) => result.map_err(from_sqlx),
+            Ok(result) => result,
+        };
+        if let Err(RegistryError::Unavailable(reason)) = &connected {
+            self.look_for_writable_server(reason);
         }
+        connected
     }
 
     /// Connects once, directly, without the pool's retries.

@@ -165,10 +165,7 @@ fn classify_sqlstate(code: &str) -> Class {
             Unavailable("the database server is shutting down or starting up".into())
         }
         "57014" => Unavailable("the database did not finish in time (statement timeout)".into()),
-        "25006" => Unavailable(
-            "the database server only accepts reading now (a standby, perhaps after a failover)"
-                .into(),
-        ),
+        "25006" => Unavailable(crate::failover::READ_ONLY.into()),
         "25P03" | "57P05" => Unavailable("the database server ended an idle session".into()),
         "53300" => Unavailable("the database server has too many connections".into()),
         "53100" => Unavailable("the database server's disk is full".into()),

@@ -11,6 +11,8 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod export;
+mod failover;
+mod host_list;
 pub mod import;
 mod maintenance;
 pub mod private;

@@ -69,7 +69,7 @@ export function showConnectionDialog(dialog: HTMLDialogElement, info: SessionInf
     info.settings_from_environment
       ? el("p", { class: "hint" }, "MES_DATABASE_URL is set for this app: it is used instead of these settings while it is set.")
       : null,
-    field("conn-host", "Host", host, "The database server's name or address"),
+    field("conn-host", "Host", host, "The database server's name or address; for a replicated database, its servers separated by commas (db1,db2 or db1:5432,db2:5433): the one accepting writes is used"),
     field("conn-port", "Port", port),
     field("conn-database", "Database", database),
     field("conn-ca", "TLS CA file", ca, "The plant CA's certificate (PEM). Empty: the system's trusted authorities."),
@@ -138,7 +138,7 @@ export function showSignInDialog(dialog: HTMLDialogElement, info: SessionInfo, r
   if (reason) message.textContent = reason;
   const submit = el("button", { type: "submit", class: "primary", id: "sign-in" }, "Sign in");
   const settings = el("button", { type: "button", class: "ghost", id: "open-connection" }, "Connection settings…");
-  const target = info.settings ? `${info.settings.host}:${info.settings.port}/${info.settings.database}` : "the database";
+  const target = info.settings ? `${serverName(info.settings)}/${info.settings.database}` : "the database";
   const form = el(
     "form",
     { class: "machine-form", method: "dialog", id: "signin-form" },
@@ -235,4 +235,9 @@ export function renderSessionNotes(slot: HTMLElement, info: SessionInfo): void {
     );
   }
   slot.replaceChildren(...notes);
+}
+
+/** `host:port`, or the host list as written (its entries carry their own ports). */
+function serverName(settings: { host: string; port: number }): string {
+  return settings.host.includes(",") ? settings.host : `${settings.host}:${settings.port}`;
 }

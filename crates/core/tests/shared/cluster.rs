@@ -28,18 +28,7 @@ impl Cluster {
     }
 
     pub fn run(&self, args: &[&str]) -> String {
-        let output = std::process::Command::new(Self::script())
-            .args(args)
-            .env("MES_PG_DIR", &self.dir)
-            .env("MES_PG_PORT", self.port.to_string())
-            .output()
-            .expect("run local-pg.sh");
-        assert!(
-            output.status.success(),
-            "local-pg.sh {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+        run_script(&self.dir, self.port, args)
     }
 
     pub fn start(&self) {
@@ -60,6 +49,22 @@ impl Drop for Cluster {
             .output();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// `local-pg.sh` for the cluster in `dir` on `port` (from a thread that does not own it).
+pub fn run_script(dir: &std::path::Path, port: u16, args: &[&str]) -> String {
+    let output = std::process::Command::new(Cluster::script())
+        .args(args)
+        .env("MES_PG_DIR", dir)
+        .env("MES_PG_PORT", port.to_string())
+        .output()
+        .expect("run local-pg.sh");
+    assert!(
+        output.status.success(),
+        "local-pg.sh {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
 
 pub fn free_port() -> u16 {

@@ -3,7 +3,7 @@
 #               migrate, load the sample machines, open the window
 #   make test   every check: UI type check and unit tests, fmt, clippy, Rust tests against a
 #               real PostgreSQL, end-to-end tests of the real window under Xvfb
-.PHONY: run test e2e bench bindings screenshot deb deb-test db-start db-stop db-url clean
+.PHONY: run test e2e bench load bindings screenshot deb deb-test db-start db-stop db-url clean
 
 run:
 	scripts/run.sh
@@ -18,6 +18,10 @@ e2e:
 # Benchmarks against the local PostgreSQL: latency ratios to raw sqlx round trips, paging at 100k.
 bench:
 	scripts/bench.sh $(ONLY)
+
+# N simulated control-room PCs against one server (PCS="10 50 100 200", SECONDS_EACH=60).
+load:
+	PCS="$(PCS)" SECONDS_EACH="$(SECONDS_EACH)" scripts/load.sh
 
 # Regenerate ui/src/bindings.ts after changing a command or a type, then commit it.
 bindings:

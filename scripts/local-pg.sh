@@ -16,11 +16,13 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # As root the server runs as the postgres user, which must be able to reach the data folder; when
 # the checkout lies where it cannot (a private home), the cluster goes to /var/tmp instead.
+# MES_PG_CLUSTER names another private cluster beside it (the load generator's: "pg-load").
+CLUSTER=${MES_PG_CLUSTER:-pg}
 default_dir() {
   if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$ROOT" 2>/dev/null; then
-    echo "/var/tmp/mes-local-pg-$(printf '%s' "$ROOT" | md5sum | cut -c1-8)"
+    echo "/var/tmp/mes-local-$CLUSTER-$(printf '%s' "$ROOT" | md5sum | cut -c1-8)"
   else
-    echo "$ROOT/.local/pg"
+    echo "$ROOT/.local/$CLUSTER"
   fi
 }
 DIR=${MES_PG_DIR:-$(default_dir)}
@@ -67,7 +69,7 @@ start() {
   init
   if ! running; then
     as_owner "$(pg_bin)/pg_ctl" -D "$DATA" -l "$DIR/server.log" -w -t 60 \
-      -o "-p $PORT -k $SOCK -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null \
+      -o "-p $PORT -k $SOCK -c listen_addresses=127.0.0.1 -c max_connections=${MES_PG_MAX_CONNECTIONS:-200}" start >/dev/null \
       || { tail -n 20 "$DIR/server.log" >&2; exit 1; }
   fi
   for db in mes mes_test; do

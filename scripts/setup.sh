@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing need, only what is missing:
 #   Debian packages (WebKitGTK for the window, PostgreSQL, Xvfb and WebKitWebDriver for the
-#   end-to-end tests), the UI's npm packages, tauri-driver, and a Python venv with selenium.
+#   end-to-end tests; PgBouncer for its test), the UI's npm packages, tauri-driver, and a Python venv with selenium.
 # Usage: scripts/setup.sh [run|test]   (run: only what `make run` needs)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +13,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 packages=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev postgresql postgresql-client curl)
 if [ "$MODE" = test ]; then
-  packages+=(xvfb xauth webkit2gtk-driver python3-venv dbus-daemon openssl gnome-keyring libsecret-tools)
+  packages+=(xvfb xauth webkit2gtk-driver python3-venv dbus-daemon openssl gnome-keyring libsecret-tools pgbouncer)
 fi
 missing=()
 for p in "${packages[@]}"; do

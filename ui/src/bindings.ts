@@ -311,13 +311,21 @@ export type ConnectionSettings = ConnectionSettings_Serialize | ConnectionSettin
  *  and password are asked for at sign-in.
  */
 export type ConnectionSettings_Deserialize = {
-	/**  A host name, an address or a Unix socket folder (one server; lists come with failover). */
+	/**
+	 *  A host name, an address or a Unix socket folder; or a list of them for a replicated
+	 *  database (`db1,db2` or `db1:5432,db2:5433`): the one accepting writes is used.
+	 */
 	host: string,
 	port: number,
 	database: string,
 	/**  The plant CA's certificate file (PEM); empty for the system's trusted roots. */
 	sslrootcert?: string | null,
 	allow_insecure: boolean,
+	/**
+	 *  The host is PgBouncer in session mode: the per-connection settings are made by a query
+	 *  after connecting (PgBouncer refuses them at connection start).
+	 */
+	pgbouncer?: boolean,
 };
 
 /**
@@ -325,13 +333,21 @@ export type ConnectionSettings_Deserialize = {
  *  and password are asked for at sign-in.
  */
 export type ConnectionSettings_Serialize = {
-	/**  A host name, an address or a Unix socket folder (one server; lists come with failover). */
+	/**
+	 *  A host name, an address or a Unix socket folder; or a list of them for a replicated
+	 *  database (`db1,db2` or `db1:5432,db2:5433`): the one accepting writes is used.
+	 */
 	host: string,
 	port: number,
 	database: string,
 	/**  The plant CA's certificate file (PEM); empty for the system's trusted roots. */
 	sslrootcert: string | null,
 	allow_insecure: boolean,
+	/**
+	 *  The host is PgBouncer in session mode: the per-connection settings are made by a query
+	 *  after connecting (PgBouncer refuses them at connection start).
+	 */
+	pgbouncer: boolean,
 };
 
 /**  What "Test connection" found. */

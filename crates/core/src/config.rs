@@ -52,6 +52,12 @@ pub struct DatabaseConfig {
     /// Every server of a host list, in its order (the first is `options`); empty for one server.
     /// The one that accepts writes is found when connecting (see `failover`).
     hosts: Vec<PgConnectOptions>,
+    /// `options` and `hosts` before the per-connection settings (deadlines, keepalives).
+    base: PgConnectOptions,
+    base_hosts: Vec<PgConnectOptions>,
+    /// The connection goes through PgBouncer, which refuses settings sent at connection start
+    /// (`options`): they are set by a query right after connecting instead.
+    pgbouncer: bool,
     target: DatabaseTarget,
     deadline: Duration,
     /// How these options were made, to make them again for another user (sign-in).
@@ -72,6 +78,7 @@ struct Recipe {
     url_name: String,
     sslrootcert: Option<PathBuf>,
     allow_insecure: bool,
+    pgbouncer: bool,
     source: ConfigSource,
 }
 
@@ -116,6 +123,8 @@ pub(crate) struct ConfigFile {
     pub(crate) sslrootcert: Option<PathBuf>,
     /// Accept plaintext or unverified TLS to a remote host (the window warns).
     pub(crate) allow_insecure: Option<bool>,
+    /// The server is reached through PgBouncer in session mode (see README, "Poolers").
+    pub(crate) pgbouncer: Option<bool>,
 }
 
 fn deadline_from(seconds: u64, source_name: &str) -> Result<Duration, ConfigError> {
@@ -172,6 +181,7 @@ impl DatabaseConfig {
             url_name,
             sslrootcert: file.sslrootcert.clone(),
             allow_insecure: file.allow_insecure.unwrap_or(false),
+            pgbouncer: file.pgbouncer.unwrap_or(false),
             source,
         };
         let mut config = Self::build(&recipe, file.user.as_deref(), None)?;
@@ -212,6 +222,10 @@ impl DatabaseConfig {
             .chain(&each)
             .map(|c| c.options.clone())
             .collect();
+        config.base_hosts = std::iter::once(&config)
+            .chain(&each)
+            .map(|c| c.base.clone())
+            .collect();
         config.target.insecure |= each.iter().any(|c| c.target.insecure);
         config.target.display = format!(
             "{}@{}/{}",
@@ -223,6 +237,7 @@ impl DatabaseConfig {
                 .unwrap_or(config.options.get_username())
         );
         config.hosts = hosts;
+        config.apply_settings();
         Ok(config)
     }
 
@@ -247,6 +262,8 @@ impl DatabaseConfig {
         let mut config = Self::with_options(options, recipe.source);
         config.target.insecure = insecure;
         config.recipe = recipe.clone();
+        config.pgbouncer = recipe.pgbouncer;
+        config.apply_settings();
         config.names_user = user.is_some();
         config.password_given = password_given;
         Ok(config)
@@ -327,6 +344,7 @@ impl DatabaseConfig {
                     })
                 }),
             allow_insecure: self.recipe.allow_insecure,
+            pgbouncer: self.recipe.pgbouncer,
         }
     }
 
@@ -350,6 +368,7 @@ impl DatabaseConfig {
                 .filter(|p| !p.is_empty())
                 .map(PathBuf::from),
             allow_insecure: settings.allow_insecure,
+            pgbouncer: settings.pgbouncer,
             source: ConfigSource::ConfigFile,
         };
         Self::build(&recipe, user, password)
@@ -375,13 +394,30 @@ impl DatabaseConfig {
     /// and releases the locks of a PC whose network froze mid-transaction.
     pub fn with_deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
-        self.options = session_settings(self.options, deadline);
-        self.hosts = self
-            .hosts
-            .into_iter()
-            .map(|host| session_settings(host, deadline))
-            .collect();
+        self.apply_settings();
         self
+    }
+
+    /// `options` and `hosts` from their bases: with the per-connection settings sent at
+    /// connection start, or without them behind PgBouncer (see [`Self::settings_to_set`]).
+    fn apply_settings(&mut self) {
+        let (pgbouncer, deadline) = (self.pgbouncer, self.deadline);
+        self.options = finished(&self.base, pgbouncer, deadline);
+        self.hosts = self
+            .base_hosts
+            .iter()
+            .map(|base| finished(base, pgbouncer, deadline))
+            .collect();
+    }
+
+    /// Behind PgBouncer: the settings each new connection must make with `set_config` (they
+    /// last for the client's session; PgBouncer's reset query clears them when it ends).
+    pub fn settings_to_set(&self) -> Option<Vec<(&'static str, String)>> {
+        self.pgbouncer.then(|| {
+            let mut values = session_values(self.deadline);
+            values.push(("extra_float_digits", "2".to_owned()));
+            values
+        })
     }
 
     pub fn deadline(&self) -> Duration {
@@ -399,6 +435,7 @@ impl DatabaseConfig {
             url_name: source_name.to_owned(),
             sslrootcert: None,
             allow_insecure: false,
+            pgbouncer: false,
             source,
         };
         Self::build(&recipe, None, None)
@@ -421,8 +458,11 @@ impl DatabaseConfig {
             insecure: false,
         };
         Self {
-            options: session_settings(options, DEFAULT_DEADLINE),
+            options: options.clone().options(session_values(DEFAULT_DEADLINE)),
             hosts: Vec::new(),
+            base: options,
+            base_hosts: Vec::new(),
+            pgbouncer: false,
             target,
             deadline: DEFAULT_DEADLINE,
             recipe: Recipe {
@@ -430,6 +470,7 @@ impl DatabaseConfig {
                 url_name: "PostgreSQL's defaults".into(),
                 sslrootcert: None,
                 allow_insecure: false,
+                pgbouncer: false,
                 source,
             },
             names_user: true,
@@ -463,6 +504,10 @@ pub struct ConnectionSettings {
     /// The plant CA's certificate file (PEM); empty for the system's trusted roots.
     pub sslrootcert: Option<String>,
     pub allow_insecure: bool,
+    /// The host is PgBouncer in session mode: the per-connection settings are made by a query
+    /// after connecting (PgBouncer refuses them at connection start).
+    #[serde(default)]
+    pub pgbouncer: bool,
 }
 
 /// A URL of the given parts; what is missing comes from PostgreSQL's defaults when parsed.
@@ -607,12 +652,13 @@ fn secure(
     }
 }
 
-/// Per-connection settings sent at connection start (no extra round trip). Keepalives are the
+/// Per-connection settings, sent at connection start (no extra round trip) or, behind PgBouncer,
+/// made right after connecting. Keepalives are the
 /// server's: sqlx cannot set the client socket's, but the server then notices a PC that vanished
 /// and ends its session (and its locks) within about half a minute.
-fn session_settings(options: PgConnectOptions, deadline: Duration) -> PgConnectOptions {
+fn session_values(deadline: Duration) -> Vec<(&'static str, String)> {
     let ms = deadline.as_millis();
-    options.options([
+    vec![
         ("statement_timeout", ms.to_string()),
         ("lock_timeout", (ms / 2).max(1).to_string()),
         (
@@ -622,7 +668,18 @@ fn session_settings(options: PgConnectOptions, deadline: Duration) -> PgConnectO
         ("tcp_keepalives_idle", "10".to_owned()),
         ("tcp_keepalives_interval", "5".to_owned()),
         ("tcp_keepalives_count", "3".to_owned()),
-    ])
+    ]
+}
+
+/// Options ready to connect: the per-connection settings sent at connection start, or left for
+/// after connecting behind PgBouncer, which refuses every startup parameter it does not track
+/// (sqlx's `extra_float_digits` too).
+fn finished(base: &PgConnectOptions, pgbouncer: bool, deadline: Duration) -> PgConnectOptions {
+    if pgbouncer {
+        base.clone().extra_float_digits(None::<i8>)
+    } else {
+        base.clone().options(session_values(deadline))
+    }
 }
 
 /// `host:port,host:port` of a host list, as shown and as the outbox names its server.

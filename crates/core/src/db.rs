@@ -59,6 +59,32 @@ pub struct Db {
     last_unavailable: Mutex<Option<(Instant, String)>>,
     /// With a host list: follows the server that accepts writes.
     failover: Option<Arc<Failover>>,
+    /// Behind PgBouncer: the per-connection settings, made after connecting.
+    settings: Option<Arc<SessionSettings>>,
+}
+
+/// Settings a new connection makes with one query (`set_config`), when they cannot be sent at
+/// connection start.
+pub(crate) struct SessionSettings(Vec<(&'static str, String)>);
+
+impl SessionSettings {
+    pub(crate) async fn make(&self, connection: &mut PgConnection) -> Result<(), sqlx::Error> {
+        let mut sql = sqlx::QueryBuilder::new("SELECT ");
+        let mut calls = sql.separated(", ");
+        for (name, value) in &self.0 {
+            calls.push("set_config(");
+            calls.push_bind_unseparated(*name);
+            calls.push_unseparated(", ");
+            calls.push_bind_unseparated(value.clone());
+            calls.push_unseparated(", false)");
+        }
+        // Not prepared: nothing named is left on a server connection PgBouncer may pass on.
+        sql.build()
+            .persistent(false)
+            .execute(connection)
+            .await
+            .map(drop)
+    }
 }
 
 /// How one direct connection attempt went.
@@ -83,16 +109,37 @@ impl Db {
             // No ping before each use: it would double every round trip. A connection that died
             // meanwhile fails its query instead, and `run` tries once more on a fresh one.
             .test_before_acquire(false);
+        let settings = config
+            .settings_to_set()
+            .map(|s| Arc::new(SessionSettings(s)));
         if config.hosts().len() > 1 {
-            let failover = Failover::pool(options, config.hosts().to_vec(), config.deadline());
+            let failover = Failover::pool(
+                options,
+                config.hosts().to_vec(),
+                config.deadline(),
+                settings.clone(),
+            );
             let mut db = Self::from_pool(failover.connection_pool().clone(), config.deadline());
             db.failover = Some(failover);
+            db.settings = settings;
             return db;
         }
-        Self::from_pool(
+        let options = match &settings {
+            Some(settings) => {
+                let settings = settings.clone();
+                options.after_connect(move |connection, _| {
+                    let settings = settings.clone();
+                    Box::pin(async move { settings.make(connection).await })
+                })
+            }
+            None => options,
+        };
+        let mut db = Self::from_pool(
             options.connect_lazy_with(config.options().clone()),
             config.deadline(),
-        )
+        );
+        db.settings = settings;
+        db
     }
 
     pub fn from_pool(pool: PgPool, deadline: Duration) -> Self {
@@ -101,6 +148,7 @@ impl Db {
             deadline,
             last_unavailable: Mutex::new(None),
             failover: None,
+            settings: None,
         }
     }
 
@@ -263,6 +311,9 @@ impl Db {
             let mut connection = PgConnection::connect_with(&options)
                 .await
                 .map_err(from_sqlx)?;
+            if let Some(settings) = &self.settings {
+                settings.make(&mut connection).await.map_err(from_sqlx)?;
+            }
             if self.failover.is_some() {
                 // As the pool's connections: a standby is not the server to work with.
                 if !failover::accepts_writes(&mut connection)

@@ -85,6 +85,9 @@ impl RegistryError {
 /// What the app says when the server refuses the login: the window then asks to sign in.
 pub const SIGN_IN_REFUSED: &str = "the database refused the user name or password";
 
+/// What the app says when a connection pooler refuses the settings sent at connection start.
+pub const POOLER_REFUSED_SETTINGS: &str = "a connection pooler between this PC and the database (PgBouncer) refused the connection's settings: set pgbouncer = true in config.toml (or tick \"Through PgBouncer\" in the connection settings)";
+
 /// What the app says when the server's privileges refuse a change (SQLSTATE 42501).
 pub const PERMISSION_DENIED: &str = "your database role may not do this (an administrator can put you in the group that may: mes_operator for changes to machines)";
 
@@ -126,6 +129,10 @@ fn classify(err: &sqlx::Error) -> Class {
             Unavailable("the connection to the database was closed".into())
         }
         sqlx::Error::Protocol(_) => Unavailable("the connection to the database broke".into()),
+        // PgBouncer refuses settings sent at connection start (the deadlines).
+        sqlx::Error::Database(db) if db.message().contains("unsupported startup parameter") => {
+            Unavailable(POOLER_REFUSED_SETTINGS.into())
+        }
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
             classify_sqlstate(code.as_ref())

@@ -18,6 +18,8 @@ use sqlx::pool::PoolConnectionMetadata;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection, PgConnection, Row};
 
+use crate::db::SessionSettings;
+
 /// Why a server of the list is not used (the same words as the server's own refusal, 25006).
 pub(crate) const READ_ONLY: &str =
     "the database server only accepts reading now (a standby, perhaps after a failover)";
@@ -39,10 +41,12 @@ pub(crate) struct Failover {
 
 impl Failover {
     /// A pool over `hosts` (two or more) that follows the writable one.
+    /// `settings`: made on each new connection first (behind PgBouncer).
     pub(crate) fn pool(
         options: PgPoolOptions,
         hosts: Vec<PgConnectOptions>,
         deadline: Duration,
+        settings: Option<Arc<SessionSettings>>,
     ) -> Arc<Self> {
         Arc::new_cyclic(|me: &Weak<Failover>| {
             let on_connect = me.clone();
@@ -51,7 +55,11 @@ impl Failover {
             let pool = options
                 .after_connect(move |connection, _| {
                     let failover = on_connect.clone();
+                    let settings = settings.clone();
                     Box::pin(async move {
+                        if let Some(settings) = settings {
+                            settings.make(connection).await?;
+                        }
                         if accepts_writes(connection).await? {
                             return Ok(());
                         }
@@ -98,9 +106,10 @@ impl Failover {
         if self.searching.swap(true, Ordering::AcqRel) {
             return;
         }
-        let recent = self.last_search.lock().is_ok_and(|last| {
-            last.is_some_and(|at| at.elapsed() < SEARCH_SPACING)
-        });
+        let recent = self
+            .last_search
+            .lock()
+            .is_ok_and(|last| last.is_some_and(|at| at.elapsed() < SEARCH_SPACING));
         if recent {
             self.searching.store(false, Ordering::Release);
             return;

@@ -23,6 +23,7 @@ pub fn save_settings(path: &Path, settings: &ConnectionSettings) -> Result<(), C
         .filter(|p| !p.is_empty())
         .map(PathBuf::from);
     file.allow_insecure = Some(settings.allow_insecure).filter(|allowed| *allowed);
+    file.pgbouncer = Some(settings.pgbouncer).filter(|through| *through);
     write(path, &file)
 }
 
@@ -157,6 +158,7 @@ mod tests {
             database: "mes".into(),
             sslrootcert: Some("/etc/plant/ca.pem".into()),
             allow_insecure: false,
+            pgbouncer: false,
         };
         save_settings(&path, &settings).unwrap_or_else(|e| panic!("{e}"));
         save_user(&path, Some("bob")).unwrap_or_else(|e| panic!("{e}"));

@@ -36,6 +36,7 @@ fn settings(pool: &PgPool, port: u16) -> ConnectionSettings {
         database: options.get_database().unwrap_or("postgres").to_owned(),
         sslrootcert: None,
         allow_insecure: false,
+        pgbouncer: false,
     }
 }
 

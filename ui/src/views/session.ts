@@ -15,6 +15,7 @@ const DEFAULT_SETTINGS: ConnectionSettings = {
   database: "mes",
   sslrootcert: null,
   allow_insecure: false,
+  pgbouncer: false,
 };
 
 function field(id: string, label: string, control: HTMLElement, hint?: string): HTMLElement {
@@ -42,6 +43,8 @@ export function showConnectionDialog(dialog: HTMLDialogElement, info: SessionInf
   const ca = input("conn-ca", current.sslrootcert ?? "");
   const insecure = el("input", { id: "conn-insecure", type: "checkbox" });
   insecure.checked = current.allow_insecure;
+  const pgbouncer = el("input", { id: "conn-pgbouncer", type: "checkbox" });
+  pgbouncer.checked = current.pgbouncer ?? false;
   const user = input("conn-user", info.state.state === "signed_in" ? info.state.user : "");
   const password = input("conn-password", "", { type: "password" });
   const result = el("p", { id: "connection-result", class: "hint", role: "status", "aria-live": "polite" });
@@ -59,6 +62,7 @@ export function showConnectionDialog(dialog: HTMLDialogElement, info: SessionInf
       database: database.value.trim(),
       sslrootcert: ca.value.trim() === "" ? null : ca.value.trim(),
       allow_insecure: insecure.checked,
+      pgbouncer: pgbouncer.checked,
     };
   };
   const form = el(
@@ -74,6 +78,11 @@ export function showConnectionDialog(dialog: HTMLDialogElement, info: SessionInf
     field("conn-database", "Database", database),
     field("conn-ca", "TLS CA file", ca, "The plant CA's certificate (PEM). Empty: the system's trusted authorities."),
     el("div", { class: "field checkbox" }, el("label", { for: "conn-insecure" }, insecure, " Allow an unverified connection (not recommended)")),
+    el(
+      "div",
+      { class: "field checkbox" },
+      el("label", { for: "conn-pgbouncer", title: "The host is PgBouncer in session mode (transaction mode is not supported: see the README)" }, pgbouncer, " Through PgBouncer (session mode)"),
+    ),
     el("p", { class: "hint" }, "To test signing in too (nothing is saved but the settings above):"),
     field("conn-user", "User (optional)", user),
     field("conn-password", "Password (optional)", password),

@@ -4,15 +4,10 @@
 //! Every write must land exactly once on the new primary, and the connection must go offline
 //! and come back by itself.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "shared/cluster.rs"]
-mod cluster;
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cluster::Cluster;
+use crate::cluster::{self, Cluster};
 use mes_core::config::{ConfigSource, DatabaseConfig};
 use mes_core::domain::{CreateMachine, MachineInput, SetMachineStatus};
 use mes_core::sync::{Connection, Enqueued, Outbox, QueuedWrite, SyncedRegistry, WriteOutcome};

@@ -187,7 +187,7 @@ impl DatabaseConfig {
         let mut config = Self::build(&recipe, file.user.as_deref(), None)?;
         config.names_user = file.user.is_some()
             || std::env::var("PGUSER").is_ok_and(|u| !u.trim().is_empty())
-            || url::Url::parse(&recipe.url).is_ok_and(|u| {
+            || url::Url::parse(&host_list::first_url(&recipe.url)).is_ok_and(|u| {
                 !u.username().is_empty() || u.query_pairs().any(|(k, _)| k == "user")
             });
         if let (Some(seconds), Some(path)) = (file.deadline_seconds, config_file) {
@@ -337,11 +337,13 @@ impl DatabaseConfig {
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .or_else(|| {
-                    url::Url::parse(&self.recipe.url).ok().and_then(|u| {
-                        u.query_pairs()
-                            .find(|(k, _)| k == "sslrootcert" || k == "ssl-root-cert")
-                            .map(|(_, v)| v.into_owned())
-                    })
+                    url::Url::parse(&host_list::first_url(&self.recipe.url))
+                        .ok()
+                        .and_then(|u| {
+                            u.query_pairs()
+                                .find(|(k, _)| k == "sslrootcert" || k == "ssl-root-cert")
+                                .map(|(_, v)| v.into_owned())
+                        })
                 }),
             allow_insecure: self.recipe.allow_insecure,
             pgbouncer: self.recipe.pgbouncer,
@@ -767,6 +769,19 @@ mod tests {
             "alice@db1.plant:5432,db2.plant:5433/mes"
         );
         assert_eq!(config.configured_server(), "db1.plant:5432,db2.plant:5433");
+        // The user and the URL's parameters are read from the list's URL too.
+        assert!(config.names_user());
+        let with_ca = DatabaseConfig::resolve(
+            Some(
+                "postgres://alice@db1.plant:5432,db2.plant:5433/mes?sslrootcert=/etc/ca.pem".into(),
+            ),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            with_ca.settings().sslrootcert.as_deref(),
+            Some("/etc/ca.pem")
+        );
         // Each remote host is held to verified TLS under its own name; the same user for all.
         for host in config.hosts() {
             assert!(matches!(host.get_ssl_mode(), PgSslMode::VerifyFull));

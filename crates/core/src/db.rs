@@ -12,7 +12,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Connection, PgConnection, Postgres};
 
 use crate::config::DatabaseConfig;
-use crate::error::{from_sqlx, RegistryError, SIGN_IN_REFUSED};
+use crate::error::{from_sqlx, may_have_failed_over, RegistryError};
 use crate::failover::{self, Failover};
 
 /// Connections per PC: a page and its total run side by side, the sync worker uses one. A plant
@@ -119,6 +119,8 @@ impl Db {
                 config.deadline(),
                 settings.clone(),
             );
+            // Which server accepts writes, found before the first call needs it.
+            failover.search();
             let mut db = Self::from_pool(failover.connection_pool().clone(), config.deadline());
             db.failover = Some(failover);
             db.settings = settings;
@@ -294,18 +296,49 @@ impl Db {
 
     /// With a host list, a call that found the database unavailable (the primary gone, a
     /// standby answering, no answer) starts a search for the server that accepts writes. A
-    /// refused sign-in does not: libpq does not try the next host for it either.
+    /// server that answered and refused for its own reason (a sign-in, too many connections, a
+    /// slow statement) does not: libpq does not try the next host for a refused sign-in either.
     fn look_for_writable_server(&self, reason: &str) {
         if let Some(failover) = &self.failover {
-            if !reason.starts_with(SIGN_IN_REFUSED) {
+            if may_have_failed_over(reason) {
                 failover.search();
             }
         }
     }
 
+    /// How many times a host list's pool moved to another server (0 without a list).
+    pub fn server_switches(&self) -> u64 {
+        self.failover.as_ref().map_or(0, |f| f.switches())
+    }
+
     /// A connection of its own, outside the pool, within the deadline: for work whose session
     /// state must end with it (the migrations' session lock) and for quick probes.
     pub async fn connect_direct(&self) -> Result<PgConnection, RegistryError> {
+        let started = Instant::now();
+        let switches = self.server_switches();
+        let connected = self.connect_direct_once(self.deadline).await;
+        let Some(failover) = &self.failover else {
+            return connected;
+        };
+        match connected {
+            Err(RegistryError::Unavailable(reason)) if may_have_failed_over(&reason) => {
+                // Another server of the list may be the primary: look now, and try it once.
+                let left = self.deadline.saturating_sub(started.elapsed());
+                if tokio::time::timeout(left, failover.search_now())
+                    .await
+                    .is_ok()
+                    && failover.switches() != switches
+                {
+                    let left = self.deadline.saturating_sub(started.elapsed());
+                    return self.connect_direct_once(left).await;
+                }
+                Err(RegistryError::Unavailable(reason))
+            }
+            other => other,
+        }
+    }
+
+    async fn connect_direct_once(&self, limit: Duration) -> Result<PgConnection, RegistryError> {
         let options = self.pool.connect_options();
         let connecting = async {
             let mut connection = PgConnection::connect_with(&options)
@@ -326,14 +359,10 @@ impl Db {
             }
             Ok(connection)
         };
-        let connected = match tokio::time::timeout(self.deadline, connecting).await {
+        match tokio::time::timeout(limit, connecting).await {
             Err(_) => Err(self.too_slow()),
             Ok(result) => result,
-        };
-        if let Err(RegistryError::Unavailable(reason)) = &connected {
-            self.look_for_writable_server(reason);
         }
-        connected
     }
 
     /// Connects once, directly, without the pool's retries.

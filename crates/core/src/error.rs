@@ -85,6 +85,28 @@ impl RegistryError {
 /// What the app says when the server refuses the login: the window then asks to sign in.
 pub const SIGN_IN_REFUSED: &str = "the database refused the user name or password";
 
+const NO_SUCH_DATABASE: &str = "the database does not exist on the server";
+const STATEMENT_TIMEOUT: &str = "the database did not finish in time (statement timeout)";
+const TOO_MANY_CONNECTIONS: &str = "the database server has too many connections";
+const DISK_FULL: &str = "the database server's disk is full";
+const OUT_OF_MEMORY: &str = "the database server is out of memory";
+
+/// Whether an unavailable database's reason may mean the server is gone or no longer the
+/// primary (so another server of a host list may be the one to use). Not when the server
+/// answered and refused for a reason of its own: a sign-in, a full server, a slow statement.
+pub(crate) fn may_have_failed_over(reason: &str) -> bool {
+    !(reason.starts_with(SIGN_IN_REFUSED)
+        || [
+            NO_SUCH_DATABASE,
+            STATEMENT_TIMEOUT,
+            TOO_MANY_CONNECTIONS,
+            DISK_FULL,
+            OUT_OF_MEMORY,
+            POOLER_REFUSED_SETTINGS,
+        ]
+        .contains(&reason))
+}
+
 /// What the app says when a connection pooler refuses the settings sent at connection start.
 pub const POOLER_REFUSED_SETTINGS: &str = "a connection pooler between this PC and the database (PgBouncer) refused the connection's settings: set pgbouncer = true in config.toml (or tick \"Through PgBouncer\" in the connection settings)";
 
@@ -167,16 +189,16 @@ fn classify_sqlstate(code: &str) -> Class {
         "28000" => Unavailable(format!(
             "{SIGN_IN_REFUSED}, or does not let this user connect from this PC (pg_hba.conf, a login that is disabled)"
         )),
-        "3D000" => Unavailable("the database does not exist on the server".into()),
+        "3D000" => Unavailable(NO_SUCH_DATABASE.into()),
         "57P01" | "57P02" | "57P03" => {
             Unavailable("the database server is shutting down or starting up".into())
         }
-        "57014" => Unavailable("the database did not finish in time (statement timeout)".into()),
+        "57014" => Unavailable(STATEMENT_TIMEOUT.into()),
         "25006" => Unavailable(crate::failover::READ_ONLY.into()),
         "25P03" | "57P05" => Unavailable("the database server ended an idle session".into()),
-        "53300" => Unavailable("the database server has too many connections".into()),
-        "53100" => Unavailable("the database server's disk is full".into()),
-        "53200" => Unavailable("the database server is out of memory".into()),
+        "53300" => Unavailable(TOO_MANY_CONNECTIONS.into()),
+        "53100" => Unavailable(DISK_FULL.into()),
+        "53200" => Unavailable(OUT_OF_MEMORY.into()),
         "40001" => Busy("another change to the same rows was made at the same moment".into()),
         "40P01" => Busy("a deadlock with another change; it will be tried again".into()),
         "55P03" => Busy("a machine is locked by another session for too long".into()),

@@ -10,7 +10,7 @@
 //! the switch are dropped instead of handed out. Writes carry their `write_id`, so one whose
 //! commit landed on the old primary just before it went is recognised when replayed.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -33,7 +33,10 @@ pub(crate) struct Failover {
     current: AtomicUsize,
     /// When the pool last moved to another host: connections older than this are dropped.
     switched_at: Mutex<Option<Instant>>,
-    searching: AtomicBool,
+    /// How many times it moved (the live listener listens again when this changes).
+    switches: AtomicU64,
+    /// Held while a search runs: one at a time (released even if the search is cancelled).
+    searching: Arc<tokio::sync::Mutex<()>>,
     last_search: Mutex<Option<Instant>>,
     deadline: Duration,
     pool: PgPool,
@@ -80,7 +83,8 @@ impl Failover {
                 hosts,
                 current: AtomicUsize::new(0),
                 switched_at: Mutex::new(None),
-                searching: AtomicBool::new(false),
+                switches: AtomicU64::new(0),
+                searching: Arc::new(tokio::sync::Mutex::new(())),
                 last_search: Mutex::new(None),
                 deadline,
                 pool,
@@ -101,27 +105,39 @@ impl Failover {
         }
     }
 
-    /// Starts a search for the writable host unless one is running or has just run.
+    /// How many times the pool moved to another host.
+    pub(crate) fn switches(&self) -> u64 {
+        self.switches.load(Ordering::Acquire)
+    }
+
+    /// Starts a search for the writable host unless one is running or has just run. Needs a
+    /// Tokio runtime; without one (a config checked outside any) it does nothing.
     pub(crate) fn search(self: &Arc<Self>) {
-        if self.searching.swap(true, Ordering::AcqRel) {
+        if tokio::runtime::Handle::try_current().is_err() {
             return;
         }
+        let Ok(guard) = self.searching.clone().try_lock_owned() else {
+            return;
+        };
         let recent = self
             .last_search
             .lock()
             .is_ok_and(|last| last.is_some_and(|at| at.elapsed() < SEARCH_SPACING));
         if recent {
-            self.searching.store(false, Ordering::Release);
             return;
         }
         let failover = self.clone();
         tokio::spawn(async move {
+            let _searching = guard;
             failover.find_writable().await;
-            if let Ok(mut last) = failover.last_search.lock() {
-                *last = Some(Instant::now());
-            }
-            failover.searching.store(false, Ordering::Release);
         });
+    }
+
+    /// Searches now and waits for the answer (or for the search already running): for a
+    /// caller that cannot go on without the writable host (a direct connection, the first call).
+    pub(crate) async fn search_now(&self) {
+        let _searching = self.searching.lock().await;
+        self.find_writable().await;
     }
 
     /// Asks every host at once; moves the pool to the first (in list order) accepting writes.
@@ -140,28 +156,44 @@ impl Failover {
                 (index, writable)
             });
         }
-        let mut first_writable: Option<usize> = None;
+        let mut writable_hosts = Vec::new();
         while let Some(answer) = asks.join_next().await {
             if let Ok((index, true)) = answer {
-                first_writable = Some(first_writable.map_or(index, |w| w.min(index)));
+                writable_hosts.push(index);
             }
         }
-        let Some(writable) = first_writable else {
+        if let Ok(mut last) = self.last_search.lock() {
+            *last = Some(Instant::now());
+        }
+        writable_hosts.sort_unstable();
+        let current = self.current.load(Ordering::Acquire);
+        if writable_hosts.len() > 1 {
+            // Two primaries (an old one restarted without being made a standby): the one in use
+            // keeps the writes; moving back to the other would write to a history that is
+            // thrown away when it is rewound.
+            tracing::error!(
+                servers = %writable_hosts.iter().map(|&i| describe(&self.hosts[i])).collect::<Vec<_>>().join(", "),
+                "more than one database server accepts writes (split brain): staying where the writes go"
+            );
+        }
+        // The server in use stays while it accepts writes; else the first in the list that does.
+        let writable = if writable_hosts.contains(&current) {
+            return;
+        } else if let Some(&first) = writable_hosts.first() {
+            first
+        } else {
             tracing::info!(
                 hosts = self.hosts.len(),
                 "no database server of the list accepts writes now"
             );
             return;
         };
-        let current = self.current.load(Ordering::Acquire);
-        if writable == current {
-            return;
-        }
         self.pool.set_connect_options(self.hosts[writable].clone());
         self.current.store(writable, Ordering::Release);
         if let Ok(mut at) = self.switched_at.lock() {
             *at = Some(Instant::now());
         }
+        self.switches.fetch_add(1, Ordering::AcqRel);
         tracing::warn!(
             from = %describe(&self.hosts[current]),
             to = %describe(&self.hosts[writable]),

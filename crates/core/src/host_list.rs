@@ -18,7 +18,7 @@ pub(crate) fn per_host_urls(url: &str) -> Result<Option<Vec<String>>, ()> {
         None => (None, authority),
     };
     if host_spec.contains(',') {
-        let hosts = split_list(host_spec, &[])?;
+        let hosts = split_list(host_spec, &[], true)?;
         let user_info = user_info.map_or_else(String::new, |u| format!("{u}@"));
         let urls = hosts
             .into_iter()
@@ -53,7 +53,7 @@ pub(crate) fn per_host_urls(url: &str) -> Result<Option<Vec<String>>, ()> {
     if !hosts.contains(',') && ports.len() <= 1 {
         return Ok(None);
     }
-    let hosts = split_list(&hosts, &ports)?;
+    let hosts = split_list(&hosts, &ports, false)?;
     let urls = hosts
         .into_iter()
         .map(|host| {
@@ -78,6 +78,15 @@ pub(crate) fn per_host_urls(url: &str) -> Result<Option<Vec<String>>, ()> {
     Ok(Some(urls))
 }
 
+/// The URL of the list's first host (the URL itself when it names one): what the rest of the
+/// settings (user, parameters) are read from, as `url::Url` cannot parse an authority list.
+pub(crate) fn first_url(url: &str) -> String {
+    match per_host_urls(url) {
+        Ok(Some(urls)) => urls.into_iter().next().unwrap_or_else(|| url.to_owned()),
+        _ => url.to_owned(),
+    }
+}
+
 /// One host of a list and its port, if given.
 #[derive(Debug, PartialEq, Eq)]
 struct Endpoint {
@@ -95,8 +104,9 @@ impl Endpoint {
 }
 
 /// `db1,db2:5433,[::1]:5434,/run/postgresql` with `ports` given apart (none, one for all, or one
-/// per host, as libpq).
-fn split_list(hosts: &str, ports: &[&str]) -> Result<Vec<Endpoint>, ()> {
+/// per host, as libpq). Outside a URL's authority (`in_authority` false) an entry with several
+/// colons is a bare IPv6 address, as libpq reads `host=::1,db2`.
+fn split_list(hosts: &str, ports: &[&str], in_authority: bool) -> Result<Vec<Endpoint>, ()> {
     let items: Vec<&str> = hosts.split(',').map(str::trim).collect();
     if !(ports.len() <= 1 || ports.len() == items.len()) {
         return Err(());
@@ -105,7 +115,7 @@ fn split_list(hosts: &str, ports: &[&str]) -> Result<Vec<Endpoint>, ()> {
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            let mut endpoint = endpoint(item)?;
+            let mut endpoint = endpoint(item, in_authority)?;
             let given = ports.get(i).or(ports.first()).filter(|p| !p.is_empty());
             if let (None, Some(port)) = (endpoint.port, given) {
                 endpoint.port = Some(port.parse().map_err(|_| ())?);
@@ -115,9 +125,12 @@ fn split_list(hosts: &str, ports: &[&str]) -> Result<Vec<Endpoint>, ()> {
         .collect()
 }
 
-fn endpoint(item: &str) -> Result<Endpoint, ()> {
+fn endpoint(item: &str, in_authority: bool) -> Result<Endpoint, ()> {
     let (host, port) = if item.starts_with('/') || item.starts_with("%2F") {
         // A Unix socket folder: no port in it.
+        (item, None)
+    } else if !in_authority && item.matches(':').count() > 1 && !item.starts_with('[') {
+        // A bare IPv6 address (`::1`, `fe80::a`): its port comes from the port list.
         (item, None)
     } else if let Some(v6) = item.strip_prefix('[') {
         let (address, after) = v6.split_once(']').ok_or(())?;
@@ -182,6 +195,17 @@ mod tests {
             [
                 "postgres:///mes?sslmode=require&host=db1&port=5432",
                 "postgres:///mes?sslmode=require&host=db2&port=5433",
+            ]
+        );
+        // Bare IPv6 addresses take their ports from the list, as libpq reads them.
+        let urls = per_host_urls("postgres://?host=::1,fe80::a&port=5432,5433")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            urls,
+            [
+                "postgres://?host=%3A%3A1&port=5432",
+                "postgres://?host=fe80%3A%3Aa&port=5433"
             ]
         );
         // One port for all, and a port written with its host.

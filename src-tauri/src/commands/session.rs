@@ -176,8 +176,8 @@ pub async fn test_connection(
             if reason.starts_with(mes_core::error::SIGN_IN_REFUSED) =>
         {
             reached(format!(
-                "The server at {}:{} answered; it refused the user name or password (sign in with yours next).",
-                settings.host, settings.port
+                "The server at {} answered; it refused the user name or password (sign in with yours next).",
+                config.configured_server()
             ))
         }
         Err(e) => ConnectionTest {

@@ -30,6 +30,8 @@ const GATHER: Duration = Duration::from_millis(50);
 const BATCH_LIMIT: usize = 500;
 /// Silence longer than this makes the listener check its connection.
 const HEARTBEAT: Duration = Duration::from_secs(15);
+/// How often a quiet listener looks whether the app moved to another server (a failover).
+const SWITCH_CHECK: Duration = Duration::from_secs(1);
 /// Wait before listening again after LISTEN failed.
 const RETRY: Duration = Duration::from_secs(5);
 
@@ -154,15 +156,30 @@ impl SyncedRegistry {
     /// Receives batches until the connection is lost or the session ends; answers why it ended.
     async fn receive(&self, listener: &mut PgListener) -> String {
         let deadline = self.registry.db().deadline();
+        // The server listened on; with a host list the app may move to another (a failover),
+        // and an old primary kept up read-only would never announce a change again.
+        let switches = self.registry.db().server_switches();
+        let mut quiet = Duration::ZERO;
         loop {
             if self.is_stopping() {
                 return "the session is ending".into();
             }
-            let first = match tokio::time::timeout(HEARTBEAT, listener.try_recv()).await {
-                Ok(Ok(Some(notification))) => notification,
+            if self.registry.db().server_switches() != switches {
+                return "the database server accepting writes changed (a failover)".into();
+            }
+            let first = match tokio::time::timeout(SWITCH_CHECK, listener.try_recv()).await {
+                Ok(Ok(Some(notification))) => {
+                    quiet = Duration::ZERO;
+                    notification
+                }
                 Ok(Ok(None)) => return "the connection was lost".into(),
                 Ok(Err(e)) => return e.to_string(),
+                Err(_) if quiet + SWITCH_CHECK < HEARTBEAT => {
+                    quiet += SWITCH_CHECK;
+                    continue;
+                }
                 Err(_) => {
+                    quiet = Duration::ZERO;
                     // Quiet for a while: is the connection still there?
                     let ping = sqlx::query("SELECT 1").execute(&mut *listener);
                     match tokio::time::timeout(deadline, ping).await {

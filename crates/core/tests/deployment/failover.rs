@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::cluster::{self, Cluster};
 use mes_core::config::{ConfigSource, DatabaseConfig};
-use mes_core::domain::{CreateMachine, MachineInput, SetMachineStatus};
+use mes_core::domain::{CreateMachine, ListQuery, MachineInput, SetMachineStatus};
 use mes_core::sync::{Connection, Enqueued, Outbox, QueuedWrite, SyncedRegistry, WriteOutcome};
 use mes_core::{Registry, MIGRATOR};
 use sqlx::PgPool;
@@ -79,6 +79,13 @@ async fn writes_made_through_a_failover_land_once_on_the_new_primary() {
     ));
     let seen = Arc::new(Mutex::new(Vec::<Connection>::new()));
     let record = seen.clone();
+    let heard = Arc::new(Mutex::new(Vec::<Uuid>::new()));
+    let hear = heard.clone();
+    synced.set_live_listener(Arc::new(move |changes| {
+        hear.lock()
+            .unwrap()
+            .extend(changes.iter().filter_map(|c| c.uid))
+    }));
     let worker = tokio::spawn(
         synced
             .clone()
@@ -285,6 +292,92 @@ async fn writes_made_through_a_failover_land_once_on_the_new_primary() {
         "on the new primary: {applied} writes applied once each ({} status writes, {expected_changes} changes, {creates} new machines; {} status changes queued behind another were sent within it)",
         sent_statuses.len(),
         folded.len()
+    );
+
+    // Live updates listen again, on the new primary: a change by a plain SQL client there
+    // reaches the app within a second of its listening.
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while !synced.live() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("listening again after the failover");
+    let by_psql: Uuid = sqlx::query_scalar(
+        "UPDATE machines SET operational_status = 'Down'
+          WHERE machine_name = 'FO-001' RETURNING uid",
+    )
+    .fetch_one(&promoted)
+    .await
+    .unwrap();
+    tokio::time::timeout(Duration::from_secs(1), async {
+        while !heard.lock().unwrap().contains(&by_psql) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("a change on the new primary reached the app within 1 s");
+
+    // A PC starting now, whose list begins with the server that is gone: its first calls (a
+    // direct connection, then the pool) find the new primary within the deadline.
+    let fresh = Registry::connect_lazy(&config);
+    fresh.ensure_schema().await.unwrap();
+    fresh.list_machines(&ListQuery::default()).await.unwrap();
+
+    // The old primary started again as a primary (not made a standby: a split brain). A PC
+    // that loses its connection looks again, finds two servers accepting writes, and stays
+    // with the one its writes went to.
+    pair.primary.start();
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE application_name LIKE 'mes-machine-manager@%'",
+    )
+    .execute(&promoted)
+    .await
+    .unwrap();
+    let split = Uuid::new_v4();
+    let mut outcome = None;
+    for _ in 0..50 {
+        let submitted = synced
+            .submit(QueuedWrite::SetStatus(SetMachineStatus {
+                write_id: split,
+                uid: shared,
+                status: "Idle".into(),
+            }))
+            .await;
+        if let Ok(submitted) = submitted {
+            outcome = Some(submitted);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(outcome.is_some(), "the write after the split was not taken");
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while synced.status().pending > 0 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the write after the split was sent");
+    let on_promoted: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM applied_writes WHERE write_id = $1")
+            .bind(split)
+            .fetch_one(&promoted)
+            .await
+            .unwrap();
+    let old = PgPool::connect(&pair.primary.run(&["url", "mes"]))
+        .await
+        .unwrap();
+    let on_old: i64 = sqlx::query_scalar("SELECT count(*) FROM applied_writes WHERE write_id = $1")
+        .bind(split)
+        .fetch_one(&old)
+        .await
+        .unwrap();
+    old.close().await;
+    assert_eq!(
+        (on_promoted, on_old),
+        (1, 0),
+        "after a split brain the write went to the old primary"
     );
 
     synced.shutdown(Some(worker), Duration::from_secs(5)).await;

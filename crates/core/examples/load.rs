@@ -31,22 +31,28 @@ use uuid::Uuid;
 const MACHINES_PER_PC: usize = 5;
 const OTHER_MACHINES: usize = 1_000;
 const OUTAGE: Duration = Duration::from_secs(15);
+const WARM_UP: Duration = Duration::from_secs(15);
 const STATUSES: [&str; 4] = ["Running", "Idle", "Maintenance", "Down"];
 
-/// Latencies per operation, in milliseconds.
-#[derive(Default)]
-struct Samples(Mutex<HashMap<&'static str, Vec<f64>>>);
+/// Latencies per operation, in milliseconds, from `from` on (after the warm-up).
+struct Samples {
+    all: Mutex<HashMap<&'static str, Vec<f64>>>,
+    from: Instant,
+}
 
 impl Samples {
     fn add(&self, op: &'static str, ms: f64) {
-        if let Ok(mut all) = self.0.lock() {
+        if Instant::now() < self.from {
+            return;
+        }
+        if let Ok(mut all) = self.all.lock() {
             all.entry(op).or_default().push(ms);
         }
     }
 
     fn take(&self, op: &str) -> Vec<f64> {
         let mut values = self
-            .0
+            .all
             .lock()
             .map(|mut all| all.remove(op).unwrap_or_default())
             .unwrap_or_default();
@@ -349,7 +355,13 @@ async fn run(admin: &str, pcs: usize, seconds: u64) -> Report {
     let _ = std::fs::remove_dir_all(&folder);
     std::fs::create_dir_all(&folder).expect("outbox folder");
     let sent: Sent = Arc::default();
-    let samples = Arc::new(Samples::default());
+    // The PCs work for a warm-up first, unmeasured: their pools grow to what they use (each
+    // new connection is a SCRAM sign-in and a server process), as in a plant whose PCs started
+    // at different times.
+    let samples = Arc::new(Samples {
+        all: Mutex::default(),
+        from: Instant::now() + Duration::from_secs(3) + WARM_UP,
+    });
     let mut all = Vec::new();
     for (index, own) in machines.into_iter().enumerate() {
         all.push(
@@ -368,9 +380,8 @@ async fn run(admin: &str, pcs: usize, seconds: u64) -> Report {
     // Every PC signed in and listening before the clock starts.
     tokio::time::sleep(Duration::from_secs(3)).await;
 
-    let begin = Instant::now();
+    let begin = Instant::now() + WARM_UP;
     let end = begin + Duration::from_secs(seconds);
-    let cpu_before = cpu();
     let operators: Vec<_> = all
         .iter()
         .enumerate()
@@ -396,7 +407,10 @@ async fn run(admin: &str, pcs: usize, seconds: u64) -> Report {
         .filter_map(|pc| pc.proxy.clone().map(|proxy| (proxy, pc.synced.clone())))
         .collect();
     let outage = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_secs(seconds / 3)).await;
+        tokio::time::sleep_until(tokio::time::Instant::from_std(
+            begin + Duration::from_secs(seconds / 3),
+        ))
+        .await;
         for (proxy, _) in &cut {
             proxy.down();
         }
@@ -422,6 +436,8 @@ async fn run(admin: &str, pcs: usize, seconds: u64) -> Report {
         }
         (replay_ms, queued)
     });
+    tokio::time::sleep_until(tokio::time::Instant::from_std(begin)).await;
+    let cpu_before = cpu();
     while Instant::now() < end {
         tokio::time::sleep(Duration::from_secs(1)).await;
         let (total, active): (i64, i64) = sqlx::query_as(
@@ -544,7 +560,8 @@ async fn main() {
         .unwrap_or(60)
         .max(30);
     println!(
-        "# Load: simulated control-room PCs, {seconds} s each (status change ~10 s, list ~5 s, edit ~60 s per PC; 10 % cut for 15 s at a third)"
+        "# Load: simulated control-room PCs, {seconds} s measured after a {} s warm-up (status change ~10 s, list ~5 s, edit ~60 s per PC; 10 % cut for 15 s at a third)",
+        WARM_UP.as_secs()
     );
     for pcs in counts {
         let report = run(&admin, pcs, seconds).await;

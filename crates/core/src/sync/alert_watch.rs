@@ -135,7 +135,8 @@ impl SyncedRegistry {
                 () = tokio::time::sleep(pause) => {}
                 () = self.alert_wake.notified() => {
                     // A burst of changes wakes it many times: one look after it.
-                    tokio::time::sleep(GATHER_WAKES).await;
+                    // Of its own length per PC: all PCs are woken by the same change.
+                    tokio::time::sleep(super::jitter::spread(GATHER_WAKES)).await;
                 }
             }
         }

@@ -24,8 +24,12 @@ use crate::error::RegistryError;
 
 /// The channel migration 10's trigger notifies.
 pub const CHANNEL: &str = "mes_machines";
-/// Notifications arriving within this of the first are one batch.
-const GATHER: Duration = Duration::from_millis(50);
+/// Notifications arriving within about this of the first (half to one and a half times it, a
+/// different length on each PC) are one batch: one read of the machines they name, one reload
+/// of the window (measured with `make load`: 200 PCs).
+const GATHER: Duration = Duration::from_millis(200);
+/// Past the batch limit, the burst is over when the channel is quiet this long.
+const QUIET: Duration = Duration::from_millis(50);
 /// At most this many changes in a batch; a larger burst is told as one resync.
 const BATCH_LIMIT: usize = 500;
 /// Silence longer than this makes the listener check its connection.
@@ -192,10 +196,23 @@ impl SyncedRegistry {
             let mut batch: Vec<MachineChange> =
                 MachineChange::parse(first.payload()).into_iter().collect();
             let mut overflowed = false;
-            // Gathers until the channel is quiet for a moment; past the limit only counts on
-            // (a bulk change of thousands of machines becomes one resync, not one per moment).
+            // Gathers for a fixed moment from the first change: with 200 PCs each change is
+            // read by all of them, so a window that closes on time (not when the channel is
+            // quiet, which it never is in a busy plant) turns many reads into one. Past the
+            // limit it only counts on, until the channel is quiet (a bulk change of thousands
+            // of machines becomes one resync, not one per moment).
+            // Each PC's window is of its own length, so 200 PCs do not read back at once.
+            let closes = tokio::time::Instant::now() + super::jitter::spread(GATHER);
             loop {
-                match tokio::time::timeout(GATHER, listener.try_recv()).await {
+                let wait = if overflowed {
+                    QUIET
+                } else {
+                    closes.saturating_duration_since(tokio::time::Instant::now())
+                };
+                if wait.is_zero() {
+                    break;
+                }
+                match tokio::time::timeout(wait, listener.try_recv()).await {
                     Err(_) => break,
                     Ok(Ok(Some(notification))) => {
                         if batch.len() < BATCH_LIMIT {

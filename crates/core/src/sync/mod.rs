@@ -14,6 +14,7 @@ mod fleet;
 mod fleet_store;
 mod grouped;
 pub mod hooks;
+mod jitter;
 mod live;
 mod outbox;
 mod plan_reads;

@@ -284,7 +284,13 @@ async fn operate(
                     samples.add("edit: read the machine", read);
                     samples.add("edit: save", ms(began));
                 }
-                Ok(_) => samples.add("edit (offline, queued)", ms(began)),
+                Ok(_) => {
+                    samples.add("edit (offline, queued)", ms(began));
+                    // Announced when replayed, not now: not a notification delay.
+                    if let Ok(mut sent) = sent.lock() {
+                        sent.remove(&uid);
+                    }
+                }
                 Err(e) => samples.add(error_name(&e), ms(began)),
             }
         }
@@ -544,7 +550,7 @@ async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "error".into()),
+                .unwrap_or_else(|_| "off".into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -9,6 +9,7 @@ mod input;
 mod instant;
 mod machine;
 mod maintenance;
+mod oee;
 mod privileges;
 mod query;
 mod reliability;
@@ -34,6 +35,7 @@ pub use maintenance::{
     RecordMaintenance, SetTypeInterval, TypeInterval, ValidPlan, ValidRecord, DUE_SOON_DAYS,
     MAX_INTERVAL_DAYS, MAX_NOTE_CHARS,
 };
+pub use oee::{LossCategory, LossGroup, OeeFigures, OeeTotals, Waterfall};
 pub use privileges::{Privileges, GROUP_ROLES};
 pub use query::{ListQuery, MachinePage, PageBoundary, SortColumn, SortDirection, ValidListQuery};
 pub use reliability::{

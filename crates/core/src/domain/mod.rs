@@ -13,6 +13,7 @@ mod oee;
 mod privileges;
 mod query;
 mod reliability;
+mod shift;
 mod status;
 mod text;
 
@@ -42,5 +43,6 @@ pub use reliability::{
     by_type, EfficiencyPoint, MachineReliability, MachineTimeline, ReliabilityReport, StatusBand,
     StatusTimes, TimeRange, TypeReliability,
 };
+pub use shift::{ShiftInput, StopInput, ValidShift, ValidStop, MAX_SHIFT_HOURS};
 pub use status::OperationalStatus;
 pub use text::{MachineName, MachineType, MAX_TEXT_CHARS};

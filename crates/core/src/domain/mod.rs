@@ -7,6 +7,7 @@ mod fleet_efficiency;
 mod history;
 mod input;
 mod instant;
+mod loss_reason;
 mod machine;
 mod maintenance;
 mod oee;
@@ -30,6 +31,7 @@ pub use input::{
     CreateMachine, DeleteMachine, MachineInput, SetMachineStatus, UpdateMachine, ValidMachine,
 };
 pub use instant::{parse_utc_instant, FUTURE_TOLERANCE};
+pub use loss_reason::{LossReason, NewLossReason, DEFAULT_REASONS};
 pub use machine::{Machine, StatusCount};
 pub use maintenance::{
     due_state, DueState, MaintenancePlan, MaintenanceRecord, PlanMaintenance, PlannedMaintenance,

@@ -22,6 +22,7 @@ pub mod samples;
 pub mod schema;
 pub mod session;
 pub mod settings_file;
+mod shifts;
 pub mod sync;
 
 pub use config::{DatabaseConfig, DatabaseTarget};

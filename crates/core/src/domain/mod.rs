@@ -45,6 +45,9 @@ pub use reliability::{
     by_type, EfficiencyPoint, MachineReliability, MachineTimeline, ReliabilityReport, StatusBand,
     StatusTimes, TimeRange, TypeReliability,
 };
-pub use shift::{ShiftInput, StopInput, ValidShift, ValidStop, MAX_SHIFT_HOURS};
+pub use shift::{
+    OeeGroup, OeeGrouping, RecordShift, ShiftInput, StopInput, ValidShift, ValidStop,
+    MAX_SHIFT_HOURS,
+};
 pub use status::OperationalStatus;
 pub use text::{MachineName, MachineType, MAX_TEXT_CHARS};

@@ -27,7 +27,10 @@ pub struct StopInput {
     pub start: Option<String>,
     pub end: Option<String>,
     pub minutes: Option<f64>,
-    /// Downtime only: what the stop took from (its reason's category).
+    /// Downtime only: the reason picked from the reason list…
+    pub reason_id: Option<Uuid>,
+    /// …and its loss category, for the form's live figures (the server checks it is the
+    /// reason's).
     pub category: Option<LossCategory>,
 }
 
@@ -50,11 +53,40 @@ pub struct ShiftInput {
     pub performance_reason: Option<String>,
 }
 
+/// Entering a shift: the record's own id (chosen on the PC, so an entry made offline keeps it)
+/// and the write's id (a replay is recognised and never recorded twice).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct RecordShift {
+    pub write_id: Uuid,
+    pub uid: Uuid,
+    pub shift: ShiftInput,
+}
+
+/// What OEE figures are grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum OeeGrouping {
+    Fleet,
+    MachineType,
+    Machine,
+}
+
+/// The sums of the shifts that began in a range, for one group (the fleet, a type, a machine).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct OeeGroup {
+    /// The type, or the machine's uid; empty for the fleet.
+    pub key: String,
+    /// The type, or the machine's name when its last shift was entered; empty for the fleet.
+    pub label: String,
+    pub totals: OeeTotals,
+}
+
 /// A stop after validation: its length, and its place in time when given.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidStop {
     pub span: Option<(DateTime<Utc>, DateTime<Utc>)>,
     pub seconds: f64,
+    pub reason_id: Option<Uuid>,
     pub category: Option<LossCategory>,
 }
 
@@ -237,6 +269,10 @@ fn stops(
         let before = errors.len();
         let category = if downtime {
             match stop.category {
+                Some(_) if stop.reason_id.is_none() => {
+                    errors.push(FieldError::new(&name("category"), "Choose a reason."));
+                    None
+                }
                 Some(c) if c.is_downtime() => Some(c),
                 Some(_) => {
                     errors.push(FieldError::new(
@@ -305,6 +341,7 @@ fn stops(
             valid.push(ValidStop {
                 span,
                 seconds,
+                reason_id: if downtime { stop.reason_id } else { None },
                 category,
             });
         }
@@ -396,6 +433,7 @@ mod tests {
             start: Some(start.into()),
             end: Some(end.into()),
             minutes: None,
+            reason_id: category.map(|_| Uuid::new_v4()),
             category,
         }
     }
@@ -405,6 +443,7 @@ mod tests {
             start: None,
             end: None,
             minutes: Some(m),
+            reason_id: category.map(|_| Uuid::new_v4()),
             category,
         }
     }

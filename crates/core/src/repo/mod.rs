@@ -13,6 +13,7 @@ mod maintenance;
 mod reliability;
 mod roles;
 mod row;
+mod shifts;
 
 pub use alerts::{history_events_after, last_history_id, HistoryEvent};
 pub use applied_writes::prune_applied_writes;
@@ -36,3 +37,4 @@ pub use reliability::{
     fleet_efficiency, machine_reliability, machine_timeline, MACHINE_RELIABILITY_SQL,
 };
 pub use roles::{grant_roles, privileges};
+pub use shifts::{add_loss_reason, loss_reasons, oee_totals, record_shift, retire_loss_reason};

@@ -32,7 +32,8 @@ pub async fn grant_roles(conn: &mut PgConnection) -> Result<Vec<String>, Registr
     let open: Vec<String> = sqlx::query_scalar(
         "SELECT format('every role (PUBLIC) may %s %s: REVOKE %s ON %s FROM PUBLIC;', lower(p), t, p, t)
          FROM unnest(ARRAY['public.machines', 'public.machine_history', 'public.applied_writes',
-                     'public.maintenance_type_intervals', 'public.maintenance_plans', 'public.maintenance_log']) t,
+                     'public.maintenance_type_intervals', 'public.maintenance_plans', 'public.maintenance_log',
+                     'public.loss_reasons', 'public.shift_records', 'public.shift_stops']) t,
               unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p
          WHERE has_table_privilege('public', t, p)
          UNION ALL
@@ -62,7 +63,7 @@ const GRANTS: &[&str] = &[
     "GRANT USAGE ON SCHEMA public TO mes_viewer",
     "REVOKE ALL ON TABLE public.machines, public.machine_history, public.applied_writes, public._sqlx_migrations,
          public.machine_status_periods, public.maintenance_type_intervals, public.maintenance_plans,
-         public.maintenance_log
+         public.maintenance_log, public.loss_reasons, public.shift_records, public.shift_stops
          FROM mes_viewer, mes_operator, mes_planner, mes_admin",
     "REVOKE ALL ON FUNCTION public.mes_prune_applied_writes(timestamptz, integer),
          public.mes_record_maintenance(uuid, uuid, timestamptz, text, uuid)
@@ -71,7 +72,7 @@ const GRANTS: &[&str] = &[
     // writes to say which of the app's writes made a history entry.
     "GRANT SELECT ON TABLE public.machines, public.machine_history, public.applied_writes, public._sqlx_migrations,
          public.machine_status_periods, public.maintenance_type_intervals, public.maintenance_plans,
-         public.maintenance_log
+         public.maintenance_log, public.loss_reasons, public.shift_records, public.shift_stops
          TO mes_viewer",
     "GRANT INSERT, UPDATE, DELETE ON TABLE public.machines TO mes_operator",
     "GRANT INSERT ON TABLE public.applied_writes TO mes_operator, mes_planner",
@@ -82,6 +83,11 @@ const GRANTS: &[&str] = &[
     "GRANT INSERT, UPDATE ON TABLE public.maintenance_plans, public.maintenance_type_intervals TO mes_planner",
     "GRANT DELETE ON TABLE public.maintenance_type_intervals TO mes_planner",
     "GRANT EXECUTE ON FUNCTION public.mes_prune_applied_writes(timestamptz, integer) TO mes_operator",
+    // Operators enter shifts (the server stamps who); planners keep the reason list: add,
+    // retire, or delete one no record uses (the records' reference refuses the others).
+    "GRANT INSERT ON TABLE public.shift_records, public.shift_stops TO mes_operator",
+    "GRANT INSERT, DELETE ON TABLE public.loss_reasons TO mes_planner",
+    "GRANT UPDATE (retired_at) ON TABLE public.loss_reasons TO mes_planner",
     // The tutorial's `id` is a serial: inserting draws from its sequence.
     "DO $sequence$
      DECLARE sequence_name text := pg_catalog.pg_get_serial_sequence('public.machines', 'id');

@@ -26,6 +26,7 @@ mod replay_grouped;
 mod roles;
 mod schema_safety;
 mod sessions;
+mod shifts;
 mod support;
 mod sync;
 mod transfer;

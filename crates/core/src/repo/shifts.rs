@@ -1,0 +1,329 @@
+//! Shift records, their stops and the reason list (migration 12); OEE sums over a range.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use crate::domain::{
+    LossCategory, LossReason, NewLossReason, OeeGroup, OeeGrouping, OeeTotals, TimeRange,
+    ValidShift,
+};
+use crate::error::{from_sqlx, FieldError, RegistryError};
+
+fn category_name(category: LossCategory) -> &'static str {
+    match category {
+        LossCategory::Breakdown => "breakdown",
+        LossCategory::SetupAdjustment => "setup_adjustment",
+        LossCategory::SmallStop => "small_stop",
+        LossCategory::ReducedSpeed => "reduced_speed",
+        LossCategory::StartupReject => "startup_reject",
+        LossCategory::ProductionReject => "production_reject",
+    }
+}
+
+fn category_of(name: &str) -> Option<LossCategory> {
+    LossCategory::ALL
+        .into_iter()
+        .find(|c| category_name(*c) == name)
+}
+
+fn reason_from(row: &sqlx::postgres::PgRow) -> Result<LossReason, RegistryError> {
+    let category: String = row.try_get("category").map_err(from_sqlx)?;
+    Ok(LossReason {
+        id: row.try_get("id").map_err(from_sqlx)?,
+        name: row.try_get("name").map_err(from_sqlx)?,
+        category: category_of(&category).ok_or_else(|| {
+            RegistryError::Internal(format!("unknown loss category {category:?}"))
+        })?,
+        built_in: row.try_get("built_in").map_err(from_sqlx)?,
+        retired: row
+            .try_get::<Option<DateTime<Utc>>, _>("retired_at")
+            .map_err(from_sqlx)?
+            .is_some(),
+    })
+}
+
+/// Every reason, retired ones too (records name them), by loss and name.
+pub async fn loss_reasons(db: &mut PgConnection) -> Result<Vec<LossReason>, RegistryError> {
+    let rows = sqlx::query(
+        "SELECT id, name, category, built_in, retired_at FROM loss_reasons
+          ORDER BY array_position(ARRAY['breakdown', 'setup_adjustment', 'small_stop'], category), lower(name)",
+    )
+    .fetch_all(&mut *db)
+    .await
+    .map_err(from_sqlx)?;
+    rows.iter().map(reason_from).collect()
+}
+
+pub async fn add_loss_reason(
+    db: &mut PgConnection,
+    reason: &NewLossReason,
+) -> Result<LossReason, RegistryError> {
+    let added = sqlx::query(
+        "INSERT INTO loss_reasons (name, category) VALUES ($1, $2)
+         RETURNING id, name, category, built_in, retired_at",
+    )
+    .bind(&reason.name)
+    .bind(category_name(reason.category))
+    .fetch_one(&mut *db)
+    .await;
+    match added {
+        Ok(row) => reason_from(&row),
+        Err(err)
+            if err
+                .as_database_error()
+                .is_some_and(|e| e.constraint() == Some("loss_reasons_name_key")) =>
+        {
+            Err(RegistryError::field(
+                "name",
+                "A reason of this name exists (retired reasons keep their names).",
+            ))
+        }
+        Err(err) => Err(from_sqlx(err)),
+    }
+}
+
+/// Retires a reason (no longer offered; kept for the records that name it). Retiring twice is
+/// the same as once.
+pub async fn retire_loss_reason(
+    db: &mut PgConnection,
+    id: Uuid,
+) -> Result<LossReason, RegistryError> {
+    let row = sqlx::query(
+        "UPDATE loss_reasons SET retired_at = coalesce(retired_at, now()) WHERE id = $1
+         RETURNING id, name, category, built_in, retired_at",
+    )
+    .bind(id)
+    .fetch_optional(&mut *db)
+    .await
+    .map_err(from_sqlx)?;
+    match row {
+        Some(row) => reason_from(&row),
+        None => Err(RegistryError::field("id", "No such reason.")),
+    }
+}
+
+/// Records a shift and its stops in one statement (all or nothing). A write delivered twice
+/// (its `write_id` recorded) is answered as recorded; a machine that is gone is `NotFound`.
+pub async fn record_shift(
+    db: &mut PgConnection,
+    write_id: Uuid,
+    uid: Uuid,
+    shift: &ValidShift,
+) -> Result<(), RegistryError> {
+    check_reasons(db, shift).await?;
+    let totals = shift.totals();
+    let stops: Vec<_> = shift
+        .planned_stops
+        .iter()
+        .map(|s| (true, s))
+        .chain(shift.downtime.iter().map(|s| (false, s)))
+        .collect();
+    let seqs: Vec<i32> = (0..stops.len() as i32).collect();
+    let planned: Vec<bool> = stops.iter().map(|(p, _)| *p).collect();
+    let starts: Vec<Option<DateTime<Utc>>> =
+        stops.iter().map(|(_, s)| s.span.map(|t| t.0)).collect();
+    let ends: Vec<Option<DateTime<Utc>>> = stops.iter().map(|(_, s)| s.span.map(|t| t.1)).collect();
+    let seconds: Vec<f64> = stops.iter().map(|(_, s)| s.seconds).collect();
+    let reasons: Vec<Option<Uuid>> = stops.iter().map(|(_, s)| s.reason_id).collect();
+    let categories: Vec<Option<&str>> = stops
+        .iter()
+        .map(|(_, s)| s.category.map(category_name))
+        .collect();
+    let recorded = sqlx::query(
+        "WITH machine AS (
+             SELECT uid, machine_name, machine_type FROM machines WHERE uid = $3
+         ), shift AS (
+             INSERT INTO shift_records (uid, write_id, machine_uid, machine_name, machine_type,
+                 started_at, ended_at, planned_busy_s, breakdown_s, setup_s, small_stop_s,
+                 ideal_cycle_s, total_count, startup_rejects, production_rejects, performance_reason)
+             SELECT $1, $2, m.uid, m.machine_name, m.machine_type, $4, $5, $6, $7, $8, $9,
+                    $10, $11, $12, $13, $14
+               FROM machine m
+             RETURNING uid
+         ), stops AS (
+             INSERT INTO shift_stops (shift_uid, seq, planned, started_at, ended_at, seconds,
+                                      reason_id, category)
+             SELECT s.uid, t.seq, t.planned, t.started_at, t.ended_at, t.seconds, t.reason_id,
+                    t.category
+               FROM shift s,
+                    unnest($15::int[], $16::bool[], $17::timestamptz[], $18::timestamptz[],
+                           $19::float8[], $20::uuid[], $21::text[])
+                        AS t(seq, planned, started_at, ended_at, seconds, reason_id, category)
+             RETURNING 1
+         )
+         SELECT (SELECT count(*) FROM shift) AS shifts",
+    )
+    .bind(uid)
+    .bind(write_id)
+    .bind(shift.machine_uid)
+    .bind(shift.start)
+    .bind(shift.end)
+    .bind(totals.planned_busy_s)
+    .bind(totals.breakdown_s)
+    .bind(totals.setup_s)
+    .bind(totals.small_stop_s)
+    .bind(shift.ideal_cycle_s)
+    .bind(shift.total_count)
+    .bind(shift.startup_rejects)
+    .bind(shift.production_rejects)
+    .bind(shift.performance_reason.as_deref())
+    .bind(&seqs)
+    .bind(&planned)
+    .bind(&starts)
+    .bind(&ends)
+    .bind(&seconds)
+    .bind(&reasons)
+    .bind(&categories)
+    .fetch_one(&mut *db)
+    .await;
+    match recorded {
+        Ok(row) => match row.try_get::<i64, _>("shifts").map_err(from_sqlx)? {
+            0 => Err(RegistryError::NotFound {
+                uid: shift.machine_uid,
+            }),
+            _ => Ok(()),
+        },
+        Err(err) => {
+            let constraint = err
+                .as_database_error()
+                .and_then(|e| e.constraint().map(str::to_owned));
+            match constraint.as_deref() {
+                // This write was recorded before (a replay, or an answer lost on the way):
+                // either unique key may be the one that noticed.
+                Some("shift_records_write_id_key") => Ok(()),
+                Some("shift_records_pkey") => {
+                    let recorded: Option<Uuid> =
+                        sqlx::query_scalar("SELECT write_id FROM shift_records WHERE uid = $1")
+                            .bind(uid)
+                            .fetch_optional(&mut *db)
+                            .await
+                            .map_err(from_sqlx)?;
+                    if recorded == Some(write_id) {
+                        Ok(())
+                    } else {
+                        Err(RegistryError::Refused(
+                            "this shift record was entered already".into(),
+                        ))
+                    }
+                }
+                Some("shift_records_no_overlap") => Err(RegistryError::field(
+                    "start",
+                    "This machine already has a shift that overlaps these times.",
+                )),
+                Some("shift_stops_reason_id_fkey") => Err(RegistryError::field(
+                    "downtime",
+                    "A reason was deleted meanwhile: choose another.",
+                )),
+                _ => Err(from_sqlx(err)),
+            }
+        }
+    }
+}
+
+/// Each downtime's reason exists, is not retired, and is of the loss the form counted it as.
+async fn check_reasons(db: &mut PgConnection, shift: &ValidShift) -> Result<(), RegistryError> {
+    let ids: Vec<Uuid> = shift.downtime.iter().filter_map(|s| s.reason_id).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let rows = sqlx::query(
+        "SELECT id, name, category, built_in, retired_at FROM loss_reasons WHERE id = ANY($1)",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *db)
+    .await
+    .map_err(from_sqlx)?;
+    let known: Vec<LossReason> = rows.iter().map(reason_from).collect::<Result<_, _>>()?;
+    let mut errors = Vec::new();
+    for (i, stop) in shift.downtime.iter().enumerate() {
+        let field = format!("downtime[{i}].category");
+        match known.iter().find(|r| Some(r.id) == stop.reason_id) {
+            None => errors.push(FieldError::new(
+                &field,
+                "No such reason: choose one from the list.",
+            )),
+            Some(r) if r.retired => errors.push(FieldError::new(
+                &field,
+                format!("\"{}\" is retired: choose another reason.", r.name),
+            )),
+            Some(r) if Some(r.category) != stop.category => errors.push(FieldError::new(
+                &field,
+                format!("\"{}\" is a reason of another loss.", r.name),
+            )),
+            Some(_) => {}
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(RegistryError::Validation(errors))
+    }
+}
+
+/// The sums of the shifts that began in `range`, per group (one row for the fleet).
+pub async fn oee_totals(
+    db: &mut PgConnection,
+    range: TimeRange,
+    grouping: OeeGrouping,
+) -> Result<Vec<OeeGroup>, RegistryError> {
+    let (key, label) = match grouping {
+        OeeGrouping::Fleet => ("''", "''"),
+        OeeGrouping::MachineType => ("machine_type", "machine_type"),
+        OeeGrouping::Machine => (
+            "machine_uid::text",
+            "(array_agg(machine_name ORDER BY started_at DESC))[1]",
+        ),
+    };
+    let group_by = match grouping {
+        OeeGrouping::Fleet => "",
+        OeeGrouping::MachineType => "GROUP BY machine_type",
+        OeeGrouping::Machine => "GROUP BY machine_uid",
+    };
+    let sql = format!(
+        "SELECT {key} AS key, {label} AS label,
+                coalesce(sum(planned_busy_s), 0) AS planned_busy_s,
+                coalesce(sum(breakdown_s), 0) AS breakdown_s,
+                coalesce(sum(setup_s), 0) AS setup_s,
+                coalesce(sum(small_stop_s), 0) AS small_stop_s,
+                coalesce(sum(total_count), 0)::float8 AS produced,
+                coalesce(sum(startup_rejects), 0)::float8 AS startup_rejects,
+                coalesce(sum(production_rejects), 0)::float8 AS production_rejects,
+                coalesce(sum(ideal_cycle_s * total_count), 0) AS ideal_produced_s,
+                coalesce(sum(ideal_cycle_s * startup_rejects), 0) AS ideal_startup_rejects_s,
+                coalesce(sum(ideal_cycle_s * production_rejects), 0) AS ideal_production_rejects_s,
+                count(*) AS shifts
+           FROM shift_records
+          WHERE started_at >= $1 AND started_at < $2
+          {group_by}
+          ORDER BY 1"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(range.from)
+        .bind(range.to)
+        .fetch_all(&mut *db)
+        .await
+        .map_err(from_sqlx)?;
+    rows.iter()
+        .map(|row| {
+            let get = |name: &str| row.try_get::<f64, _>(name).map_err(from_sqlx);
+            Ok(OeeGroup {
+                key: row.try_get("key").map_err(from_sqlx)?,
+                label: row.try_get("label").map_err(from_sqlx)?,
+                totals: OeeTotals {
+                    planned_busy_s: get("planned_busy_s")?,
+                    breakdown_s: get("breakdown_s")?,
+                    setup_s: get("setup_s")?,
+                    small_stop_s: get("small_stop_s")?,
+                    produced: get("produced")?,
+                    startup_rejects: get("startup_rejects")?,
+                    production_rejects: get("production_rejects")?,
+                    ideal_produced_s: get("ideal_produced_s")?,
+                    ideal_startup_rejects_s: get("ideal_startup_rejects_s")?,
+                    ideal_production_rejects_s: get("ideal_production_rejects_s")?,
+                    shifts: row.try_get::<i64, _>("shifts").map_err(from_sqlx)?.max(0) as u64,
+                },
+            })
+        })
+        .collect()
+}

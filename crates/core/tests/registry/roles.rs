@@ -256,6 +256,11 @@ async fn each_role_may_do_what_its_group_allows_and_the_server_refuses_the_rest(
             "INSERT INTO maintenance_log (machine_uid, machine_name, done_at) VALUES (gen_random_uuid(), 'forged', now())",
             "DELETE FROM maintenance_log",
             "UPDATE applied_writes SET applied_at = now() - interval '1000 days'",
+            // Shift records are entered, never rewritten; a reason is renamed by no one.
+            "UPDATE shift_records SET total_count = 0",
+            "DELETE FROM shift_records",
+            "DELETE FROM shift_stops",
+            "UPDATE loss_reasons SET name = 'renamed'",
             "CREATE TABLE public.intruder (id int)",
             "DROP TABLE machines",
         ] {

@@ -33,7 +33,8 @@ pub async fn grant_roles(conn: &mut PgConnection) -> Result<Vec<String>, Registr
         "SELECT format('every role (PUBLIC) may %s %s: REVOKE %s ON %s FROM PUBLIC;', lower(p), t, p, t)
          FROM unnest(ARRAY['public.machines', 'public.machine_history', 'public.applied_writes',
                      'public.maintenance_type_intervals', 'public.maintenance_plans', 'public.maintenance_log',
-                     'public.loss_reasons', 'public.shift_records', 'public.shift_stops']) t,
+                     'public.loss_reasons', 'public.shift_records', 'public.shift_stops',
+                     'public.oee_daily_machine', 'public.oee_daily_type']) t,
               unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p
          WHERE has_table_privilege('public', t, p)
          UNION ALL
@@ -63,7 +64,8 @@ const GRANTS: &[&str] = &[
     "GRANT USAGE ON SCHEMA public TO mes_viewer",
     "REVOKE ALL ON TABLE public.machines, public.machine_history, public.applied_writes, public._sqlx_migrations,
          public.machine_status_periods, public.maintenance_type_intervals, public.maintenance_plans,
-         public.maintenance_log, public.loss_reasons, public.shift_records, public.shift_stops
+         public.maintenance_log, public.loss_reasons, public.shift_records, public.shift_stops,
+         public.oee_daily_machine, public.oee_daily_type
          FROM mes_viewer, mes_operator, mes_planner, mes_admin",
     "REVOKE ALL ON FUNCTION public.mes_prune_applied_writes(timestamptz, integer),
          public.mes_record_maintenance(uuid, uuid, timestamptz, text, uuid)
@@ -72,7 +74,8 @@ const GRANTS: &[&str] = &[
     // writes to say which of the app's writes made a history entry.
     "GRANT SELECT ON TABLE public.machines, public.machine_history, public.applied_writes, public._sqlx_migrations,
          public.machine_status_periods, public.maintenance_type_intervals, public.maintenance_plans,
-         public.maintenance_log, public.loss_reasons, public.shift_records, public.shift_stops
+         public.maintenance_log, public.loss_reasons, public.shift_records, public.shift_stops,
+         public.oee_daily_machine, public.oee_daily_type
          TO mes_viewer",
     "GRANT INSERT, UPDATE, DELETE ON TABLE public.machines TO mes_operator",
     "GRANT INSERT ON TABLE public.applied_writes TO mes_operator, mes_planner",

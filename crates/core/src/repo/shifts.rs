@@ -1,6 +1,6 @@
 //! Shift records, their stops and the reason list (migration 12); OEE sums over a range.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
@@ -261,46 +261,92 @@ async fn check_reasons(db: &mut PgConnection, shift: &ValidShift) -> Result<(), 
     }
 }
 
-/// The sums of the shifts that began in `range`, per group (one row for the fleet).
+/// The sums of the shifts that began in `range`, per group (one row for the fleet). Whole UTC
+/// days come from the daily sums (migration 13), the partial days at the edges from the
+/// records themselves.
 pub async fn oee_totals(
     db: &mut PgConnection,
     range: TimeRange,
     grouping: OeeGrouping,
 ) -> Result<Vec<OeeGroup>, RegistryError> {
-    let (key, label) = match grouping {
-        OeeGrouping::Fleet => ("''", "''"),
-        OeeGrouping::MachineType => ("machine_type", "machine_type"),
+    let midnight = |day: NaiveDate| day.and_time(NaiveTime::MIN).and_utc();
+    let from_day = range.from.date_naive();
+    let first_whole = if midnight(from_day) == range.from {
+        from_day
+    } else {
+        from_day.succ_opt().unwrap_or(from_day)
+    };
+    let end_whole = range.to.date_naive();
+    // The whole days [first_whole, end_whole), and the instants the edges end and begin at.
+    let (first_whole, end_whole, head_end, tail_start) = if first_whole < end_whole {
+        (
+            first_whole,
+            end_whole,
+            midnight(first_whole),
+            midnight(end_whole),
+        )
+    } else {
+        (first_whole, first_whole, range.to, range.to)
+    };
+    let (daily, key, label, group_by) = match grouping {
+        OeeGrouping::Fleet => ("oee_daily_type", "''", "''", ""),
+        OeeGrouping::MachineType => (
+            "oee_daily_type",
+            "machine_type",
+            "machine_type",
+            "GROUP BY machine_type",
+        ),
         OeeGrouping::Machine => (
+            "oee_daily_machine",
             "machine_uid::text",
-            "(array_agg(machine_name ORDER BY started_at DESC))[1]",
+            "(array_agg(machine_name ORDER BY at DESC))[1]",
+            "GROUP BY machine_uid",
         ),
     };
-    let group_by = match grouping {
-        OeeGrouping::Fleet => "",
-        OeeGrouping::MachineType => "GROUP BY machine_type",
-        OeeGrouping::Machine => "GROUP BY machine_uid",
+    let (uid, name) = match grouping {
+        OeeGrouping::Machine => ("machine_uid", "machine_name"),
+        _ => ("NULL::uuid", "NULL::text"),
     };
     let sql = format!(
-        "SELECT {key} AS key, {label} AS label,
+        "WITH parts AS (
+             SELECT {uid} AS machine_uid, machine_type, {name} AS machine_name,
+                    day::timestamp AT TIME ZONE 'UTC' AS at,
+                    planned_busy_s, breakdown_s, setup_s, small_stop_s, produced,
+                    startup_rejects, production_rejects, ideal_produced_s,
+                    ideal_startup_rejects_s, ideal_production_rejects_s, shifts
+               FROM {daily}
+              WHERE day >= $3 AND day < $4
+             UNION ALL
+             SELECT machine_uid, machine_type, machine_name, started_at,
+                    planned_busy_s, breakdown_s, setup_s, small_stop_s, total_count,
+                    startup_rejects, production_rejects, ideal_cycle_s * total_count,
+                    ideal_cycle_s * startup_rejects, ideal_cycle_s * production_rejects, 1
+               FROM shift_records
+              WHERE (started_at >= $1 AND started_at < $5) OR (started_at >= $6 AND started_at < $2)
+         )
+         SELECT {key} AS key, {label} AS label,
                 coalesce(sum(planned_busy_s), 0) AS planned_busy_s,
                 coalesce(sum(breakdown_s), 0) AS breakdown_s,
                 coalesce(sum(setup_s), 0) AS setup_s,
                 coalesce(sum(small_stop_s), 0) AS small_stop_s,
-                coalesce(sum(total_count), 0)::float8 AS produced,
+                coalesce(sum(produced), 0)::float8 AS produced,
                 coalesce(sum(startup_rejects), 0)::float8 AS startup_rejects,
                 coalesce(sum(production_rejects), 0)::float8 AS production_rejects,
-                coalesce(sum(ideal_cycle_s * total_count), 0) AS ideal_produced_s,
-                coalesce(sum(ideal_cycle_s * startup_rejects), 0) AS ideal_startup_rejects_s,
-                coalesce(sum(ideal_cycle_s * production_rejects), 0) AS ideal_production_rejects_s,
-                count(*) AS shifts
-           FROM shift_records
-          WHERE started_at >= $1 AND started_at < $2
+                coalesce(sum(ideal_produced_s), 0) AS ideal_produced_s,
+                coalesce(sum(ideal_startup_rejects_s), 0) AS ideal_startup_rejects_s,
+                coalesce(sum(ideal_production_rejects_s), 0) AS ideal_production_rejects_s,
+                coalesce(sum(shifts), 0)::bigint AS shifts
+           FROM parts
           {group_by}
           ORDER BY 1"
     );
     let rows = sqlx::query(&sql)
         .bind(range.from)
         .bind(range.to)
+        .bind(first_whole)
+        .bind(end_whole)
+        .bind(head_end)
+        .bind(tail_start)
         .fetch_all(&mut *db)
         .await
         .map_err(from_sqlx)?;

@@ -383,3 +383,135 @@ async fn reasons_are_checked_retired_not_deleted(pool: PgPool) {
         "{gone:?}"
     );
 }
+
+/// Compares two sums field by field (floating sums in another order differ in the last bits).
+fn assert_same(a: &mes_core::domain::OeeTotals, b: &mes_core::domain::OeeTotals, what: &str) {
+    let pairs = [
+        (a.planned_busy_s, b.planned_busy_s),
+        (a.breakdown_s, b.breakdown_s),
+        (a.setup_s, b.setup_s),
+        (a.small_stop_s, b.small_stop_s),
+        (a.produced, b.produced),
+        (a.startup_rejects, b.startup_rejects),
+        (a.production_rejects, b.production_rejects),
+        (a.ideal_produced_s, b.ideal_produced_s),
+        (a.ideal_startup_rejects_s, b.ideal_startup_rejects_s),
+        (a.ideal_production_rejects_s, b.ideal_production_rejects_s),
+    ];
+    for (x, y) in pairs {
+        assert!((x - y).abs() < 1e-6, "{what}: {a:?} != {b:?}");
+    }
+    assert_eq!(a.shifts, b.shifts, "{what}");
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn the_daily_sums_equal_the_records_for_any_range(pool: PgPool) {
+    use chrono::{DateTime, TimeDelta, Utc};
+    let registry = registry(pool.clone());
+    let breakdown = reason(&registry, LossCategory::Breakdown).await;
+    let small = reason(&registry, LossCategory::SmallStop).await;
+    let mut machines = Vec::new();
+    for (i, kind) in ["Press", "Lathe", "Press"].iter().enumerate() {
+        machines.push((machine(&registry, &format!("D-{i}"), kind).await, *kind));
+    }
+    // Three shifts a day for five days on each machine, with stops and rejects that vary.
+    let first: DateTime<Utc> = "2026-11-20T06:00:00Z".parse().unwrap();
+    let mut entered = Vec::new();
+    let mut n = 0i64;
+    for day in 0..5 {
+        for shift_of_day in 0..3 {
+            for (uid, kind) in &machines {
+                n += 1;
+                let start = first + TimeDelta::days(day) + TimeDelta::hours(8 * shift_of_day);
+                let end = start + TimeDelta::hours(8);
+                let iso = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                let mut input = shift(
+                    *uid,
+                    &iso(start),
+                    &iso(end),
+                    30.0 + (n % 7) as f64,
+                    500 + n % 300,
+                );
+                input.downtime = vec![
+                    downtime((n % 50 + 1) as f64, &breakdown),
+                    downtime((n % 9 + 1) as f64, &small),
+                ];
+                input.planned_stops = vec![StopInput {
+                    start: None,
+                    end: None,
+                    minutes: Some(30.0),
+                    reason_id: None,
+                    category: None,
+                }];
+                input.startup_rejects = n % 5;
+                input.production_rejects = n % 11;
+                let totals = input.validate().unwrap().totals();
+                let write = record(input);
+                registry.record_shift(&write).await.unwrap();
+                entered.push((write.uid, start, *uid, kind.to_string(), totals));
+            }
+        }
+    }
+    // An administrator removes one record: its sums leave the daily sums too.
+    let removed = entered.remove(7);
+    sqlx::query("DELETE FROM shift_records WHERE uid = $1")
+        .bind(removed.0)
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    let ranges = [
+        ("2026-11-20T00:00:00Z", "2026-11-25T00:00:00Z"), // whole days only
+        ("2026-11-20T07:00:00Z", "2026-11-24T15:30:00Z"), // partial edges
+        ("2026-11-22T05:00:00Z", "2026-11-22T23:00:00Z"), // inside one day
+        ("2026-11-21T00:00:00Z", "2026-11-21T14:00:00Z"), // from a midnight to within the day
+        ("2026-11-19T23:00:00Z", "2026-11-23T00:00:00Z"), // to a midnight
+        ("2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z"), // nothing
+    ];
+    for (from, to) in ranges {
+        let range = range(from, to);
+        let within: Vec<_> = entered
+            .iter()
+            .filter(|e| e.1 >= range.from && e.1 < range.to)
+            .collect();
+        let fleet = registry
+            .oee_totals(range, OeeGrouping::Fleet)
+            .await
+            .unwrap();
+        let expected: mes_core::domain::OeeTotals = within.iter().map(|e| e.4).sum();
+        assert_same(&fleet[0].totals, &expected, &format!("fleet {from}..{to}"));
+        for group in registry
+            .oee_totals(range, OeeGrouping::MachineType)
+            .await
+            .unwrap()
+        {
+            let expected = within
+                .iter()
+                .filter(|e| e.3 == group.key)
+                .map(|e| e.4)
+                .sum();
+            assert_same(
+                &group.totals,
+                &expected,
+                &format!("type {} {from}..{to}", group.key),
+            );
+        }
+        let per_machine = registry
+            .oee_totals(range, OeeGrouping::Machine)
+            .await
+            .unwrap();
+        let with_shifts = machines
+            .iter()
+            .filter(|(uid, _)| within.iter().any(|e| e.2 == *uid))
+            .count();
+        assert_eq!(per_machine.len(), with_shifts);
+        for group in per_machine {
+            let expected = within
+                .iter()
+                .filter(|e| e.2.to_string() == group.key)
+                .map(|e| e.4)
+                .sum();
+            assert_same(&group.totals, &expected, &format!("machine {from}..{to}"));
+        }
+    }
+}

@@ -3,7 +3,9 @@
 
 use uuid::Uuid;
 
-use crate::domain::{LossReason, NewLossReason, OeeGroup, OeeGrouping, RecordShift, TimeRange};
+use crate::domain::{
+    LossReason, NewLossReason, OeeGroup, OeeGrouping, OeeTotals, RecordShift, TimeRange,
+};
 use crate::error::RegistryError;
 use crate::{repo, Registry};
 
@@ -57,12 +59,39 @@ impl Registry {
         range: TimeRange,
         grouping: OeeGrouping,
     ) -> Result<Vec<OeeGroup>, RegistryError> {
+        self.oee_sums(range, grouping, None).await
+    }
+
+    /// One machine's OEE sums over `range` (its waterfall).
+    pub async fn machine_oee_totals(
+        &self,
+        range: TimeRange,
+        machine: Uuid,
+    ) -> Result<OeeTotals, RegistryError> {
+        let groups = self
+            .oee_sums(range, OeeGrouping::Fleet, Some(machine))
+            .await?;
+        Ok(groups
+            .into_iter()
+            .next()
+            .map(|g| g.totals)
+            .unwrap_or_default())
+    }
+
+    async fn oee_sums(
+        &self,
+        range: TimeRange,
+        grouping: OeeGrouping,
+        machine: Option<Uuid>,
+    ) -> Result<Vec<OeeGroup>, RegistryError> {
         range
             .validate()
             .map_err(|message| RegistryError::field("range", message))?;
         self.ensure_schema().await?;
         self.db()
-            .run(move |conn| Box::pin(async move { repo::oee_totals(conn, range, grouping).await }))
+            .run(move |conn| {
+                Box::pin(async move { repo::oee_totals(conn, range, grouping, machine).await })
+            })
             .await
     }
 }

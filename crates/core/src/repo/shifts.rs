@@ -261,13 +261,14 @@ async fn check_reasons(db: &mut PgConnection, shift: &ValidShift) -> Result<(), 
     }
 }
 
-/// The sums of the shifts that began in `range`, per group (one row for the fleet). Whole UTC
-/// days come from the daily sums (migration 13), the partial days at the edges from the
-/// records themselves.
+/// The sums of the shifts that began in `range`, per group (one row for the fleet), of one
+/// machine when `machine` is given. Whole UTC days come from the daily sums (migration 13), the
+/// partial days at the edges from the records themselves.
 pub async fn oee_totals(
     db: &mut PgConnection,
     range: TimeRange,
     grouping: OeeGrouping,
+    machine: Option<Uuid>,
 ) -> Result<Vec<OeeGroup>, RegistryError> {
     let midnight = |day: NaiveDate| day.and_time(NaiveTime::MIN).and_utc();
     let from_day = range.from.date_naive();
@@ -289,6 +290,7 @@ pub async fn oee_totals(
         (first_whole, first_whole, range.to, range.to)
     };
     let (daily, key, label, group_by) = match grouping {
+        OeeGrouping::Fleet if machine.is_some() => ("oee_daily_machine", "''", "''", ""),
         OeeGrouping::Fleet => ("oee_daily_type", "''", "''", ""),
         OeeGrouping::MachineType => (
             "oee_daily_type",
@@ -303,9 +305,16 @@ pub async fn oee_totals(
             "GROUP BY machine_uid",
         ),
     };
-    let (uid, name) = match grouping {
-        OeeGrouping::Machine => ("machine_uid", "machine_name"),
-        _ => ("NULL::uuid", "NULL::text"),
+    let (uid, name) = if daily == "oee_daily_machine" {
+        ("machine_uid", "machine_name")
+    } else {
+        ("NULL::uuid", "NULL::text")
+    };
+    // One machine: its own daily rows (by the primary key's day range, then the uid).
+    let (daily_machine, record_machine) = if machine.is_some() {
+        ("AND machine_uid = $7", "AND machine_uid = $7")
+    } else {
+        ("", "")
     };
     let sql = format!(
         "WITH parts AS (
@@ -315,14 +324,15 @@ pub async fn oee_totals(
                     startup_rejects, production_rejects, ideal_produced_s,
                     ideal_startup_rejects_s, ideal_production_rejects_s, shifts
                FROM {daily}
-              WHERE day >= $3 AND day < $4
+              WHERE day >= $3 AND day < $4 {daily_machine}
              UNION ALL
              SELECT machine_uid, machine_type, machine_name, started_at,
                     planned_busy_s, breakdown_s, setup_s, small_stop_s, total_count,
                     startup_rejects, production_rejects, ideal_cycle_s * total_count,
                     ideal_cycle_s * startup_rejects, ideal_cycle_s * production_rejects, 1
                FROM shift_records
-              WHERE (started_at >= $1 AND started_at < $5) OR (started_at >= $6 AND started_at < $2)
+              WHERE ((started_at >= $1 AND started_at < $5) OR (started_at >= $6 AND started_at < $2))
+                    {record_machine}
          )
          SELECT {key} AS key, {label} AS label,
                 coalesce(sum(planned_busy_s), 0) AS planned_busy_s,
@@ -347,6 +357,7 @@ pub async fn oee_totals(
         .bind(end_whole)
         .bind(head_end)
         .bind(tail_start)
+        .bind(machine)
         .fetch_all(&mut *db)
         .await
         .map_err(from_sqlx)?;

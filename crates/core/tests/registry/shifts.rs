@@ -513,5 +513,11 @@ async fn the_daily_sums_equal_the_records_for_any_range(pool: PgPool) {
                 .sum();
             assert_same(&group.totals, &expected, &format!("machine {from}..{to}"));
         }
+        // One machine's own sums (its waterfall), from its daily rows and its edge shifts.
+        for (uid, _) in &machines {
+            let own = registry.machine_oee_totals(range, *uid).await.unwrap();
+            let expected = within.iter().filter(|e| e.2 == *uid).map(|e| e.4).sum();
+            assert_same(&own, &expected, &format!("one machine {from}..{to}"));
+        }
     }
 }

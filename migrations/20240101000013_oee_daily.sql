@@ -21,6 +21,8 @@ CREATE TABLE oee_daily_machine (
     shifts bigint NOT NULL,
     PRIMARY KEY (day, machine_uid, machine_type)
 );
+-- One machine's range (its waterfall).
+CREATE INDEX oee_daily_machine_by_machine ON oee_daily_machine (machine_uid, day);
 
 CREATE TABLE oee_daily_type (
     day date NOT NULL,
@@ -83,13 +85,19 @@ $$;
 
 REVOKE ALL ON FUNCTION public.oee_daily_add(public.shift_records, integer) FROM PUBLIC;
 
--- As the owner: operators enter shifts, they may not write the sums.
+-- As the owner: operators enter shifts, they may not write the sums. A new or moved shift is
+-- first checked against the machine's others (migration 12): after the row is in, under the
+-- machine's lock, so a refusal undoes the whole statement.
 CREATE FUNCTION public.shift_records_roll_up() RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND (NEW.machine_uid, NEW.started_at, NEW.ended_at)
+            IS DISTINCT FROM (OLD.machine_uid, OLD.started_at, OLD.ended_at)) THEN
+        PERFORM public.shift_records_overlap(NEW);
+    END IF;
     IF TG_OP IN ('DELETE', 'UPDATE') THEN
         PERFORM public.oee_daily_add(OLD, -1);
     END IF;

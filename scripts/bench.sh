@@ -13,7 +13,8 @@ else
   export DATABASE_URL
 fi
 [ -f ui/dist/index.html ] || (cd ui && npx vite build --logLevel warn)
-# `make bench ONLY=replay` (or ONLY=paging, ONLY=offline, ONLY=ops, ONLY=planner) measures only that part.
+# `make bench ONLY=replay` (or ONLY=paging, ONLY=offline, ONLY=ops, ONLY=planner, ONLY=history,
+# ONLY=oee) measures only that part.
 cargo bench -p mes-app --bench registry -- "$@"
 [ $# -eq 0 ] || exit 0
 

@@ -8,6 +8,7 @@
 
 mod fixtures;
 mod history_cost;
+mod oee;
 mod offline;
 mod planner;
 #[path = "../../../crates/core/tests/shared/proxy.rs"]
@@ -75,6 +76,9 @@ async fn run() -> String {
     }
     if only("history") {
         return history_cost::history_cost(&registry).await;
+    }
+    if only("oee") {
+        return oee::oee_at_scale(registry.clone()).await;
     }
     sqlx::query("CREATE TABLE raw_bench (id bigserial PRIMARY KEY, note text NOT NULL)")
         .execute(&pool)

@@ -88,8 +88,14 @@ const GRANTS: &[&str] = &[
     "GRANT EXECUTE ON FUNCTION public.mes_prune_applied_writes(timestamptz, integer) TO mes_operator",
     // Operators enter shifts (the server stamps who); planners keep the reason list: add,
     // retire, or delete one no record uses (the records' reference refuses the others).
-    "GRANT INSERT ON TABLE public.shift_records, public.shift_stops TO mes_operator",
-    "GRANT INSERT, DELETE ON TABLE public.loss_reasons TO mes_planner",
+    // Who entered and when are the columns' defaults (session_user, now()): not granted.
+    "GRANT INSERT (uid, write_id, machine_uid, machine_name, machine_type, started_at, ended_at,
+         planned_busy_s, breakdown_s, setup_s, small_stop_s, ideal_cycle_s, total_count,
+         startup_rejects, production_rejects, performance_reason)
+         ON TABLE public.shift_records TO mes_operator",
+    "GRANT INSERT ON TABLE public.shift_stops TO mes_operator",
+    "GRANT INSERT (name, category) ON TABLE public.loss_reasons TO mes_planner",
+    "GRANT DELETE ON TABLE public.loss_reasons TO mes_planner",
     "GRANT UPDATE (retired_at) ON TABLE public.loss_reasons TO mes_planner",
     // The tutorial's `id` is a serial: inserting draws from its sequence.
     "DO $sequence$

@@ -103,15 +103,16 @@ pub async fn retire_loss_reason(
     }
 }
 
-/// Records a shift and its stops in one statement (all or nothing). A write delivered twice
-/// (its `write_id` recorded) is answered as recorded; a machine that is gone is `NotFound`.
+/// Records a shift and its stops in one statement and one round trip (all or nothing): each
+/// downtime's reason must exist, not be retired and be of the loss the form counted it as, or
+/// nothing is kept. A write delivered twice (its `write_id` recorded) is answered as recorded;
+/// a machine that is gone is `NotFound`.
 pub async fn record_shift(
     db: &mut PgConnection,
     write_id: Uuid,
     uid: Uuid,
     shift: &ValidShift,
 ) -> Result<(), RegistryError> {
-    check_reasons(db, shift).await?;
     let totals = shift.totals();
     let stops: Vec<_> = shift
         .planned_stops
@@ -131,8 +132,23 @@ pub async fn record_shift(
         .map(|(_, s)| s.category.map(category_name))
         .collect();
     let recorded = sqlx::query(
-        "WITH machine AS (
-             SELECT uid, machine_name, machine_type FROM machines WHERE uid = $3
+        "WITH stops AS (
+             SELECT t.*, r.id AS known, r.name AS reason_name, r.category AS reason_category,
+                    r.retired_at
+               FROM unnest($15::int[], $16::bool[], $17::timestamptz[], $18::timestamptz[],
+                           $19::float8[], $20::uuid[], $21::text[])
+                        AS t(seq, planned, started_at, ended_at, seconds, reason_id, category)
+               LEFT JOIN loss_reasons r ON r.id = t.reason_id
+         ), bad AS (
+             SELECT seq, reason_name,
+                    CASE WHEN known IS NULL THEN 'unknown'
+                         WHEN retired_at IS NOT NULL THEN 'retired' ELSE 'other loss' END AS why
+               FROM stops
+              WHERE NOT planned
+                AND (known IS NULL OR retired_at IS NOT NULL OR reason_category <> category)
+         ), machine AS (
+             SELECT uid, machine_name, machine_type FROM machines
+              WHERE uid = $3 AND NOT EXISTS (SELECT 1 FROM bad)
          ), shift AS (
              INSERT INTO shift_records (uid, write_id, machine_uid, machine_name, machine_type,
                  started_at, ended_at, planned_busy_s, breakdown_s, setup_s, small_stop_s,
@@ -141,18 +157,19 @@ pub async fn record_shift(
                     $10, $11, $12, $13, $14
                FROM machine m
              RETURNING uid
-         ), stops AS (
+         ), kept AS (
              INSERT INTO shift_stops (shift_uid, seq, planned, started_at, ended_at, seconds,
                                       reason_id, category)
              SELECT s.uid, t.seq, t.planned, t.started_at, t.ended_at, t.seconds, t.reason_id,
                     t.category
-               FROM shift s,
-                    unnest($15::int[], $16::bool[], $17::timestamptz[], $18::timestamptz[],
-                           $19::float8[], $20::uuid[], $21::text[])
-                        AS t(seq, planned, started_at, ended_at, seconds, reason_id, category)
+               FROM shift s, stops t
              RETURNING 1
          )
-         SELECT (SELECT count(*) FROM shift) AS shifts",
+         SELECT (SELECT count(*) FROM shift) AS shifts,
+                coalesce((SELECT array_agg(seq ORDER BY seq) FROM bad), '{}') AS bad_seqs,
+                coalesce((SELECT array_agg(why ORDER BY seq) FROM bad), '{}') AS bad_whys,
+                coalesce((SELECT array_agg(coalesce(reason_name, '') ORDER BY seq) FROM bad), '{}')
+                    AS bad_names",
     )
     .bind(uid)
     .bind(write_id)
@@ -178,12 +195,34 @@ pub async fn record_shift(
     .fetch_one(&mut *db)
     .await;
     match recorded {
-        Ok(row) => match row.try_get::<i64, _>("shifts").map_err(from_sqlx)? {
-            0 => Err(RegistryError::NotFound {
-                uid: shift.machine_uid,
-            }),
-            _ => Ok(()),
-        },
+        Ok(row) => {
+            let bad: Vec<i32> = row.try_get("bad_seqs").map_err(from_sqlx)?;
+            if !bad.is_empty() {
+                let whys: Vec<String> = row.try_get("bad_whys").map_err(from_sqlx)?;
+                let names: Vec<String> = row.try_get("bad_names").map_err(from_sqlx)?;
+                let first_downtime = shift.planned_stops.len() as i32;
+                let errors = bad
+                    .iter()
+                    .zip(whys.iter().zip(&names))
+                    .map(|(seq, (why, name))| {
+                        let field = format!("downtime[{}].category", seq - first_downtime);
+                        let message = match why.as_str() {
+                            "unknown" => "No such reason: choose one from the list.".to_owned(),
+                            "retired" => format!("\"{name}\" is retired: choose another reason."),
+                            _ => format!("\"{name}\" is a reason of another loss."),
+                        };
+                        FieldError::new(&field, message)
+                    })
+                    .collect();
+                return Err(RegistryError::Validation(errors));
+            }
+            match row.try_get::<i64, _>("shifts").map_err(from_sqlx)? {
+                0 => Err(RegistryError::NotFound {
+                    uid: shift.machine_uid,
+                }),
+                _ => Ok(()),
+            }
+        }
         Err(err) => {
             let constraint = err
                 .as_database_error()
@@ -218,46 +257,6 @@ pub async fn record_shift(
                 _ => Err(from_sqlx(err)),
             }
         }
-    }
-}
-
-/// Each downtime's reason exists, is not retired, and is of the loss the form counted it as.
-async fn check_reasons(db: &mut PgConnection, shift: &ValidShift) -> Result<(), RegistryError> {
-    let ids: Vec<Uuid> = shift.downtime.iter().filter_map(|s| s.reason_id).collect();
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let rows = sqlx::query(
-        "SELECT id, name, category, built_in, retired_at FROM loss_reasons WHERE id = ANY($1)",
-    )
-    .bind(&ids)
-    .fetch_all(&mut *db)
-    .await
-    .map_err(from_sqlx)?;
-    let known: Vec<LossReason> = rows.iter().map(reason_from).collect::<Result<_, _>>()?;
-    let mut errors = Vec::new();
-    for (i, stop) in shift.downtime.iter().enumerate() {
-        let field = format!("downtime[{i}].category");
-        match known.iter().find(|r| Some(r.id) == stop.reason_id) {
-            None => errors.push(FieldError::new(
-                &field,
-                "No such reason: choose one from the list.",
-            )),
-            Some(r) if r.retired => errors.push(FieldError::new(
-                &field,
-                format!("\"{}\" is retired: choose another reason.", r.name),
-            )),
-            Some(r) if Some(r.category) != stop.category => errors.push(FieldError::new(
-                &field,
-                format!("\"{}\" is a reason of another loss.", r.name),
-            )),
-            Some(_) => {}
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(RegistryError::Validation(errors))
     }
 }
 

@@ -261,6 +261,11 @@ async fn each_role_may_do_what_its_group_allows_and_the_server_refuses_the_rest(
             "DELETE FROM shift_records",
             "DELETE FROM shift_stops",
             "UPDATE loss_reasons SET name = 'renamed'",
+            "INSERT INTO loss_reasons (name, category, built_in) VALUES ('forged', 'breakdown', true)",
+            "INSERT INTO shift_records (uid, write_id, machine_uid, machine_name, machine_type,
+                 started_at, ended_at, planned_busy_s, ideal_cycle_s, total_count, entered_by)
+             VALUES (gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'm', 't', now(),
+                 now() + interval '1 hour', 3600, 60, 1, 'someone else')",
             "CREATE TABLE public.intruder (id int)",
             "DROP TABLE machines",
         ] {

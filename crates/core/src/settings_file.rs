@@ -179,6 +179,36 @@ mod tests {
     }
 
     #[test]
+    fn a_replicated_database_behind_pgbouncer_is_saved_and_read_back() {
+        let dir = std::env::temp_dir().join(format!("mes-settings-pb-{}", std::process::id()));
+        let path = dir.join("config.toml");
+        let _ = std::fs::create_dir_all(&dir);
+        let settings = ConnectionSettings {
+            host: "db1.plant:5432,db2.plant:5433".into(),
+            port: 5432,
+            database: "mes".into(),
+            sslrootcert: None,
+            allow_insecure: false,
+            pgbouncer: true,
+        };
+        save_settings(&path, &settings).unwrap_or_else(|e| panic!("{e}"));
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(text.contains("pgbouncer = true"), "{text}");
+        let config =
+            crate::DatabaseConfig::resolve(None, Some(&path)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.hosts().len(), 2);
+        assert_eq!(config.settings(), settings);
+        // Behind PgBouncer nothing is sent at connection start; the settings come after.
+        assert!(config.settings_to_set().is_some());
+        let signed_in = config
+            .for_user("alice", Some("pw"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(signed_in.settings_to_set().is_some());
+        assert_eq!(signed_in.hosts().len(), 2);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn query_credentials_never_follow_another_user() {
         for url in [
             "postgres://127.0.0.1/mes?user=svc&password=svcpw",

@@ -93,18 +93,28 @@ CREATE INDEX shift_stops_reason ON shift_stops (reason_id) WHERE reason_id IS NO
 -- Who entered a record and who added a reason are the server's to say: the columns' defaults
 -- (session_user, now()), which no group may insert (the grants name the other columns).
 
--- Two shifts of one machine may not overlap. Checked under a lock per machine, so two PCs
--- entering overlapping shifts at the same moment cannot both succeed (no extension needed).
--- (Migration 13 checks it in the same trigger that keeps the daily sums: one call per shift.)
+-- Two shifts of one machine may not overlap. Checked under a lock on the machine's row in an
+-- owner's table, so two PCs entering overlapping shifts at the same moment cannot both succeed:
+-- at READ COMMITTED the second waits and then sees the first; at REPEATABLE READ it fails with
+-- a serialization error (40001), which the app tries again. (An advisory lock would not do:
+-- any role may take one and block a machine's entries; and at REPEATABLE READ the check would
+-- not see the other's shift.) Migration 13 runs it in the trigger that keeps the daily sums.
+CREATE TABLE shift_machine_locks (
+    machine_uid uuid PRIMARY KEY
+);
+
 CREATE FUNCTION public.shift_records_overlap(r public.shift_records) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    PERFORM pg_advisory_xact_lock(hashtextextended('mes shift ' || r.machine_uid::text, 0));
+    INSERT INTO public.shift_machine_locks AS l (machine_uid) VALUES (r.machine_uid)
+    ON CONFLICT (machine_uid) DO UPDATE SET machine_uid = l.machine_uid;
+    -- A shift lasts at most 24 hours: only those starting in the day before can reach it.
     IF EXISTS (
         SELECT 1 FROM public.shift_records s
          WHERE s.machine_uid = r.machine_uid AND s.uid <> r.uid
+           AND s.started_at > r.started_at - interval '24 hours'
            AND s.started_at < r.ended_at AND s.ended_at > r.started_at
     ) THEN
         RAISE EXCEPTION 'the shift overlaps another shift of this machine'

@@ -80,6 +80,14 @@ BEGIN
                 ideal_startup_rejects_s = o.ideal_startup_rejects_s + excluded.ideal_startup_rejects_s,
                 ideal_production_rejects_s = o.ideal_production_rejects_s + excluded.ideal_production_rejects_s,
                 shifts = o.shifts + excluded.shifts;
+    -- A day whose last shift was taken away holds nothing: no empty group is listed.
+    IF sign < 0 THEN
+        DELETE FROM public.oee_daily_machine
+         WHERE day = d AND machine_uid = r.machine_uid AND machine_type = r.machine_type
+           AND shifts = 0;
+        DELETE FROM public.oee_daily_type
+         WHERE day = d AND machine_type = r.machine_type AND shifts = 0;
+    END IF;
 END
 $$;
 

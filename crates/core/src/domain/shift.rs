@@ -104,10 +104,16 @@ pub struct ValidShift {
     pub performance_reason: Option<String>,
 }
 
+/// An instant to the second (what the window sends; finer parts would not survive storage,
+/// which keeps microseconds), between 1900 and 2200 as the table allows.
 fn instant(raw: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(raw.trim())
+    let parsed = DateTime::parse_from_rfc3339(raw.trim())
         .map(|t| t.to_utc())
-        .map_err(|_| "Not a date and time (RFC 3339, e.g. 2026-11-27T06:00:00Z).".into())
+        .map_err(|_| "Not a date and time (RFC 3339, e.g. 2026-11-27T06:00:00Z).".to_owned())?;
+    if !(1900..2200).contains(&chrono::Datelike::year(&parsed)) {
+        return Err("Not a date between 1900 and 2199.".into());
+    }
+    Ok(parsed - TimeDelta::nanoseconds(i64::from(parsed.timestamp_subsec_nanos())))
 }
 
 fn minutes(seconds: f64) -> String {
@@ -122,10 +128,10 @@ impl ShiftInput {
         let (Ok(start), Ok(end)) = (start, end) else {
             return Err(errors);
         };
-        if end <= start {
+        if end - start < TimeDelta::minutes(1) {
             errors.push(FieldError::new(
                 "end",
-                "The shift must end after it begins.",
+                "The shift must end at least a minute after it begins.",
             ));
             return Err(errors);
         }
@@ -150,7 +156,8 @@ impl ShiftInput {
 
         let planned_s: f64 = planned_stops.iter().map(|s| s.seconds).sum();
         let busy_s = length_s - planned_s;
-        if busy_s < 0.0 {
+        // A little tolerance: minutes typed as decimals do not add up exactly.
+        if busy_s < -1e-6 {
             errors.push(FieldError::new(
                 "planned_stops",
                 format!(
@@ -213,6 +220,14 @@ impl ShiftInput {
             errors.push(FieldError::new(
                 "performance_reason",
                 format!("At most {MAX_REASON_CHARS} characters."),
+            ));
+        } else if reason
+            .as_ref()
+            .is_some_and(|r| r.chars().any(|c| c.is_control() && c != '\n' && c != '\t'))
+        {
+            errors.push(FieldError::new(
+                "performance_reason",
+                "No control characters.",
             ));
         }
         if !errors.is_empty() {
@@ -291,10 +306,10 @@ fn stops(
         };
         let (span, seconds) = match (given(&stop.start), given(&stop.end), stop.minutes) {
             (Some(from), Some(to), _) => match (instant(from), instant(to)) {
-                (Ok(from), Ok(to)) if to <= from => {
+                (Ok(from), Ok(to)) if to - from < TimeDelta::seconds(1) => {
                     errors.push(FieldError::new(
                         &name("end"),
-                        "A stop must end after it begins.",
+                        "A stop must end at least a second after it begins.",
                     ));
                     (None, 0.0)
                 }
@@ -319,13 +334,13 @@ fn stops(
                     (None, 0.0)
                 }
             },
-            (None, None, Some(m)) if m.is_finite() && m > 0.0 && m * 60.0 <= length_s => {
+            (None, None, Some(m)) if m.is_finite() && m * 60.0 >= 1.0 && m * 60.0 <= length_s => {
                 (None, m * 60.0)
             }
             (None, None, Some(_)) => {
                 errors.push(FieldError::new(
                     &name("minutes"),
-                    "Minutes above 0 and no longer than the shift.",
+                    "At least a second (0.02 min) and no longer than the shift.",
                 ));
                 (None, 0.0)
             }
@@ -582,6 +597,35 @@ mod tests {
                 "ideal_cycle_s"
             ]
         );
+        // Out of the table's years, too short, a control character in the reason.
+        assert_eq!(
+            fields(shift("1850-01-01T06:00:00Z", "1850-01-01T14:00:00Z").validate()),
+            ["start", "end"]
+        );
+        assert_eq!(
+            fields(
+                shift(
+                    "2026-11-27T06:00:00.0000001Z",
+                    "2026-11-27T06:00:00.0000002Z"
+                )
+                .validate()
+            ),
+            ["end"]
+        );
+        let mut nul = shift("2026-11-27T06:00:00Z", "2026-11-27T07:00:00Z");
+        nul.performance_reason = Some("a\u{0}b".into());
+        assert_eq!(fields(nul.validate()), ["performance_reason"]);
+        let mut tiny = shift("2026-11-27T06:00:00Z", "2026-11-27T07:00:00Z");
+        tiny.downtime = vec![minutes_of(0.001, Some(LossCategory::Breakdown))];
+        assert_eq!(fields(tiny.validate()), ["downtime[0].minutes"]);
+        // Decimal minutes that add up to the shift's length pass.
+        let mut exact = shift("2026-11-27T06:00:00Z", "2026-11-27T14:00:00Z");
+        exact.planned_stops = vec![
+            minutes_of(0.05, None),
+            minutes_of(33.29, None),
+            minutes_of(446.66, None),
+        ];
+        assert!(exact.validate().is_ok());
         let mut overlapping = shift("2026-11-27T06:00:00Z", "2026-11-27T14:00:00Z");
         overlapping.planned_stops =
             vec![timed("2026-11-27T08:30:00Z", "2026-11-27T09:30:00Z", None)];

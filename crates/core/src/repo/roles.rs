@@ -65,7 +65,7 @@ const GRANTS: &[&str] = &[
     "REVOKE ALL ON TABLE public.machines, public.machine_history, public.applied_writes, public._sqlx_migrations,
          public.machine_status_periods, public.maintenance_type_intervals, public.maintenance_plans,
          public.maintenance_log, public.loss_reasons, public.shift_records, public.shift_stops,
-         public.oee_daily_machine, public.oee_daily_type
+         public.oee_daily_machine, public.oee_daily_type, public.shift_machine_locks
          FROM mes_viewer, mes_operator, mes_planner, mes_admin",
     "REVOKE ALL ON FUNCTION public.mes_prune_applied_writes(timestamptz, integer),
          public.mes_record_maintenance(uuid, uuid, timestamptz, text, uuid)

@@ -132,7 +132,11 @@ pub async fn record_shift(
         .map(|(_, s)| s.category.map(category_name))
         .collect();
     let recorded = sqlx::query(
-        "WITH stops AS (
+        "WITH already AS (
+             -- A replay finds its record whatever changed since (a reason retired, the
+             -- machine deleted): nothing else is checked then.
+             SELECT write_id FROM shift_records WHERE write_id = $2 OR uid = $1
+         ), stops AS (
              SELECT t.*, r.id AS known, r.name AS reason_name, r.category AS reason_category,
                     r.retired_at
                FROM unnest($15::int[], $16::bool[], $17::timestamptz[], $18::timestamptz[],
@@ -144,11 +148,12 @@ pub async fn record_shift(
                     CASE WHEN known IS NULL THEN 'unknown'
                          WHEN retired_at IS NOT NULL THEN 'retired' ELSE 'other loss' END AS why
                FROM stops
-              WHERE NOT planned
+              WHERE NOT planned AND NOT EXISTS (SELECT 1 FROM already)
                 AND (known IS NULL OR retired_at IS NOT NULL OR reason_category <> category)
          ), machine AS (
              SELECT uid, machine_name, machine_type FROM machines
               WHERE uid = $3 AND NOT EXISTS (SELECT 1 FROM bad)
+                AND NOT EXISTS (SELECT 1 FROM already)
          ), shift AS (
              INSERT INTO shift_records (uid, write_id, machine_uid, machine_name, machine_type,
                  started_at, ended_at, planned_busy_s, breakdown_s, setup_s, small_stop_s,
@@ -166,6 +171,8 @@ pub async fn record_shift(
              RETURNING 1
          )
          SELECT (SELECT count(*) FROM shift) AS shifts,
+                (SELECT count(*) FROM already WHERE write_id = $2) AS recorded_before,
+                (SELECT count(*) FROM already) AS taken,
                 coalesce((SELECT array_agg(seq ORDER BY seq) FROM bad), '{}') AS bad_seqs,
                 coalesce((SELECT array_agg(why ORDER BY seq) FROM bad), '{}') AS bad_whys,
                 coalesce((SELECT array_agg(coalesce(reason_name, '') ORDER BY seq) FROM bad), '{}')
@@ -196,6 +203,18 @@ pub async fn record_shift(
     .await;
     match recorded {
         Ok(row) => {
+            if row
+                .try_get::<i64, _>("recorded_before")
+                .map_err(from_sqlx)?
+                > 0
+            {
+                return Ok(());
+            }
+            if row.try_get::<i64, _>("taken").map_err(from_sqlx)? > 0 {
+                return Err(RegistryError::Refused(
+                    "this shift record was entered already".into(),
+                ));
+            }
             let bad: Vec<i32> = row.try_get("bad_seqs").map_err(from_sqlx)?;
             if !bad.is_empty() {
                 let whys: Vec<String> = row.try_get("bad_whys").map_err(from_sqlx)?;
@@ -304,6 +323,12 @@ pub async fn oee_totals(
             "GROUP BY machine_uid",
         ),
     };
+    // A group appears only with shifts in the range (the fleet's one row always does).
+    let having = if matches!(grouping, OeeGrouping::Fleet) {
+        ""
+    } else {
+        "HAVING sum(shifts) > 0"
+    };
     let (uid, name) = if daily == "oee_daily_machine" {
         ("machine_uid", "machine_name")
     } else {
@@ -347,6 +372,7 @@ pub async fn oee_totals(
                 coalesce(sum(shifts), 0)::bigint AS shifts
            FROM parts
           {group_by}
+          {having}
           ORDER BY 1"
     );
     let rows = sqlx::query(&sql)

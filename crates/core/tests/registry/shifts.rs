@@ -354,8 +354,20 @@ async fn reasons_are_checked_retired_not_deleted(pool: PgPool) {
         .execute(&pool)
         .await;
     assert!(deleted.is_err());
+    let mut replayed = shift(
+        press,
+        "2026-11-28T06:00:00Z",
+        "2026-11-28T14:00:00Z",
+        60.0,
+        100,
+    );
+    replayed.downtime = vec![downtime(10.0, &gripper)];
+    let replayed = record(replayed);
+    registry.record_shift(&replayed).await.unwrap();
     let retired = registry.retire_loss_reason(gripper.id).await.unwrap();
     assert!(retired.retired);
+    // A replay of an entry made before the reason was retired is still answered as recorded.
+    registry.record_shift(&replayed).await.unwrap();
     let mut after = shift(
         press,
         "2026-11-27T14:00:00Z",
@@ -452,13 +464,35 @@ async fn the_daily_sums_equal_the_records_for_any_range(pool: PgPool) {
             }
         }
     }
-    // An administrator removes one record: its sums leave the daily sums too.
+    // An administrator removes one record: its sums leave the daily sums too. And every shift
+    // of one machine on the last day: that day lists no empty group for it.
     let removed = entered.remove(7);
     sqlx::query("DELETE FROM shift_records WHERE uid = $1")
         .bind(removed.0)
         .execute(&pool)
         .await
         .unwrap();
+    let last_day: DateTime<Utc> = "2026-11-24T00:00:00Z".parse().unwrap();
+    let lathe = machines[1].0;
+    sqlx::query("DELETE FROM shift_records WHERE machine_uid = $1 AND started_at >= $2")
+        .bind(lathe)
+        .bind(last_day)
+        .execute(&pool)
+        .await
+        .unwrap();
+    entered.retain(|e| !(e.2 == lathe && e.1 >= last_day));
+    let last = registry
+        .oee_totals(
+            range("2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z"),
+            OeeGrouping::MachineType,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        last.iter().map(|g| g.key.as_str()).collect::<Vec<_>>(),
+        ["Press"],
+        "no empty Lathe group"
+    );
 
     let ranges = [
         ("2026-11-20T00:00:00Z", "2026-11-25T00:00:00Z"), // whole days only
@@ -520,4 +554,56 @@ async fn the_daily_sums_equal_the_records_for_any_range(pool: PgPool) {
             assert_same(&own, &expected, &format!("one machine {from}..{to}"));
         }
     }
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn overlapping_entries_at_repeatable_read_cannot_both_commit(pool: PgPool) {
+    // Another tool, or a database whose default isolation is REPEATABLE READ: the second of
+    // two overlapping entries cannot see the first in its snapshot, so it must fail to commit.
+    let registry = registry(pool.clone());
+    let press = machine(&registry, "P-1", "Press").await;
+    let insert = |start: &str, end: &str| {
+        format!(
+            "INSERT INTO shift_records (uid, write_id, machine_uid, machine_name, machine_type,
+                 started_at, ended_at, planned_busy_s, ideal_cycle_s, total_count)
+             VALUES (gen_random_uuid(), gen_random_uuid(), '{press}', 'P-1', 'Press',
+                 '{start}', '{end}', 3600, 60, 1)"
+        )
+    };
+    let mut first = pool.acquire().await.unwrap();
+    let mut second = pool.acquire().await.unwrap();
+    for connection in [&mut first, &mut second] {
+        sqlx::query("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            .execute(&mut **connection)
+            .await
+            .unwrap();
+        sqlx::query("SELECT count(*) FROM shift_records")
+            .execute(&mut **connection)
+            .await
+            .unwrap();
+    }
+    sqlx::query(&insert("2026-11-27T06:00:00Z", "2026-11-27T14:00:00Z"))
+        .execute(&mut *first)
+        .await
+        .unwrap();
+    let late = insert("2026-11-27T10:00:00Z", "2026-11-27T18:00:00Z");
+    let (second_result, ()) = tokio::join!(sqlx::query(&late).execute(&mut *second), async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        sqlx::query("COMMIT").execute(&mut *first).await.unwrap();
+    });
+    let code = second_result.err().and_then(|e| {
+        e.as_database_error()
+            .and_then(|d| d.code())
+            .map(|c| c.into_owned())
+    });
+    assert!(
+        matches!(code.as_deref(), Some("40001") | Some("23P01")),
+        "the second overlapping entry went through: {code:?}"
+    );
+    let _ = sqlx::query("ROLLBACK").execute(&mut *second).await;
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM shift_records")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
 }

@@ -70,3 +70,20 @@ def test_a_change_in_one_window_shows_in_the_other_within_a_second(app):
         wait(second, 5).until(lambda d: "changed elsewhere" in d.find_element("id", "live-note").text)
     finally:
         second_app.close()
+
+
+def test_a_row_status_being_chosen_is_not_redrawn_under_the_operator(app):
+    window = app.driver
+    wait(window, 30).until(lambda d: listening(app))
+    focus_row(window, "ROB-002")
+    press(window, "s")
+    status = window.switch_to.active_element
+    assert status.tag_name == "select"
+    # Another change arrives while the operator is choosing: the open select stays.
+    psql("UPDATE machines SET operational_status = 'Down' WHERE machine_name = 'CNC-004'")
+    time.sleep(1.5)
+    assert window.switch_to.active_element == status
+    assert status.is_displayed()  # raises if the row was re-drawn under it
+    # Once they leave it, the change shows.
+    press(window, Keys.TAB)
+    wait(window, 5).until(lambda d: shown_status(d, "CNC-004") == "Down")

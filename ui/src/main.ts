@@ -369,12 +369,7 @@ let liveReload: number | undefined;
 onMachinesChanged((changes) => {
   if (session?.state.state !== "signed_in") return;
   const comesOrGoes = changes.some((c) => c.kind !== "update");
-  window.clearTimeout(liveReload);
-  liveReload = window.setTimeout(() => {
-    if (document.body.classList.contains("planning")) return;
-    void load();
-    if (comesOrGoes) void loadTypes();
-  }, 150);
+  scheduleLiveReload(comesOrGoes);
   const mine = editing;
   const changed = mine && changes.find((c) => c.uid === mine.uid && (c.kind === "delete" || (c.version ?? 0) > mine.version));
   if (machineDialog.open && mine && changed) {
@@ -388,6 +383,34 @@ onMachinesChanged((changes) => {
     if (!note.isConnected) machineDialog.querySelector("form")?.prepend(note);
   }
 });
+
+/** Machines came or went since the last live reload: the type list is read again too. */
+let typesDue = false;
+
+/** Reads the page again shortly (changes arriving together are one reload). */
+function scheduleLiveReload(comesOrGoes: boolean): void {
+  typesDue ||= comesOrGoes;
+  window.clearTimeout(liveReload);
+  liveReload = window.setTimeout(reloadLive, 150);
+}
+
+function reloadLive(): void {
+  if (document.body.classList.contains("planning")) return;
+  const active = document.activeElement;
+  if (active instanceof HTMLSelectElement && active.closest("#machine-rows")) {
+    // The operator is choosing a row's status: re-drawing the rows now would take the list
+    // from under them. The reload waits until they chose or left it.
+    const later = (): void => scheduleLiveReload(false);
+    active.addEventListener("change", later, { once: true });
+    active.addEventListener("blur", later, { once: true });
+    return;
+  }
+  void load();
+  if (typesDue) {
+    typesDue = false;
+    void loadTypes();
+  }
+}
 
 function openForm(machine?: Machine): void {
   if (!allowed(machine ? "can_edit" : "can_create")) return;

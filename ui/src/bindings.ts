@@ -45,6 +45,19 @@ export const commands = {
 	recordMaintenance: (write: RecordMaintenance) => typedError<WriteOutcome_Serialize, CommandError_Serialize>(__TAURI_INVOKE("record_maintenance", { write })),
 	/**  Sets or removes a machine type's default interval (needs the database). */
 	setTypeInterval: (change: SetTypeInterval_Deserialize) => typedError<null, CommandError_Serialize>(__TAURI_INVOKE("set_type_interval", { change })),
+	/**  A and P and Q and OEE of the shift as entered so far, or the rules it breaks. */
+	previewShift: (write: RecordShift_Deserialize) => __TAURI_INVOKE<ShiftPreview_Serialize>("preview_shift", { write }),
+	recordShift: (write: RecordShift_Deserialize) => typedError<WriteOutcome_Serialize, CommandError_Serialize>(__TAURI_INVOKE("record_shift", { write })),
+	/**  Every reason, retired ones too; offline, the last list seen (`cached_at` set). */
+	lossReasons: () => typedError<LossReasonList_Serialize, CommandError_Serialize>(__TAURI_INVOKE("loss_reasons")),
+	/**  A planner's new reason (needs the database). */
+	addLossReason: (reason: NewLossReason) => typedError<LossReason, CommandError_Serialize>(__TAURI_INVOKE("add_loss_reason", { reason })),
+	/**  Retires a reason: kept for the records that name it, no longer offered. */
+	retireLossReason: (id: string) => typedError<LossReason, CommandError_Serialize>(__TAURI_INVOKE("retire_loss_reason", { id })),
+	/**  OEE of the shifts that began in `range`: for the fleet, per type or per machine. */
+	oeeReport: (range: TimeRange, grouping: OeeGrouping) => typedError<OeeGroup_Serialize[], CommandError_Serialize>(__TAURI_INVOKE("oee_report", { range, grouping })),
+	/**  One machine's OEE and waterfall over `range`. */
+	machineOee: (range: TimeRange, uid: string) => typedError<OeeGroup_Serialize, CommandError_Serialize>(__TAURI_INVOKE("machine_oee", { range, uid })),
 	/**
 	 *  Writes `request` as `format` into the export folder: `MES_EXPORT_DIR` when set, else the
 	 *  user's downloads folder (else the home folder); answers the files written.
@@ -650,6 +663,49 @@ export type ListQuery_Serialize = {
 	before_id: number | null,
 };
 
+/**  The six big losses. */
+export type LossCategory = 
+/**  Equipment failure: unplanned downtime (availability). */
+"breakdown" | 
+/**  Set-up, changeover and adjustment (availability). */
+"setup_adjustment" | 
+/**  Short stops and idling, recorded as downtime but counted against performance. */
+"small_stop" | 
+/**  Running slower than the ideal cycle (performance); never recorded, it is what remains. */
+"reduced_speed" | 
+/**  Rejects while starting up or warming up (quality). */
+"startup_reject" | 
+/**  Rejects in steady production (quality). */
+"production_reject";
+
+/**  A reason as the window lists it. */
+export type LossReason = {
+	id: string,
+	name: string,
+	category: LossCategory,
+	/**  One of [`DEFAULT_REASONS`]. */
+	built_in: boolean,
+	/**  No longer offered for new records. */
+	retired: boolean,
+};
+
+/**  The reason list and whether it is the copy kept for offline use. */
+export type LossReasonList = LossReasonList_Serialize | LossReasonList_Deserialize;
+
+/**  The reason list and whether it is the copy kept for offline use. */
+export type LossReasonList_Deserialize = {
+	reasons: LossReason[],
+	/**  When the copy shown was taken (offline); `null` when it is the server's list. */
+	cached_at?: string | null,
+};
+
+/**  The reason list and whether it is the copy kept for offline use. */
+export type LossReasonList_Serialize = {
+	reasons: LossReason[],
+	/**  When the copy shown was taken (offline); `null` when it is the server's list. */
+	cached_at: string | null,
+};
+
 /**
  *  A machine as stored. `id` is the tutorial's serial key (other tools use it); `uid` is the
  *  identity the app uses, which a client can choose before the row exists (offline entry).
@@ -796,6 +852,11 @@ export type Machine_Deserialize = {
 	/**  OEE in percent, 0 to 100; `null` when the stored value is not (see `problems`). */
 	efficiency?: number | null,
 	/**
+	 *  The shift record whose OEE the efficiency is (it follows the latest completed shift);
+	 *  `null` when the value was typed, in the app or by another tool.
+	 */
+	efficiency_shift?: string | null,
+	/**
 	 *  UTC instant (RFC 3339); the UI shows it in local time. `null` when the stored value is not a
 	 *  date the app can show (see `problems`).
 	 */
@@ -823,6 +884,11 @@ export type Machine_Serialize = {
 	operational_status: OperationalStatus,
 	/**  OEE in percent, 0 to 100; `null` when the stored value is not (see `problems`). */
 	efficiency: number | null,
+	/**
+	 *  The shift record whose OEE the efficiency is (it follows the latest completed shift);
+	 *  `null` when the value was typed, in the app or by another tool.
+	 */
+	efficiency_shift: string | null,
 	/**
 	 *  UTC instant (RFC 3339); the UI shows it in local time. `null` when the stored value is not a
 	 *  date the app can show (see `problems`).
@@ -887,6 +953,103 @@ export type MaintenanceRecord = {
 	/**  The database user who recorded it (stamped by the server). */
 	done_by: string,
 	recorded_at: string,
+};
+
+/**  A planner's new reason. */
+export type NewLossReason = {
+	name: string,
+	category: LossCategory,
+};
+
+/**
+ *  OEE and its factors as fractions (0.85 is 85 %); `None` where there is nothing to divide by:
+ *  no planned busy time (a shift of planned stops only), no production time, no parts.
+ */
+export type OeeFigures = OeeFigures_Serialize | OeeFigures_Deserialize;
+
+/**
+ *  OEE and its factors as fractions (0.85 is 85 %); `None` where there is nothing to divide by:
+ *  no planned busy time (a shift of planned stops only), no production time, no parts.
+ */
+export type OeeFigures_Deserialize = {
+	availability?: number | null,
+	performance?: number | null,
+	quality?: number | null,
+	oee?: number | null,
+};
+
+/**
+ *  OEE and its factors as fractions (0.85 is 85 %); `None` where there is nothing to divide by:
+ *  no planned busy time (a shift of planned stops only), no production time, no parts.
+ */
+export type OeeFigures_Serialize = {
+	availability: number | null,
+	performance: number | null,
+	quality: number | null,
+	oee: number | null,
+};
+
+/**
+ *  The sums of the shifts that began in a range, for one group (the fleet, a type, a machine),
+ *  with the figures and the waterfall made from them (never from the shifts' percentages).
+ */
+export type OeeGroup = OeeGroup_Serialize | OeeGroup_Deserialize;
+
+/**
+ *  The sums of the shifts that began in a range, for one group (the fleet, a type, a machine),
+ *  with the figures and the waterfall made from them (never from the shifts' percentages).
+ */
+export type OeeGroup_Deserialize = {
+	/**  The type, or the machine's uid; empty for the fleet. */
+	key: string,
+	/**  The type, or the machine's name when its last shift was entered; empty for the fleet. */
+	label: string,
+	totals: OeeTotals,
+	figures: OeeFigures_Deserialize,
+	waterfall: Waterfall,
+};
+
+/**
+ *  The sums of the shifts that began in a range, for one group (the fleet, a type, a machine),
+ *  with the figures and the waterfall made from them (never from the shifts' percentages).
+ */
+export type OeeGroup_Serialize = {
+	/**  The type, or the machine's uid; empty for the fleet. */
+	key: string,
+	/**  The type, or the machine's name when its last shift was entered; empty for the fleet. */
+	label: string,
+	totals: OeeTotals,
+	figures: OeeFigures_Serialize,
+	waterfall: Waterfall,
+};
+
+/**  What OEE figures are grouped by. */
+export type OeeGrouping = "fleet" | "machine_type" | "machine";
+
+/**
+ *  The sums one shift contributes, and that shifts, machines and types add up to. Times in
+ *  seconds; counts as numbers of parts.
+ */
+export type OeeTotals = {
+	/**  Shift lengths minus planned stops. */
+	planned_busy_s: number | null,
+	/**  Downtime recorded as breakdowns. */
+	breakdown_s: number | null,
+	/**  Downtime recorded as set-up and adjustment. */
+	setup_s: number | null,
+	/**  Downtime recorded as small stops (a performance loss). */
+	small_stop_s: number | null,
+	produced: number | null,
+	startup_rejects: number | null,
+	production_rejects: number | null,
+	/**  Σ ideal cycle time × produced quantity. */
+	ideal_produced_s: number | null,
+	/**  Σ ideal cycle time × start-up rejects. */
+	ideal_startup_rejects_s: number | null,
+	/**  Σ ideal cycle time × production rejects. */
+	ideal_production_rejects_s: number | null,
+	/**  How many shifts these totals hold. */
+	shifts: number,
 };
 
 /**
@@ -1026,16 +1189,20 @@ export type Privileges = {
 	can_plan_maintenance: boolean,
 	/**  Record maintenance done (logs it, moves the machine's last maintenance on). */
 	can_record_maintenance: boolean,
+	/**  Enter shift production records (counts, stops and their reasons). */
+	can_record_shifts: boolean,
+	/**  Add and retire the reasons of the loss reason list. */
+	can_keep_reasons: boolean,
 };
 
 /**  A write waiting in the outbox: exactly what the online command would have sent. */
 export type QueuedWrite = QueuedWrite_Serialize | QueuedWrite_Deserialize;
 
 /**  A write waiting in the outbox: exactly what the online command would have sent. */
-export type QueuedWrite_Deserialize = { kind: "create"; write: CreateMachine_Deserialize } | { kind: "update"; write: UpdateMachine_Deserialize } | { kind: "set_status"; write: SetMachineStatus } | { kind: "delete"; write: DeleteMachine } | { kind: "plan_maintenance"; write: PlanMaintenance_Deserialize } | { kind: "record_maintenance"; write: RecordMaintenance };
+export type QueuedWrite_Deserialize = { kind: "create"; write: CreateMachine_Deserialize } | { kind: "update"; write: UpdateMachine_Deserialize } | { kind: "set_status"; write: SetMachineStatus } | { kind: "delete"; write: DeleteMachine } | { kind: "plan_maintenance"; write: PlanMaintenance_Deserialize } | { kind: "record_maintenance"; write: RecordMaintenance } | { kind: "record_shift"; write: RecordShift_Deserialize };
 
 /**  A write waiting in the outbox: exactly what the online command would have sent. */
-export type QueuedWrite_Serialize = { kind: "create"; write: CreateMachine_Serialize } | { kind: "update"; write: UpdateMachine_Serialize } | { kind: "set_status"; write: SetMachineStatus } | { kind: "delete"; write: DeleteMachine } | { kind: "plan_maintenance"; write: PlanMaintenance_Serialize } | { kind: "record_maintenance"; write: RecordMaintenance };
+export type QueuedWrite_Serialize = { kind: "create"; write: CreateMachine_Serialize } | { kind: "update"; write: UpdateMachine_Serialize } | { kind: "set_status"; write: SetMachineStatus } | { kind: "delete"; write: DeleteMachine } | { kind: "plan_maintenance"; write: PlanMaintenance_Serialize } | { kind: "record_maintenance"; write: RecordMaintenance } | { kind: "record_shift"; write: RecordShift_Serialize };
 
 /**
  *  Record maintenance done on a machine: logged, and the machine's last maintenance moves on to
@@ -1048,6 +1215,32 @@ export type RecordMaintenance = {
 	/**  UTC, RFC 3339, ending in `Z`; not in the future. */
 	done_at: string,
 	note: string,
+};
+
+/**
+ *  Entering a shift: the record's own id (chosen on the PC, so an entry made offline keeps it)
+ *  and the write's id (a replay is recognised and never recorded twice).
+ */
+export type RecordShift = RecordShift_Serialize | RecordShift_Deserialize;
+
+/**
+ *  Entering a shift: the record's own id (chosen on the PC, so an entry made offline keeps it)
+ *  and the write's id (a replay is recognised and never recorded twice).
+ */
+export type RecordShift_Deserialize = {
+	write_id: string,
+	uid: string,
+	shift: ShiftInput_Deserialize,
+};
+
+/**
+ *  Entering a shift: the record's own id (chosen on the PC, so an entry made offline keeps it)
+ *  and the write's id (a replay is recognised and never recorded twice).
+ */
+export type RecordShift_Serialize = {
+	write_id: string,
+	uid: string,
+	shift: ShiftInput_Serialize,
 };
 
 export type ReliabilityReport = ReliabilityReport_Serialize | ReliabilityReport_Deserialize;
@@ -1141,6 +1334,76 @@ export type SetTypeInterval_Serialize = {
 	interval_days: number | null,
 };
 
+export type ShiftInput = ShiftInput_Serialize | ShiftInput_Deserialize;
+
+export type ShiftInput_Deserialize = {
+	machine_uid: string,
+	start: string,
+	end: string,
+	/**  Breaks and planned maintenance: not part of the planned busy time. */
+	planned_stops: StopInput_Deserialize[],
+	/**  Stops that were not planned, each with its loss category. */
+	downtime: StopInput_Deserialize[],
+	/**  Seconds per part at the ideal rate. */
+	ideal_cycle_s: number | null,
+	total_count: number,
+	startup_rejects: number,
+	production_rejects: number,
+	/**
+	 *  Why a performance above 100 % is right (else it is refused: the ideal cycle time is
+	 *  probably wrong).
+	 */
+	performance_reason?: string | null,
+};
+
+export type ShiftInput_Serialize = {
+	machine_uid: string,
+	start: string,
+	end: string,
+	/**  Breaks and planned maintenance: not part of the planned busy time. */
+	planned_stops: StopInput_Serialize[],
+	/**  Stops that were not planned, each with its loss category. */
+	downtime: StopInput_Serialize[],
+	/**  Seconds per part at the ideal rate. */
+	ideal_cycle_s: number | null,
+	total_count: number,
+	startup_rejects: number,
+	production_rejects: number,
+	/**
+	 *  Why a performance above 100 % is right (else it is refused: the ideal cycle time is
+	 *  probably wrong).
+	 */
+	performance_reason: string | null,
+};
+
+/**
+ *  What the shift form shows while it is being filled: the figures and the waterfall of the
+ *  shift as entered so far, or the rules it breaks (one per field).
+ */
+export type ShiftPreview = ShiftPreview_Serialize | ShiftPreview_Deserialize;
+
+/**
+ *  What the shift form shows while it is being filled: the figures and the waterfall of the
+ *  shift as entered so far, or the rules it breaks (one per field).
+ */
+export type ShiftPreview_Deserialize = {
+	figures?: OeeFigures_Deserialize | null,
+	waterfall?: Waterfall | null,
+	totals?: OeeTotals | null,
+	errors: FieldError[],
+};
+
+/**
+ *  What the shift form shows while it is being filled: the figures and the waterfall of the
+ *  shift as entered so far, or the rules it breaks (one per field).
+ */
+export type ShiftPreview_Serialize = {
+	figures: OeeFigures_Serialize | null,
+	waterfall: Waterfall | null,
+	totals: OeeTotals | null,
+	errors: FieldError[],
+};
+
 /**
  *  Columns a list can be sorted by. An enum, never a string: it becomes SQL only through
  *  [`SortColumn::order_by`].
@@ -1174,6 +1437,37 @@ export type StatusTimes = {
 	down_periods: number,
 	/**  Down periods beginning in the range. */
 	failures: number,
+};
+
+/**  A stop: from `start` to `end`, or only its length in `minutes` when the times are unknown. */
+export type StopInput = StopInput_Serialize | StopInput_Deserialize;
+
+/**  A stop: from `start` to `end`, or only its length in `minutes` when the times are unknown. */
+export type StopInput_Deserialize = {
+	start?: string | null,
+	end?: string | null,
+	minutes?: number | null,
+	/**  Downtime only: the reason picked from the reason list… */
+	reason_id?: string | null,
+	/**
+	 *  …and its loss category, for the form's live figures (the server checks it is the
+	 *  reason's).
+	 */
+	category?: LossCategory | null,
+};
+
+/**  A stop: from `start` to `end`, or only its length in `minutes` when the times are unknown. */
+export type StopInput_Serialize = {
+	start: string | null,
+	end: string | null,
+	minutes: number | null,
+	/**  Downtime only: the reason picked from the reason list… */
+	reason_id: string | null,
+	/**
+	 *  …and its loss category, for the form's live figures (the server checks it is the
+	 *  reason's).
+	 */
+	category: LossCategory | null,
 };
 
 /**  The connection and the outbox as the window shows them. */
@@ -1300,6 +1594,30 @@ export type WaitingWrites = {
 	/**  "user@host:port/database". */
 	owner: string,
 	pending: number,
+};
+
+/**
+ *  Where the planned busy time went, in seconds: each step is the one before minus its loss.
+ *  The six big losses add up to planned busy time − fully productive time.
+ */
+export type Waterfall = {
+	planned_busy_s: number | null,
+	availability_loss_s: number | null,
+	actual_production_s: number | null,
+	/**
+	 *  Negative when the parts were made faster than the ideal cycle time allows (performance
+	 *  above 100 %: the ideal cycle time is probably wrong).
+	 */
+	performance_loss_s: number | null,
+	net_run_s: number | null,
+	quality_loss_s: number | null,
+	fully_productive_s: number | null,
+	breakdown_s: number | null,
+	setup_adjustment_s: number | null,
+	small_stop_s: number | null,
+	reduced_speed_s: number | null,
+	startup_reject_s: number | null,
+	production_reject_s: number | null,
 };
 
 /**  What a write became: applied on the server, or queued to be sent when it is back. */

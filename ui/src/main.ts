@@ -23,6 +23,7 @@ import { showHistory } from "./views/history";
 import { ConnectionMonitor } from "./views/connection";
 import { byId, el, typingInField } from "./views/dom";
 import { openMachineForm } from "./views/machine-form";
+import { openShiftForm } from "./views/shift-form";
 import { STATUS_SYMBOL, statusClass } from "./views/status-badge";
 import { MachineTable } from "./views/table";
 import { setupTheme } from "./views/theme";
@@ -69,6 +70,8 @@ const nextPage = byId<HTMLButtonElement>("next-page");
 const machineDialog = byId<HTMLDialogElement>("machine-dialog");
 const confirmBox = byId<HTMLDialogElement>("confirm-dialog");
 const historyDialog = byId<HTMLDialogElement>("history-dialog");
+const shiftDialog = el("dialog", { id: "shift-dialog", "aria-labelledby": "shift-dialog-title" });
+document.body.append(shiftDialog);
 const sessionDialog = el("dialog", { id: "session-dialog", "aria-labelledby": "signin-title" });
 document.body.append(sessionDialog);
 /** What the signed-in user may do; null while the server has not said (then nothing is hidden). */
@@ -82,6 +85,7 @@ const table = new MachineTable(byId("header-row"), byId("machine-rows"), {
   onEdit: (machine) => editMachine(machine),
   onDelete: (machine) => void deleteMachine(machine),
   onHistory: (machine) => void showMachineHistory(machine),
+  onShift: (machine) => void openShift(machine),
   onStatus: (machine, status) => void changeStatus(machine, status),
   onPage: (delta) => turnPage(delta),
 });
@@ -105,7 +109,7 @@ const monitor = new ConnectionMonitor(byId("db-pill"), byId("banner"), (status, 
 });
 
 /** Says whether the role may do `action`; if not, tells the operator so. */
-function allowed(action: "can_create" | "can_edit" | "can_delete" | "can_set_status" | "can_read_history"): boolean {
+function allowed(action: "can_create" | "can_edit" | "can_delete" | "can_set_status" | "can_read_history" | "can_record_shifts"): boolean {
   if (!privileges || privileges[action]) return true;
   say(`Your database role (${privileges.groups.join(", ") || privileges.user}) may not do this.`, "error");
   return false;
@@ -186,7 +190,8 @@ function renderAttention(): void {
       {},
       ...rejected.map((entry) => {
         const write = entry.write;
-        const known = page?.machines.find((m) => m.uid === write.write.uid)?.machine_name;
+        const machineUid = write.kind === "record_shift" ? write.write.shift.machine_uid : write.write.uid;
+        const known = page?.machines.find((m) => m.uid === machineUid)?.machine_name;
         const name = write.kind === "create" || write.kind === "update" ? write.write.machine.machine_name : (known ?? "a machine");
         const what = {
           create: "Create",
@@ -194,6 +199,7 @@ function renderAttention(): void {
           set_status: "Status change of",
           delete: "Deletion of",
           plan_maintenance: "Maintenance plan of",
+          record_shift: "Shift record of",
           record_maintenance: "Maintenance record of",
         }[write.kind];
         const reason = entry.conflict ? describeConflict(entry.conflict) : "";
@@ -433,6 +439,28 @@ function openForm(machine?: Machine): void {
   });
 }
 
+async function openShift(machine: Machine): Promise<void> {
+  if (!allowed("can_record_shifts")) return;
+  const reasons = await api.lossReasons();
+  if (!reasons.ok) {
+    say(`The reason list is unavailable: ${describeError(reasons.error)}`, "error");
+    return;
+  }
+  openShiftForm(shiftDialog, {
+    machine,
+    reasons: reasons.value.reasons,
+    reasonsCachedAt: reasons.value.cached_at ?? null,
+    preview: (write) => api.previewShift(write),
+    save: (write) => api.recordShift(write),
+    onSaved: (outcome) => {
+      reportWrite(outcome, `Recorded a shift of ${machine.machine_name}.`);
+      void load().then(() => table.focusActive());
+    },
+    confirm: (title, message, yes) => confirmDialog(confirmBox, title, message, yes),
+  });
+  shiftDialog.addEventListener("close", () => table.focusActive(), { once: true });
+}
+
 async function showMachineHistory(machine: Machine): Promise<void> {
   if (!allowed("can_read_history")) return;
   const history = await api.machineHistory(machine.uid);
@@ -562,7 +590,7 @@ plannerToggle.addEventListener("click", () => setPlanning(!document.body.classLi
 
 // Global shortcuts (not while typing, not while a dialog is open).
 document.addEventListener("keydown", (event) => {
-  if (machineDialog.open || confirmBox.open || historyDialog.open || sessionDialog.open || timelineDialog.open || importDialog.open || alertsDialog.open) return;
+  if (machineDialog.open || confirmBox.open || historyDialog.open || sessionDialog.open || timelineDialog.open || importDialog.open || alertsDialog.open || shiftDialog.open) return;
   const planning = document.body.classList.contains("planning");
   if ((event.key === "a" || event.key === "A") && !typingInField() && !event.ctrlKey && !event.metaKey && !event.altKey) {
     event.preventDefault();
@@ -639,6 +667,7 @@ async function startSession(): Promise<boolean> {
     document.body.classList.toggle("no-history", !privileges.can_read_history);
     document.body.classList.toggle("no-plan", !privileges.can_plan_maintenance);
     document.body.classList.toggle("no-record", !privileges.can_record_maintenance);
+    document.body.classList.toggle("no-shift", !privileges.can_record_shifts);
     byId<HTMLButtonElement>("new-machine").disabled = !privileges.can_create;
     alerts.historyReadable = privileges.can_read_history;
   }

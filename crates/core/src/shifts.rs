@@ -1,27 +1,36 @@
-//! The registry's shift records, reason list and OEE roll-ups (online; queueing shift entries
-//! offline through the outbox comes with the window's shift form).
+//! The registry's shift records, reason list and OEE roll-ups. Shift entries made offline go
+//! through the outbox (`QueuedWrite::RecordShift`) to the same repository call.
 
+use chrono::Utc;
 use uuid::Uuid;
 
 use crate::domain::{
-    LossReason, NewLossReason, OeeGroup, OeeGrouping, OeeTotals, RecordShift, TimeRange,
+    LossReason, Machine, NewLossReason, OeeGroup, OeeGrouping, OeeTotals, RecordShift, TimeRange,
 };
 use crate::error::RegistryError;
 use crate::{repo, Registry};
 
 impl Registry {
-    /// Records a shift (validated first: nothing is kept when a field is wrong).
+    /// Records a shift (validated first: nothing is kept when a field is wrong) and answers the
+    /// machine as it is now: its efficiency follows the OEE of its latest completed shift.
     #[tracing::instrument(skip(self, write), fields(write_id = %write.write_id, uid = %write.uid), err)]
-    pub async fn record_shift(&self, write: &RecordShift) -> Result<(), RegistryError> {
-        let shift = write.shift.validate().map_err(RegistryError::Validation)?;
+    pub async fn record_shift(&self, write: &RecordShift) -> Result<Machine, RegistryError> {
+        let shift = write
+            .validate(Utc::now())
+            .map_err(RegistryError::Validation)?;
         self.ensure_schema().await?;
-        let (write_id, uid) = (write.write_id, write.uid);
+        let (write_id, uid, client) = (write.write_id, write.uid, self.client());
+        let machine_uid = shift.machine_uid;
         self.db()
             .run(move |conn| {
                 let shift = shift.clone();
-                Box::pin(async move { repo::record_shift(conn, write_id, uid, &shift).await })
+                Box::pin(
+                    async move { repo::record_shift(conn, write_id, uid, &shift, client).await },
+                )
             })
-            .await
+            .await?
+            // Recorded by an earlier delivery of this write; the machine was deleted since.
+            .ok_or(RegistryError::NotFound { uid: machine_uid })
     }
 
     /// Every reason, retired ones too.

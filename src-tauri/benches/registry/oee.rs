@@ -39,6 +39,9 @@ pub async fn oee_at_scale(registry: Arc<Registry>) -> String {
     let today = Utc::now()
         .duration_trunc(TimeDelta::days(1))
         .expect("today");
+    // The generated shifts end a day before today: the day between is left for the entries
+    // measured below (a shift is entered once it is over, so never in the future).
+    let fixture_end = today - TimeDelta::days(1);
     for statement in ["ALTER TABLE shift_records DISABLE TRIGGER shift_records_roll_up"] {
         sqlx::query(statement)
             .execute(&mut *load)
@@ -56,7 +59,7 @@ pub async fn oee_at_scale(registry: Arc<Registry>) -> String {
                 10 + m.id % 20, 500 + (m.id * 11 + d) % 300, (m.id + d + s) % 10, (m.id * d + s) % 25
            FROM machines m, generate_series(1, $2) d, generate_series(0, 2) s",
     )
-    .bind(today)
+    .bind(fixture_end)
     .bind(DAYS as i32)
     .execute(&mut *load)
     .await
@@ -188,11 +191,12 @@ pub async fn oee_at_scale(registry: Arc<Registry>) -> String {
         reason_of(LossCategory::Breakdown),
         reason_of(LossCategory::SetupAdjustment),
     );
-    // Shifts in the future of the fixture, a machine each, so none overlaps.
+    // Shifts of 6 h on the day left free after the fixture, four per machine, so none overlaps;
+    // each is its machine's latest, so it also moves the efficiency, as in daily use.
     let entry = time_async(20, 300, |i| {
         let registry = registry.clone();
         let machine = uids[i % uids.len()];
-        let start = today + TimeDelta::days(2 + (i / uids.len()) as i64);
+        let start = fixture_end + TimeDelta::hours(6 * (i / uids.len()) as i64);
         async move {
             let iso =
                 |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -210,14 +214,14 @@ pub async fn oee_at_scale(registry: Arc<Registry>) -> String {
                     shift: ShiftInput {
                         machine_uid: machine,
                         start: iso(start),
-                        end: iso(start + TimeDelta::hours(8)),
+                        end: iso(start + TimeDelta::hours(6)),
                         planned_stops: vec![stop(30.0, None, None)],
                         downtime: vec![
                             stop(20.0, breakdown, Some(LossCategory::Breakdown)),
                             stop(10.0, setup, Some(LossCategory::SetupAdjustment)),
                         ],
                         ideal_cycle_s: 40.0,
-                        total_count: 500,
+                        total_count: 400,
                         startup_rejects: 3,
                         production_rejects: 7,
                         performance_reason: None,

@@ -7,5 +7,6 @@ pub mod machines;
 pub mod maintenance;
 pub mod planner;
 pub mod session;
+pub mod shifts;
 pub mod sync;
 pub mod transfer;

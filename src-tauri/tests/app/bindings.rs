@@ -27,8 +27,10 @@ fn the_manifest_and_the_capability_name_exactly_the_commands() {
     let read = |path: &str| std::fs::read_to_string(format!("{root}/{path}")).expect(path);
     let bindings = read("../ui/src/bindings.ts");
     let mut invoked: Vec<String> = bindings
-        .split("__TAURI_INVOKE(\"")
+        .split("__TAURI_INVOKE")
         .skip(1)
+        // `__TAURI_INVOKE("name"` or, for a command that cannot fail, `__TAURI_INVOKE<T>("name"`
+        .filter_map(|rest| rest.split_once("(\"").map(|(_, name)| name))
         .filter_map(|rest| rest.split('"').next())
         .map(str::to_owned)
         .collect();

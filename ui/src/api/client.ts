@@ -33,6 +33,13 @@ import {
   type MachinePage,
   type OperationalStatus,
   type StatusCount,
+  type RecordShift,
+  type ShiftPreview,
+  type LossReasonList,
+  type LossReason,
+  type NewLossReason,
+  type OeeGroup,
+  type OeeGrouping,
 } from "../bindings";
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: CommandError };
@@ -99,6 +106,21 @@ export const api = {
     call(commands.recordMaintenance({ write_id: newId(), uid, done_at: doneAt, note })),
   setTypeInterval: (machineType: string, intervalDays: number | null): Promise<Outcome<null>> =>
     call(commands.setTypeInterval({ machine_type: machineType, interval_days: intervalDays })),
+  /** The shift's figures or the rules it breaks, worked out on this PC (offline too). */
+  previewShift: async (write: RecordShift): Promise<ShiftPreview> => {
+    try {
+      return await commands.previewShift(write);
+    } catch (thrown) {
+      const message = thrown instanceof Error ? thrown.message : String(thrown);
+      return { figures: null, waterfall: null, totals: null, errors: [{ field: "form", message }] };
+    }
+  },
+  recordShift: (write: RecordShift): Promise<Outcome<WriteOutcome>> => call(commands.recordShift(write)),
+  lossReasons: (): Promise<Outcome<LossReasonList>> => call(commands.lossReasons()),
+  addLossReason: (reason: NewLossReason): Promise<Outcome<LossReason>> => call(commands.addLossReason(reason)),
+  retireLossReason: (id: string): Promise<Outcome<LossReason>> => call(commands.retireLossReason(id)),
+  oeeReport: (range: TimeRange, grouping: OeeGrouping): Promise<Outcome<OeeGroup[]>> => call(commands.oeeReport(range, grouping)),
+  machineOee: (range: TimeRange, uid: string): Promise<Outcome<OeeGroup>> => call(commands.machineOee(range, uid)),
   exportTable: (request: ExportRequest, format: ExportFormat): Promise<Outcome<ExportedFile>> =>
     call(commands.exportTable(request, format)),
   importMachines: (csv: string, apply: boolean): Promise<Outcome<ImportReport>> => call(commands.importMachines(csv, apply)),

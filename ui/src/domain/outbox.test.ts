@@ -59,6 +59,31 @@ describe("overlay of queued writes", () => {
     expect(result.rows[0]?.last_maintenance).toBe("2099-01-01T00:00:00Z");
     expect(result.marks.get("u-1")).toBe("pending");
   });
+  it("marks a queued shift record on its machine's row (the record has an id of its own)", () => {
+    const shift = entry(1, {
+      kind: "record_shift",
+      write: {
+        write_id: "w",
+        uid: "record-1",
+        shift: {
+          machine_uid: "u-1",
+          start: "2026-11-27T06:00:00Z",
+          end: "2026-11-27T14:00:00Z",
+          planned_stops: [],
+          downtime: [],
+          ideal_cycle_s: 60,
+          total_count: 400,
+          startup_rejects: 0,
+          production_rejects: 0,
+          performance_reason: null,
+        },
+      },
+    });
+    const result = overlay([machine], [shift], true);
+    expect(result.marks.get("u-1")).toBe("pending");
+    expect(result.marks.has("record-1")).toBe(false);
+    expect(result.rows).toHaveLength(1);
+  });
   it("does not show a rejected write as applied, and marks it", () => {
     const update = entry(1, { kind: "update", write: { write_id: "w", uid: "u-1", expected_version: 2, machine: input } }, {
       reason: "changed_since",

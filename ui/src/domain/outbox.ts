@@ -53,7 +53,8 @@ export function overlay(
   const rows = machines.map((m) => ({ ...m }));
   const created: Machine[] = [];
   for (const entry of entries) {
-    const uid = entry.write.write.uid;
+    // A shift record has an id of its own; its row is its machine's.
+    const uid = entry.write.kind === "record_shift" ? entry.write.write.shift.machine_uid : entry.write.write.uid;
     const mark: RowMark = entry.conflict ? "attention" : entry.write.kind === "delete" ? "deleting" : "pending";
     if (entry.conflict) {
       marks.set(uid, "attention");

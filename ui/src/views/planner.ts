@@ -15,6 +15,7 @@ import { MaintenanceSection, type MaintenanceActions } from "./maintenance";
 import { efficiencyHistogram, efficiencyOverTime } from "./charts";
 import { exportButtons } from "./transfer";
 import { tbodyWithMore } from "./long-table";
+import { renderOee } from "./oee";
 
 const RANGES: [string, number][] = [
   ["7 days", 7],
@@ -279,11 +280,23 @@ export class PlannerView {
   }
 
   private async load(body: HTMLElement): Promise<void> {
-    const [plan, fleet, reliability] = await Promise.all([api.maintenancePlan(), api.fleetEfficiency(this.target), api.reliability(this.range())]);
+    const range = this.range();
+    const [plan, fleet, reliability, oeeFleet, oeeTypes, oeeMachines] = await Promise.all([
+      api.maintenancePlan(),
+      api.fleetEfficiency(this.target),
+      api.reliability(range),
+      api.oeeReport(range, "fleet"),
+      api.oeeReport(range, "machine_type"),
+      api.oeeReport(range, "machine"),
+    ]);
     const parts: HTMLElement[] = [];
+    if (oeeFleet.ok && oeeTypes.ok && oeeMachines.ok) parts.push(renderOee(oeeFleet.value, oeeTypes.value, oeeMachines.value));
+    else {
+      const failed = [oeeFleet, oeeTypes, oeeMachines].find((answer) => !answer.ok);
+      parts.push(el("p", { class: "form-message", id: "oee-unavailable" }, `OEE unavailable. ${failed && !failed.ok ? describeError(failed.error) : ""}`));
+    }
     parts.push(fleet.ok ? renderEfficiency(fleet.value) : el("p", { class: "form-message" }, `Fleet efficiency unavailable. ${describeError(fleet.error)}`));
     parts.push(plan.ok ? this.maintenance.render(plan.value, null) : this.maintenance.render(null, describeError(plan.error)));
-    const range = this.range();
     const exports = exportButtons("The reliability table", () => ({ kind: "reliability", range }), { info: this.actions.say, error: this.actions.fail });
     parts.push(reliability.ok ? renderReliability(reliability.value, (uid, name) => void this.timeline(uid, name), exports) : el("p", { class: "form-message" }, `Reliability unavailable. ${describeError(reliability.error)}`));
     body.replaceChildren(...parts);

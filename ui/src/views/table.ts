@@ -26,6 +26,7 @@ export interface TableHandlers {
   onEdit(machine: Machine): void;
   onDelete(machine: Machine): void;
   onHistory(machine: Machine): void;
+  onShift(machine: Machine): void;
   onStatus(machine: Machine, status: OperationalStatus): void;
   onPage(delta: number): void;
 }
@@ -101,6 +102,8 @@ export class MachineTable {
     remove.addEventListener("click", () => this.handlers.onDelete(machine));
     const history = el("button", { type: "button", class: "ghost small", "data-role": "history" }, "History");
     history.addEventListener("click", () => this.handlers.onHistory(machine));
+    const shift = el("button", { type: "button", class: "ghost small shift-only", "data-role": "shift", title: "Enter a shift record (R)" }, "Shift");
+    shift.addEventListener("click", () => this.handlers.onShift(machine));
     // While its status change is on its way, the row's version is about to move on.
     if (busy) {
       edit.disabled = true;
@@ -127,7 +130,12 @@ export class MachineTable {
       ),
       el("td", {}, machine.machine_type),
       el("td", {}, el("span", { class: `status-cell ${statusClass(machine.operational_status)}` }, select)),
-      el("td", { class: "numeric" }, formatEfficiency(machine.efficiency ?? null)),
+      el(
+        "td",
+        { class: "numeric", "data-source": machine.efficiency_shift ? "shift" : "typed", title: machine.efficiency_shift ? "The OEE of its latest shift record" : "Typed by hand (no shift record since)" },
+        formatEfficiency(machine.efficiency ?? null),
+        el("span", { class: "efficiency-source", "aria-label": machine.efficiency_shift ? "from its latest shift" : "typed by hand" }, machine.efficiency_shift ? " ⏱" : " ✎"),
+      ),
       machine.last_maintenance
         ? el(
             "td",
@@ -136,7 +144,7 @@ export class MachineTable {
             el("span", { class: "age" }, formatAge(machine.last_maintenance, now)),
           )
         : el("td", { class: "unreadable" }, "not a date (see ⚠)"),
-      el("td", { class: "actions" }, edit, history, remove),
+      el("td", { class: "actions" }, edit, shift, history, remove),
     );
     row.addEventListener("dblclick", () => this.handlers.onEdit(machine));
     return row;
@@ -189,6 +197,10 @@ export class MachineTable {
       case "h":
       case "H":
         if (machine) this.handlers.onHistory(machine);
+        break;
+      case "r":
+      case "R":
+        if (machine) this.handlers.onShift(machine);
         break;
       case "s":
       case "S":

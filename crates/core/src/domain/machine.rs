@@ -15,6 +15,10 @@ pub struct Machine {
     pub operational_status: OperationalStatus,
     /// OEE in percent, 0 to 100; `null` when the stored value is not (see `problems`).
     pub efficiency: Option<f64>,
+    /// The shift record whose OEE the efficiency is (it follows the latest completed shift);
+    /// `null` when the value was typed, in the app or by another tool.
+    #[serde(default)]
+    pub efficiency_shift: Option<Uuid>,
     /// UTC instant (RFC 3339); the UI shows it in local time. `null` when the stored value is not a
     /// date the app can show (see `problems`).
     pub last_maintenance: Option<DateTime<Utc>>,

@@ -46,7 +46,7 @@ pub use reliability::{
     StatusTimes, TimeRange, TypeReliability,
 };
 pub use shift::{
-    OeeGroup, OeeGrouping, RecordShift, ShiftInput, StopInput, ValidShift, ValidStop,
+    OeeGroup, OeeGrouping, RecordShift, ShiftInput, ShiftPreview, StopInput, ValidShift, ValidStop,
     MAX_SHIFT_HOURS,
 };
 pub use status::OperationalStatus;

@@ -24,6 +24,10 @@ pub struct Privileges {
     pub can_plan_maintenance: bool,
     /// Record maintenance done (logs it, moves the machine's last maintenance on).
     pub can_record_maintenance: bool,
+    /// Enter shift production records (counts, stops and their reasons).
+    pub can_record_shifts: bool,
+    /// Add and retire the reasons of the loss reason list.
+    pub can_keep_reasons: bool,
 }
 
 impl Privileges {

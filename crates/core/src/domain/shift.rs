@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::oee::{LossCategory, OeeTotals};
+use super::oee::{LossCategory, OeeFigures, OeeTotals, Waterfall};
 use crate::error::FieldError;
 
 /// The longest shift accepted.
@@ -62,6 +62,24 @@ pub struct RecordShift {
     pub shift: ShiftInput,
 }
 
+/// How far a PC's clock may run ahead of the server's before a shift counts as not over yet.
+const CLOCK_SKEW_MINUTES: i64 = 5;
+
+impl RecordShift {
+    /// The shift's rules, and one more: it has ended (its figures are final, and the machine's
+    /// efficiency follows completed shifts only).
+    pub fn validate(&self, now: DateTime<Utc>) -> Result<ValidShift, Vec<FieldError>> {
+        let shift = self.shift.validate()?;
+        if shift.end > now + TimeDelta::minutes(CLOCK_SKEW_MINUTES) {
+            return Err(vec![FieldError::new(
+                "end",
+                "This shift has not ended yet: enter it once it is over.",
+            )]);
+        }
+        Ok(shift)
+    }
+}
+
 /// What OEE figures are grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
@@ -71,7 +89,8 @@ pub enum OeeGrouping {
     Machine,
 }
 
-/// The sums of the shifts that began in a range, for one group (the fleet, a type, a machine).
+/// The sums of the shifts that began in a range, for one group (the fleet, a type, a machine),
+/// with the figures and the waterfall made from them (never from the shifts' percentages).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct OeeGroup {
     /// The type, or the machine's uid; empty for the fleet.
@@ -79,6 +98,53 @@ pub struct OeeGroup {
     /// The type, or the machine's name when its last shift was entered; empty for the fleet.
     pub label: String,
     pub totals: OeeTotals,
+    pub figures: OeeFigures,
+    pub waterfall: Waterfall,
+}
+
+impl OeeGroup {
+    pub fn of(key: String, label: String, totals: OeeTotals) -> OeeGroup {
+        OeeGroup {
+            key,
+            label,
+            figures: totals.figures(),
+            waterfall: totals.waterfall(),
+            totals,
+        }
+    }
+}
+
+/// What the shift form shows while it is being filled: the figures and the waterfall of the
+/// shift as entered so far, or the rules it breaks (one per field).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct ShiftPreview {
+    pub figures: Option<OeeFigures>,
+    pub waterfall: Option<Waterfall>,
+    pub totals: Option<OeeTotals>,
+    pub errors: Vec<FieldError>,
+}
+
+impl ShiftPreview {
+    /// The same validation and formulas as the entry itself, run on the PC (offline too).
+    pub fn of(write: &RecordShift, now: DateTime<Utc>) -> ShiftPreview {
+        match write.validate(now) {
+            Ok(valid) => {
+                let totals = valid.totals();
+                ShiftPreview {
+                    figures: Some(totals.figures()),
+                    waterfall: Some(totals.waterfall()),
+                    totals: Some(totals),
+                    errors: Vec::new(),
+                }
+            }
+            Err(errors) => ShiftPreview {
+                figures: None,
+                waterfall: None,
+                totals: None,
+                errors,
+            },
+        }
+    }
 }
 
 /// A stop after validation: its length, and its place in time when given.

@@ -124,7 +124,7 @@ fn roles_error(err: sqlx::Error) -> RegistryError {
 /// What the current user may do, by PostgreSQL's own privilege checks.
 pub async fn privileges(db: impl PgExecutor<'_>) -> Result<Privileges, RegistryError> {
     #[allow(clippy::type_complexity)]
-    let row: (String, bool, Vec<String>, bool, bool, bool, bool, bool, bool, bool, bool) = sqlx::query_as(
+    let row: (String, bool, Vec<String>, bool, bool, bool, bool, bool, bool, bool, bool, bool, bool) = sqlx::query_as(
         "SELECT current_user::text,
                 coalesce((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user), false),
                 ARRAY(SELECT rolname::text FROM pg_catalog.pg_roles
@@ -144,7 +144,11 @@ pub async fn privileges(db: impl PgExecutor<'_>) -> Result<Privileges, RegistryE
                     AND has_table_privilege('public.maintenance_type_intervals', 'INSERT, UPDATE')
                     AND has_table_privilege('public.applied_writes', 'INSERT'),
                 has_function_privilege(
-                    'public.mes_record_maintenance(uuid, uuid, timestamptz, text, uuid)', 'EXECUTE')",
+                    'public.mes_record_maintenance(uuid, uuid, timestamptz, text, uuid)', 'EXECUTE'),
+                has_column_privilege('public.shift_records', 'machine_uid', 'INSERT')
+                    AND has_table_privilege('public.shift_stops', 'INSERT')
+                    AND has_table_privilege('public.applied_writes', 'INSERT'),
+                has_column_privilege('public.loss_reasons', 'name', 'INSERT')",
     )
     .bind(GROUP_ROLES.map(str::to_owned).to_vec())
     .fetch_one(db)
@@ -162,6 +166,8 @@ pub async fn privileges(db: impl PgExecutor<'_>) -> Result<Privileges, RegistryE
         history,
         can_plan_maintenance,
         can_record_maintenance,
+        can_record_shifts,
+        can_keep_reasons,
     ) = row;
     Ok(Privileges {
         user,
@@ -175,5 +181,7 @@ pub async fn privileges(db: impl PgExecutor<'_>) -> Result<Privileges, RegistryE
         can_read_history: history,
         can_plan_maintenance,
         can_record_maintenance,
+        can_record_shifts,
+        can_keep_reasons,
     })
 }

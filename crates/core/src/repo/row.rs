@@ -25,7 +25,8 @@ pub(crate) const MACHINE_COLUMNS: &str = concat!(
     "CASE WHEN NOT (last_maintenance >= '1900-01-01 00:00:00+00' AND last_maintenance < '2200-01-01 00:00:00+00') THEN last_maintenance::text END AS last_maintenance_raw, ",
     "version, ",
     "CASE WHEN created_at >= '1900-01-01 00:00:00+00' AND created_at < '2200-01-01 00:00:00+00' THEN created_at END AS created_at_value, ",
-    "CASE WHEN updated_at >= '1900-01-01 00:00:00+00' AND updated_at < '2200-01-01 00:00:00+00' THEN updated_at END AS updated_at_value"
+    "CASE WHEN updated_at >= '1900-01-01 00:00:00+00' AND updated_at < '2200-01-01 00:00:00+00' THEN updated_at END AS updated_at_value, ",
+    "efficiency_shift"
 );
 
 #[derive(Debug, sqlx::FromRow)]
@@ -42,6 +43,7 @@ pub(crate) struct MachineRow {
     version: i64,
     created_at_value: Option<DateTime<Utc>>,
     updated_at_value: Option<DateTime<Utc>>,
+    efficiency_shift: Option<Uuid>,
 }
 
 impl TryFrom<MachineRow> for Machine {
@@ -73,6 +75,7 @@ impl TryFrom<MachineRow> for Machine {
             machine_type: row.machine_type,
             operational_status,
             efficiency: row.efficiency_value,
+            efficiency_shift: row.efficiency_shift,
             last_maintenance: row.last_maintenance_value,
             version: row.version,
             created_at: row.created_at_value,

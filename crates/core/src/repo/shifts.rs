@@ -1,14 +1,24 @@
 //! Shift records, their stops and the reason list (migration 12); OEE sums over a range.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use sqlx::{PgConnection, Row};
+use sqlx::{FromRow, PgConnection, Row};
 use uuid::Uuid;
 
+use super::row::{MachineRow, MACHINE_COLUMNS};
+use crate::domain::Machine;
 use crate::domain::{
     LossCategory, LossReason, NewLossReason, OeeGroup, OeeGrouping, OeeTotals, TimeRange,
     ValidShift,
 };
 use crate::error::{from_sqlx, FieldError, RegistryError};
+
+/// A shift recorded before whose machine was deleted since: recorded all the same.
+fn gone_since(error: RegistryError) -> Result<Option<Machine>, RegistryError> {
+    match error {
+        RegistryError::NotFound { .. } => Ok(None),
+        other => Err(other),
+    }
+}
 
 fn category_name(category: LossCategory) -> &'static str {
     match category {
@@ -112,8 +122,15 @@ pub async fn record_shift(
     write_id: Uuid,
     uid: Uuid,
     shift: &ValidShift,
-) -> Result<(), RegistryError> {
+    client: Option<Uuid>,
+) -> Result<Option<Machine>, RegistryError> {
     let totals = shift.totals();
+    // The machine's efficiency follows its latest completed shift (rounded as a person would
+    // type it; a performance allowed above 100 % cannot make it pass the column's 100).
+    let efficiency = totals
+        .figures()
+        .oee
+        .map(|oee| ((oee * 100.0).clamp(0.0, 100.0) * 100.0).round() / 100.0);
     let stops: Vec<_> = shift
         .planned_stops
         .iter()
@@ -131,7 +148,7 @@ pub async fn record_shift(
         .iter()
         .map(|(_, s)| s.category.map(category_name))
         .collect();
-    let recorded = sqlx::query(
+    let recorded = sqlx::query(&format!(
         "WITH already AS (
              -- A replay finds its record whatever changed since (a reason retired, the
              -- machine deleted): nothing else is checked then.
@@ -151,9 +168,10 @@ pub async fn record_shift(
               WHERE NOT planned AND NOT EXISTS (SELECT 1 FROM already)
                 AND (known IS NULL OR retired_at IS NOT NULL OR reason_category <> category)
          ), machine AS (
-             SELECT uid, machine_name, machine_type FROM machines
+             SELECT * FROM machines
               WHERE uid = $3 AND NOT EXISTS (SELECT 1 FROM bad)
                 AND NOT EXISTS (SELECT 1 FROM already)
+                FOR UPDATE
          ), shift AS (
              INSERT INTO shift_records (uid, write_id, machine_uid, machine_name, machine_type,
                  started_at, ended_at, planned_busy_s, breakdown_s, setup_s, small_stop_s,
@@ -161,7 +179,7 @@ pub async fn record_shift(
              SELECT $1, $2, m.uid, m.machine_name, m.machine_type, $4, $5, $6, $7, $8, $9,
                     $10, $11, $12, $13, $14
                FROM machine m
-             RETURNING uid
+             RETURNING uid, machine_uid
          ), kept AS (
              INSERT INTO shift_stops (shift_uid, seq, planned, started_at, ended_at, seconds,
                                       reason_id, category)
@@ -169,15 +187,41 @@ pub async fn record_shift(
                     t.category
                FROM shift s, stops t
              RETURNING 1
+         ), changed AS (
+             -- Only the latest shift moves the efficiency (one entered late for an earlier
+             -- day does not); the snapshot here does not see the record just inserted.
+             UPDATE machines m SET efficiency = $22, efficiency_shift = $1
+               FROM machine t
+              WHERE m.uid = t.uid AND $22::float8 IS NOT NULL AND EXISTS (SELECT 1 FROM shift)
+                AND NOT EXISTS (SELECT 1 FROM shift_records o
+                                 WHERE o.machine_uid = t.uid AND o.ended_at > $5
+                                   -- a shift lasts 24 h at most: this bounds the index scan
+                                   AND o.started_at > $5::timestamptz - interval '24 hours')
+             RETURNING m.*, t.version AS version_before
+         ), recorded AS (
+             INSERT INTO applied_writes (write_id, machine_uid, kind, client_id, version_before,
+                                         version_after)
+             SELECT $2, s.machine_uid, 'record_shift', $23, c.version_before, c.version
+               FROM shift s LEFT JOIN changed c ON true
+         ), answer AS (
+             SELECT c.*, 1 AS pick FROM changed c
+             UNION ALL SELECT t.*, t.version, 2 FROM machine t
+             UNION ALL SELECT m.*, m.version, 3 FROM machines m
+              WHERE m.uid = $3 AND EXISTS (SELECT 1 FROM already WHERE write_id = $2)
+         ), machine_now AS (
+             SELECT * FROM answer ORDER BY pick LIMIT 1
          )
          SELECT (SELECT count(*) FROM shift) AS shifts,
                 (SELECT count(*) FROM already WHERE write_id = $2) AS recorded_before,
                 (SELECT count(*) FROM already) AS taken,
-                coalesce((SELECT array_agg(seq ORDER BY seq) FROM bad), '{}') AS bad_seqs,
-                coalesce((SELECT array_agg(why ORDER BY seq) FROM bad), '{}') AS bad_whys,
-                coalesce((SELECT array_agg(coalesce(reason_name, '') ORDER BY seq) FROM bad), '{}')
-                    AS bad_names",
-    )
+                coalesce((SELECT array_agg(seq ORDER BY seq) FROM bad), '{{}}') AS bad_seqs,
+                coalesce((SELECT array_agg(why ORDER BY seq) FROM bad), '{{}}') AS bad_whys,
+                coalesce((SELECT array_agg(coalesce(reason_name, '') ORDER BY seq) FROM bad), '{{}}')
+                    AS bad_names,
+                machine_now.*
+           FROM (SELECT 1) one LEFT JOIN (SELECT {MACHINE_COLUMNS} FROM machine_now) machine_now
+             ON true"
+    ))
     .bind(uid)
     .bind(write_id)
     .bind(shift.machine_uid)
@@ -199,16 +243,27 @@ pub async fn record_shift(
     .bind(&seconds)
     .bind(&reasons)
     .bind(&categories)
+    .bind(efficiency)
+    .bind(client)
     .fetch_one(&mut *db)
     .await;
     match recorded {
         Ok(row) => {
+            let machine = || -> Result<Option<Machine>, RegistryError> {
+                match row.try_get::<Option<i32>, _>("id").map_err(from_sqlx)? {
+                    Some(_) => Ok(Some(
+                        MachineRow::from_row(&row).map_err(from_sqlx)?.try_into()?,
+                    )),
+                    None => Ok(None),
+                }
+            };
             if row
                 .try_get::<i64, _>("recorded_before")
                 .map_err(from_sqlx)?
                 > 0
             {
-                return Ok(());
+                // Recorded before; the machine may have been deleted since.
+                return machine();
             }
             if row.try_get::<i64, _>("taken").map_err(from_sqlx)? > 0 {
                 return Err(RegistryError::Refused(
@@ -239,7 +294,7 @@ pub async fn record_shift(
                 0 => Err(RegistryError::NotFound {
                     uid: shift.machine_uid,
                 }),
-                _ => Ok(()),
+                _ => machine(),
             }
         }
         Err(err) => {
@@ -249,7 +304,12 @@ pub async fn record_shift(
             match constraint.as_deref() {
                 // This write was recorded before (a replay, or an answer lost on the way):
                 // either unique key may be the one that noticed.
-                Some("shift_records_write_id_key") => Ok(()),
+                Some("shift_records_write_id_key" | "applied_writes_pkey") => {
+                    super::get_machine(&mut *db, shift.machine_uid)
+                        .await
+                        .map(Some)
+                        .or_else(gone_since)
+                }
                 Some("shift_records_pkey") => {
                     let recorded: Option<Uuid> =
                         sqlx::query_scalar("SELECT write_id FROM shift_records WHERE uid = $1")
@@ -258,7 +318,10 @@ pub async fn record_shift(
                             .await
                             .map_err(from_sqlx)?;
                     if recorded == Some(write_id) {
-                        Ok(())
+                        super::get_machine(&mut *db, shift.machine_uid)
+                            .await
+                            .map(Some)
+                            .or_else(gone_since)
                     } else {
                         Err(RegistryError::Refused(
                             "this shift record was entered already".into(),
@@ -389,10 +452,10 @@ pub async fn oee_totals(
     rows.iter()
         .map(|row| {
             let get = |name: &str| row.try_get::<f64, _>(name).map_err(from_sqlx);
-            Ok(OeeGroup {
-                key: row.try_get("key").map_err(from_sqlx)?,
-                label: row.try_get("label").map_err(from_sqlx)?,
-                totals: OeeTotals {
+            Ok(OeeGroup::of(
+                row.try_get("key").map_err(from_sqlx)?,
+                row.try_get("label").map_err(from_sqlx)?,
+                OeeTotals {
                     planned_busy_s: get("planned_busy_s")?,
                     breakdown_s: get("breakdown_s")?,
                     setup_s: get("setup_s")?,
@@ -405,7 +468,7 @@ pub async fn oee_totals(
                     ideal_production_rejects_s: get("ideal_production_rejects_s")?,
                     shifts: row.try_get::<i64, _>("shifts").map_err(from_sqlx)?.max(0) as u64,
                 },
-            })
+            ))
         })
         .collect()
 }

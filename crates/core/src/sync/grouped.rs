@@ -42,15 +42,17 @@ pub(super) enum Phase {
     Delete,
 }
 
-/// The phase of a write that is grouped; `None` for the maintenance plan's writes, which are
-/// rare and always sent alone, in their place.
+/// The phase of a write that is grouped; `None` for the maintenance plan's writes and shift
+/// entries, which are rare and always sent alone, in their place.
 fn phase(write: &QueuedWrite) -> Option<Phase> {
     match write {
         QueuedWrite::Create(_) => Some(Phase::Create),
         QueuedWrite::Update(_) => Some(Phase::Update),
         QueuedWrite::SetStatus(_) => Some(Phase::Status),
         QueuedWrite::Delete(_) => Some(Phase::Delete),
-        QueuedWrite::PlanMaintenance(_) | QueuedWrite::RecordMaintenance(_) => None,
+        QueuedWrite::PlanMaintenance(_)
+        | QueuedWrite::RecordMaintenance(_)
+        | QueuedWrite::RecordShift(_) => None,
     }
 }
 

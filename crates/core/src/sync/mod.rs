@@ -22,6 +22,7 @@ mod queued;
 mod reads;
 mod replay;
 mod service;
+mod shift_reads;
 mod transfer;
 
 pub use alert_store::{WatchPosition, KEPT_ALERTS};
@@ -39,4 +40,5 @@ pub use replay::{apply_batch, replay, BatchOutcome, ReplayReport};
 pub use service::{
     Connection, StatusListener, Submitted, SyncStatus, SyncedRegistry, WriteOutcome,
 };
+pub use shift_reads::LossReasonList;
 pub use transfer::EXPORT_LIMIT;

@@ -697,12 +697,17 @@ fn fold(unsent: &[(i64, QueuedWrite)], new: &QueuedWrite) -> Fold {
         .iter()
         .rev()
         .find(|(_, w)| matches!(w, QueuedWrite::Create(_) | QueuedWrite::Update(_)));
-    // An edit folded into an earlier write would move before a maintenance recorded since, and
-    // both set the last maintenance: it is queued after it instead.
+    // An edit folded into an earlier write would move before a maintenance or a shift recorded
+    // since, and both set a field the edit sets (the last maintenance, the efficiency): it is
+    // queued after it instead.
     let record_since = last_full.is_some_and(|(full, _)| {
-        unsent
-            .iter()
-            .any(|(seq, w)| seq > full && matches!(w, QueuedWrite::RecordMaintenance(_)))
+        unsent.iter().any(|(seq, w)| {
+            seq > full
+                && matches!(
+                    w,
+                    QueuedWrite::RecordMaintenance(_) | QueuedWrite::RecordShift(_)
+                )
+        })
     });
     match (new, last_full) {
         (QueuedWrite::Update(_), Some(_)) if record_since => Fold::Append {
@@ -768,11 +773,17 @@ fn fold(unsent: &[(i64, QueuedWrite)], new: &QueuedWrite) -> Fold {
             if let Some(version) = base {
                 delete.expected_version = version;
             }
-            // Maintenance recorded before the delete stays: its log outlives the machine.
+            // Maintenance and shifts recorded before the delete stay: their records outlive the
+            // machine.
             Fold::Append {
                 drop_seqs: unsent
                     .iter()
-                    .filter(|(_, w)| !matches!(w, QueuedWrite::RecordMaintenance(_)))
+                    .filter(|(_, w)| {
+                        !matches!(
+                            w,
+                            QueuedWrite::RecordMaintenance(_) | QueuedWrite::RecordShift(_)
+                        )
+                    })
                     .map(|(seq, _)| *seq)
                     .collect(),
                 write: QueuedWrite::Delete(delete),

@@ -2,8 +2,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::{
-    CreateMachine, DeleteMachine, PlanMaintenance, RecordMaintenance, SetMachineStatus,
-    UpdateMachine,
+    CreateMachine, DeleteMachine, PlanMaintenance, RecordMaintenance, RecordShift,
+    SetMachineStatus, UpdateMachine,
 };
 
 /// A write waiting in the outbox: exactly what the online command would have sent.
@@ -16,6 +16,7 @@ pub enum QueuedWrite {
     Delete(DeleteMachine),
     PlanMaintenance(PlanMaintenance),
     RecordMaintenance(RecordMaintenance),
+    RecordShift(RecordShift),
 }
 
 impl QueuedWrite {
@@ -27,6 +28,7 @@ impl QueuedWrite {
             Self::Delete(w) => w.write_id,
             Self::PlanMaintenance(w) => w.write_id,
             Self::RecordMaintenance(w) => w.write_id,
+            Self::RecordShift(w) => w.write_id,
         }
     }
 
@@ -38,6 +40,8 @@ impl QueuedWrite {
             Self::Delete(w) => w.uid,
             Self::PlanMaintenance(w) => w.uid,
             Self::RecordMaintenance(w) => w.uid,
+            // The machine's, not the record's own id: the outbox orders writes per machine.
+            Self::RecordShift(w) => w.shift.machine_uid,
         }
     }
 
@@ -49,6 +53,7 @@ impl QueuedWrite {
             Self::Delete(_) => "delete",
             Self::PlanMaintenance(_) => "plan_maintenance",
             Self::RecordMaintenance(_) => "record_maintenance",
+            Self::RecordShift(_) => "record_shift",
         }
     }
 }

@@ -319,6 +319,13 @@ async fn apply(
             let recorded = repo::record_maintenance(db, w.write_id, w.uid, &record, client).await;
             applied_before_a_delete(db, w.write_id, recorded).await
         }
+        QueuedWrite::RecordShift(w) => {
+            let shift = w.validate(Utc::now()).map_err(invalid)?;
+            // `None`: recorded by an earlier delivery, its machine deleted since.
+            repo::record_shift(db, w.write_id, w.uid, &shift, client)
+                .await
+                .map(drop)
+        }
     };
     result.map_err(|error| match error {
         RegistryError::Unavailable(_)

@@ -12,7 +12,7 @@ use super::live::LiveListener;
 use super::{replay, Enqueued, FleetCopy, Outbox, OutboxEntry, QueuedWrite};
 use crate::domain::{
     CreateMachine, DeleteMachine, Machine, OperationalStatus, PlanMaintenance, RecordMaintenance,
-    SetMachineStatus, UpdateMachine,
+    RecordShift, SetMachineStatus, UpdateMachine,
 };
 use crate::error::RegistryError;
 use crate::Registry;
@@ -196,6 +196,11 @@ impl SyncedRegistry {
         self.write(QueuedWrite::RecordMaintenance(write)).await
     }
 
+    /// Enters a shift's production record, online or queued like every other write.
+    pub async fn record_shift(&self, write: RecordShift) -> Result<WriteOutcome, RegistryError> {
+        self.write(QueuedWrite::RecordShift(write)).await
+    }
+
     pub async fn outbox_entries(&self) -> Result<Vec<OutboxEntry>, RegistryError> {
         let mut entries = self.outbox.needs_attention().await?;
         entries.extend(self.outbox.pending(1000).await?);
@@ -274,6 +279,7 @@ impl SyncedRegistry {
             QueuedWrite::Delete(w) => self.registry.delete_machine(w).await,
             QueuedWrite::PlanMaintenance(w) => self.registry.plan_maintenance(w).await,
             QueuedWrite::RecordMaintenance(w) => self.registry.record_maintenance(w).await,
+            QueuedWrite::RecordShift(w) => self.registry.record_shift(w).await,
         };
         if applied.is_ok()
             && self.outbox.hooks.at(hooks::ONLINE_COMMITTED).await == Passage::LoseAnswer
@@ -530,6 +536,7 @@ fn validate(write: &QueuedWrite) -> Result<(), RegistryError> {
         QueuedWrite::Delete(_) => Ok(()),
         QueuedWrite::PlanMaintenance(w) => w.validate().map(drop),
         QueuedWrite::RecordMaintenance(w) => w.validate(Utc::now()).map(drop),
+        QueuedWrite::RecordShift(w) => w.validate(Utc::now()).map(drop),
     }
     .map_err(RegistryError::Validation)
 }

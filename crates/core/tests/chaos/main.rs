@@ -708,7 +708,9 @@ async fn chaos_two_pcs_through_outages_freezes_and_kills_lose_nothing_and_double
                     }
                     QueuedWrite::Delete(_) => *row = None,
                     // Not made here; they change none of the fields this model follows.
-                    QueuedWrite::PlanMaintenance(_) | QueuedWrite::RecordMaintenance(_) => {}
+                    QueuedWrite::PlanMaintenance(_)
+                    | QueuedWrite::RecordMaintenance(_)
+                    | QueuedWrite::RecordShift(_) => {}
                 }
             }
         }

@@ -26,6 +26,7 @@ mod replay_grouped;
 mod roles;
 mod schema_safety;
 mod sessions;
+mod shift_entry;
 mod shifts;
 mod support;
 mod sync;

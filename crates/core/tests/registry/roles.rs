@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::support::*;
 
-const COMMANDS: [&str; 18] = [
+const COMMANDS: [&str; 21] = [
     "list",
     "get",
     "counts",
@@ -27,6 +27,9 @@ const COMMANDS: [&str; 18] = [
     "record-done",
     "plan-machine",
     "plan-type",
+    "add-reason",
+    "oee",
+    "record-shift",
     "create",
     "edit",
     "status",
@@ -48,8 +51,9 @@ fn expected(group: &str, command: &str) -> bool {
             | "efficiency"
             | "plan"
             | "log"
+            | "oee"
     );
-    let planning = matches!(command, "plan-machine" | "plan-type");
+    let planning = matches!(command, "plan-machine" | "plan-type" | "add-reason");
     match group {
         "mes_viewer" => reads,
         "mes_planner" => reads || planning || command == "record-done",
@@ -119,6 +123,48 @@ async fn run(
             })
             .await
             .map(drop),
+        "add-reason" => registry
+            .add_loss_reason(&mes_core::domain::NewLossReason {
+                name: format!("Role test {}", Uuid::new_v4().simple()),
+                category: mes_core::domain::LossCategory::Breakdown,
+            })
+            .await
+            .map(drop),
+        "oee" => registry
+            .oee_totals(
+                mes_core::domain::TimeRange {
+                    from: chrono::Utc::now() - chrono::TimeDelta::days(7),
+                    to: chrono::Utc::now(),
+                },
+                mes_core::domain::OeeGrouping::MachineType,
+            )
+            .await
+            .map(drop),
+        "record-shift" => {
+            let iso = |hours: i64| {
+                (chrono::Utc::now() - chrono::TimeDelta::hours(hours))
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            };
+            registry
+                .record_shift(&mes_core::domain::RecordShift {
+                    write_id: Uuid::new_v4(),
+                    uid: Uuid::new_v4(),
+                    shift: mes_core::domain::ShiftInput {
+                        machine_uid: machine.uid,
+                        start: iso(2),
+                        end: iso(1),
+                        planned_stops: vec![],
+                        downtime: vec![],
+                        ideal_cycle_s: 60.0,
+                        total_count: 30,
+                        startup_rejects: 0,
+                        production_rejects: 1,
+                        performance_reason: None,
+                    },
+                })
+                .await
+                .map(drop)
+        }
         "plan-machine" => registry
             .plan_maintenance(&mes_core::domain::PlanMaintenance {
                 write_id: Uuid::new_v4(),
@@ -204,6 +250,8 @@ async fn each_role_may_do_what_its_group_allows_and_the_server_refuses_the_rest(
                 privileges.can_read_history,
                 privileges.can_plan_maintenance,
                 privileges.can_record_maintenance,
+                privileges.can_record_shifts,
+                privileges.can_keep_reasons,
             ),
             (
                 true,
@@ -213,7 +261,9 @@ async fn each_role_may_do_what_its_group_allows_and_the_server_refuses_the_rest(
                 writes,
                 true,
                 expected(group, "plan-machine"),
-                expected(group, "record-done")
+                expected(group, "record-done"),
+                expected(group, "record-shift"),
+                expected(group, "add-reason"),
             ),
             "{group}: {privileges:?}"
         );

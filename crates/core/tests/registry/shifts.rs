@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::support::*;
 
-async fn machine(registry: &Registry, name: &str, machine_type: &str) -> Uuid {
+pub(crate) async fn machine(registry: &Registry, name: &str, machine_type: &str) -> Uuid {
     let mut input = input(name);
     input.machine_type = machine_type.into();
     registry
@@ -23,7 +23,7 @@ async fn machine(registry: &Registry, name: &str, machine_type: &str) -> Uuid {
         .uid
 }
 
-async fn reason(registry: &Registry, category: LossCategory) -> LossReason {
+pub(crate) async fn reason(registry: &Registry, category: LossCategory) -> LossReason {
     registry
         .loss_reasons()
         .await
@@ -33,7 +33,13 @@ async fn reason(registry: &Registry, category: LossCategory) -> LossReason {
         .unwrap()
 }
 
-fn shift(machine_uid: Uuid, start: &str, end: &str, ideal_cycle_s: f64, total: i64) -> ShiftInput {
+pub(crate) fn shift(
+    machine_uid: Uuid,
+    start: &str,
+    end: &str,
+    ideal_cycle_s: f64,
+    total: i64,
+) -> ShiftInput {
     ShiftInput {
         machine_uid,
         start: start.into(),
@@ -48,7 +54,7 @@ fn shift(machine_uid: Uuid, start: &str, end: &str, ideal_cycle_s: f64, total: i
     }
 }
 
-fn downtime(minutes: f64, reason: &LossReason) -> StopInput {
+pub(crate) fn downtime(minutes: f64, reason: &LossReason) -> StopInput {
     StopInput {
         start: None,
         end: None,
@@ -58,7 +64,7 @@ fn downtime(minutes: f64, reason: &LossReason) -> StopInput {
     }
 }
 
-fn record(shift: ShiftInput) -> RecordShift {
+pub(crate) fn record(shift: ShiftInput) -> RecordShift {
     RecordShift {
         write_id: Uuid::new_v4(),
         uid: Uuid::new_v4(),
@@ -73,7 +79,7 @@ fn range(from: &str, to: &str) -> TimeRange {
     }
 }
 
-const DAY: (&str, &str) = ("2026-11-27T00:00:00Z", "2026-11-28T00:00:00Z");
+const DAY: (&str, &str) = ("2025-11-27T00:00:00Z", "2025-11-28T00:00:00Z");
 
 #[sqlx::test(migrations = "../../migrations")]
 async fn a_recorded_shift_rolls_up_to_its_own_sums(pool: PgPool) {
@@ -83,14 +89,14 @@ async fn a_recorded_shift_rolls_up_to_its_own_sums(pool: PgPool) {
     let setup = reason(&registry, LossCategory::SetupAdjustment).await;
     let mut input = shift(
         press,
-        "2026-11-27T06:00:00Z",
-        "2026-11-27T14:00:00Z",
+        "2025-11-27T06:00:00Z",
+        "2025-11-27T14:00:00Z",
         60.0,
         380,
     );
     input.planned_stops = vec![StopInput {
-        start: Some("2026-11-27T10:00:00Z".into()),
-        end: Some("2026-11-27T10:30:00Z".into()),
+        start: Some("2025-11-27T10:00:00Z".into()),
+        end: Some("2025-11-27T10:30:00Z".into()),
         minutes: None,
         reason_id: None,
         category: None,
@@ -112,7 +118,7 @@ async fn a_recorded_shift_rolls_up_to_its_own_sums(pool: PgPool) {
     // A range the shift did not begin in holds nothing.
     let before = registry
         .oee_totals(
-            range("2026-11-26T00:00:00Z", "2026-11-27T06:00:00Z"),
+            range("2025-11-26T00:00:00Z", "2025-11-27T06:00:00Z"),
             OeeGrouping::Fleet,
         )
         .await
@@ -130,15 +136,15 @@ async fn the_fleet_is_a_sum_of_times_not_an_average_of_percentages(pool: PgPool)
     for input in [
         shift(
             short,
-            "2026-11-27T06:00:00Z",
-            "2026-11-27T08:00:00Z",
+            "2025-11-27T06:00:00Z",
+            "2025-11-27T08:00:00Z",
             60.0,
             120,
         ),
         shift(
             long,
-            "2026-11-27T01:00:00Z",
-            "2026-11-27T23:00:00Z",
+            "2025-11-27T01:00:00Z",
+            "2025-11-27T23:00:00Z",
             60.0,
             660,
         ),
@@ -179,8 +185,8 @@ async fn overlapping_shifts_of_a_machine_are_refused_and_nothing_is_kept(pool: P
     registry
         .record_shift(&record(shift(
             press,
-            "2026-11-27T06:00:00Z",
-            "2026-11-27T14:00:00Z",
+            "2025-11-27T06:00:00Z",
+            "2025-11-27T14:00:00Z",
             60.0,
             1,
         )))
@@ -189,8 +195,8 @@ async fn overlapping_shifts_of_a_machine_are_refused_and_nothing_is_kept(pool: P
     let overlapping = registry
         .record_shift(&record(shift(
             press,
-            "2026-11-27T13:00:00Z",
-            "2026-11-27T21:00:00Z",
+            "2025-11-27T13:00:00Z",
+            "2025-11-27T21:00:00Z",
             60.0,
             1,
         )))
@@ -203,8 +209,8 @@ async fn overlapping_shifts_of_a_machine_are_refused_and_nothing_is_kept(pool: P
     registry
         .record_shift(&record(shift(
             press,
-            "2026-11-27T14:00:00Z",
-            "2026-11-27T22:00:00Z",
+            "2025-11-27T14:00:00Z",
+            "2025-11-27T22:00:00Z",
             60.0,
             1,
         )))
@@ -213,8 +219,8 @@ async fn overlapping_shifts_of_a_machine_are_refused_and_nothing_is_kept(pool: P
     registry
         .record_shift(&record(shift(
             other,
-            "2026-11-27T13:00:00Z",
-            "2026-11-27T21:00:00Z",
+            "2025-11-27T13:00:00Z",
+            "2025-11-27T21:00:00Z",
             60.0,
             1,
         )))
@@ -230,15 +236,15 @@ async fn overlapping_shifts_of_a_machine_are_refused_and_nothing_is_kept(pool: P
     let night = machine(&registry, "N-1", "Press").await;
     let first = record(shift(
         night,
-        "2026-11-27T22:00:00Z",
-        "2026-11-28T06:00:00Z",
+        "2025-11-27T22:00:00Z",
+        "2025-11-28T06:00:00Z",
         60.0,
         1,
     ));
     let second = record(shift(
         night,
-        "2026-11-27T23:00:00Z",
-        "2026-11-28T07:00:00Z",
+        "2025-11-27T23:00:00Z",
+        "2025-11-28T07:00:00Z",
         60.0,
         1,
     ));
@@ -260,8 +266,8 @@ async fn an_entry_delivered_twice_is_recorded_once(pool: PgPool) {
     let breakdown = reason(&registry, LossCategory::Breakdown).await;
     let mut input = shift(
         press,
-        "2026-11-27T06:00:00Z",
-        "2026-11-27T14:00:00Z",
+        "2025-11-27T06:00:00Z",
+        "2025-11-27T14:00:00Z",
         60.0,
         100,
     );
@@ -322,8 +328,8 @@ async fn reasons_are_checked_retired_not_deleted(pool: PgPool) {
     // A reason of another loss than the form counted, or an unknown one, is refused.
     let mut wrong = shift(
         press,
-        "2026-11-27T06:00:00Z",
-        "2026-11-27T14:00:00Z",
+        "2025-11-27T06:00:00Z",
+        "2025-11-27T14:00:00Z",
         60.0,
         100,
     );
@@ -341,8 +347,8 @@ async fn reasons_are_checked_retired_not_deleted(pool: PgPool) {
 
     let mut used = shift(
         press,
-        "2026-11-27T06:00:00Z",
-        "2026-11-27T14:00:00Z",
+        "2025-11-27T06:00:00Z",
+        "2025-11-27T14:00:00Z",
         60.0,
         100,
     );
@@ -356,8 +362,8 @@ async fn reasons_are_checked_retired_not_deleted(pool: PgPool) {
     assert!(deleted.is_err());
     let mut replayed = shift(
         press,
-        "2026-11-28T06:00:00Z",
-        "2026-11-28T14:00:00Z",
+        "2025-11-28T06:00:00Z",
+        "2025-11-28T14:00:00Z",
         60.0,
         100,
     );
@@ -370,8 +376,8 @@ async fn reasons_are_checked_retired_not_deleted(pool: PgPool) {
     registry.record_shift(&replayed).await.unwrap();
     let mut after = shift(
         press,
-        "2026-11-27T14:00:00Z",
-        "2026-11-27T22:00:00Z",
+        "2025-11-27T14:00:00Z",
+        "2025-11-27T22:00:00Z",
         60.0,
         100,
     );
@@ -384,8 +390,8 @@ async fn reasons_are_checked_retired_not_deleted(pool: PgPool) {
     let gone = registry
         .record_shift(&record(shift(
             Uuid::new_v4(),
-            "2026-11-27T06:00:00Z",
-            "2026-11-27T07:00:00Z",
+            "2025-11-27T06:00:00Z",
+            "2025-11-27T07:00:00Z",
             60.0,
             1,
         )))
@@ -427,7 +433,7 @@ async fn the_daily_sums_equal_the_records_for_any_range(pool: PgPool) {
         machines.push((machine(&registry, &format!("D-{i}"), kind).await, *kind));
     }
     // Three shifts a day for five days on each machine, with stops and rejects that vary.
-    let first: DateTime<Utc> = "2026-11-20T06:00:00Z".parse().unwrap();
+    let first: DateTime<Utc> = "2025-11-20T06:00:00Z".parse().unwrap();
     let mut entered = Vec::new();
     let mut n = 0i64;
     for day in 0..5 {
@@ -472,7 +478,7 @@ async fn the_daily_sums_equal_the_records_for_any_range(pool: PgPool) {
         .execute(&pool)
         .await
         .unwrap();
-    let last_day: DateTime<Utc> = "2026-11-24T00:00:00Z".parse().unwrap();
+    let last_day: DateTime<Utc> = "2025-11-24T00:00:00Z".parse().unwrap();
     let lathe = machines[1].0;
     sqlx::query("DELETE FROM shift_records WHERE machine_uid = $1 AND started_at >= $2")
         .bind(lathe)
@@ -483,7 +489,7 @@ async fn the_daily_sums_equal_the_records_for_any_range(pool: PgPool) {
     entered.retain(|e| !(e.2 == lathe && e.1 >= last_day));
     let last = registry
         .oee_totals(
-            range("2026-11-24T00:00:00Z", "2026-11-25T00:00:00Z"),
+            range("2025-11-24T00:00:00Z", "2025-11-25T00:00:00Z"),
             OeeGrouping::MachineType,
         )
         .await
@@ -495,12 +501,12 @@ async fn the_daily_sums_equal_the_records_for_any_range(pool: PgPool) {
     );
 
     let ranges = [
-        ("2026-11-20T00:00:00Z", "2026-11-25T00:00:00Z"), // whole days only
-        ("2026-11-20T07:00:00Z", "2026-11-24T15:30:00Z"), // partial edges
-        ("2026-11-22T05:00:00Z", "2026-11-22T23:00:00Z"), // inside one day
-        ("2026-11-21T00:00:00Z", "2026-11-21T14:00:00Z"), // from a midnight to within the day
-        ("2026-11-19T23:00:00Z", "2026-11-23T00:00:00Z"), // to a midnight
-        ("2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z"), // nothing
+        ("2025-11-20T00:00:00Z", "2025-11-25T00:00:00Z"), // whole days only
+        ("2025-11-20T07:00:00Z", "2025-11-24T15:30:00Z"), // partial edges
+        ("2025-11-22T05:00:00Z", "2025-11-22T23:00:00Z"), // inside one day
+        ("2025-11-21T00:00:00Z", "2025-11-21T14:00:00Z"), // from a midnight to within the day
+        ("2025-11-19T23:00:00Z", "2025-11-23T00:00:00Z"), // to a midnight
+        ("2025-12-01T00:00:00Z", "2025-12-02T00:00:00Z"), // nothing
     ];
     for (from, to) in ranges {
         let range = range(from, to);
@@ -582,11 +588,11 @@ async fn overlapping_entries_at_repeatable_read_cannot_both_commit(pool: PgPool)
             .await
             .unwrap();
     }
-    sqlx::query(&insert("2026-11-27T06:00:00Z", "2026-11-27T14:00:00Z"))
+    sqlx::query(&insert("2025-11-27T06:00:00Z", "2025-11-27T14:00:00Z"))
         .execute(&mut *first)
         .await
         .unwrap();
-    let late = insert("2026-11-27T10:00:00Z", "2026-11-27T18:00:00Z");
+    let late = insert("2025-11-27T10:00:00Z", "2025-11-27T18:00:00Z");
     let (second_result, ()) = tokio::join!(sqlx::query(&late).execute(&mut *second), async {
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         sqlx::query("COMMIT").execute(&mut *first).await.unwrap();

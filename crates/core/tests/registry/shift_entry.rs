@@ -1,0 +1,225 @@
+//! Entering shifts as an operator does, against a real PostgreSQL: the machine's efficiency
+//! follows the OEE of its latest completed shift (an earlier shift entered late moves nothing, a
+//! typed value is marked as typed, a rename keeps the mark), a shift not over yet is refused,
+//! and shifts entered offline go through the outbox: replayed once after a crash past the
+//! server's commit, kept when the machine is deleted after them, and an operator's edit queued
+//! after a shift neither conflicts with it nor moves before it.
+
+use std::sync::Arc;
+
+use chrono::{DurationRound, TimeDelta, Utc};
+use mes_core::domain::LossCategory;
+use mes_core::sync::{hooks, replay, Outbox, QueuedWrite, SyncedRegistry, WriteOutcome};
+use mes_core::RegistryError;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::shifts::{downtime, machine, reason, record, shift};
+use crate::support::*;
+use crate::sync::{outbox_path, unreachable};
+
+async fn count(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+/// A shift of 8 hours that ended `hours_ago` hours ago, on the hour.
+fn ended(hours_ago: i64) -> (String, String) {
+    let end = Utc::now().duration_trunc(TimeDelta::hours(1)).unwrap() - TimeDelta::hours(hours_ago);
+    let iso = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    (iso(end - TimeDelta::hours(8)), iso(end))
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn the_efficiency_follows_the_latest_shift_and_a_typed_value_is_marked(pool: PgPool) {
+    let registry = registry(pool.clone());
+    let press = machine(&registry, "P-1", "Press").await;
+    let breakdown = reason(&registry, LossCategory::Breakdown).await;
+    // 8 h planned, 48 min down: A = 0.9; 400 parts of 60 s in 432 min: P = 400/432;
+    // 40 rejects: Q = 0.9. OEE = 360 min of good parts / 480 = 75 %.
+    let (start, end) = ended(2);
+    let mut entry = shift(press, &start, &end, 60.0, 400);
+    entry.downtime = vec![downtime(48.0, &breakdown)];
+    entry.production_rejects = 40;
+    let latest = record(entry);
+    let answered = registry.record_shift(&latest).await.unwrap();
+    assert_eq!(answered.efficiency, Some(75.0));
+    assert_eq!(answered.efficiency_shift, Some(latest.uid));
+    let stored = registry.get_machine(press).await.unwrap();
+    assert_eq!(stored, answered);
+
+    // A shift from the day before, entered late: recorded, but the efficiency stays.
+    let (start, end) = ended(26);
+    let earlier = registry
+        .record_shift(&record(shift(press, &start, &end, 60.0, 100)))
+        .await
+        .unwrap();
+    assert_eq!(earlier.efficiency, Some(75.0));
+    assert_eq!(earlier.efficiency_shift, Some(latest.uid));
+    assert_eq!(earlier.version, answered.version, "nothing moved");
+
+    // A rename in the app keeps the efficiency and its mark …
+    let mut renamed = input("P-1 renamed");
+    renamed.efficiency = Some(75.0);
+    let after_rename = registry
+        .update_machine(&update_write(&earlier, renamed))
+        .await
+        .unwrap();
+    assert_eq!(after_rename.efficiency_shift, Some(latest.uid));
+    // … a value typed by another tool is marked as typed.
+    sqlx::query("UPDATE machines SET efficiency = 80 WHERE uid = $1")
+        .bind(press)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let typed = registry.get_machine(press).await.unwrap();
+    assert_eq!(
+        (typed.efficiency, typed.efficiency_shift),
+        (Some(80.0), None)
+    );
+    assert_eq!(typed.version, after_rename.version + 1);
+    // The next completed shift takes over again: half an hour at the ideal rate.
+    let (_, end) = ended(1);
+    let end_at: chrono::DateTime<Utc> = end.parse().unwrap();
+    let start =
+        (end_at - TimeDelta::minutes(30)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let next = shift(press, &start, &end, 60.0, 30);
+    let next = record(next);
+    let after = registry.record_shift(&next).await.unwrap();
+    assert_eq!(after.efficiency, Some(100.0));
+    assert_eq!(after.efficiency_shift, Some(next.uid));
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_shift_not_over_yet_is_refused_and_a_shift_without_planned_time_moves_nothing(
+    pool: PgPool,
+) {
+    let registry = registry(pool.clone());
+    let press = machine(&registry, "P-1", "Press").await;
+    let (start, _) = ended(0);
+    let later =
+        (Utc::now() + TimeDelta::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let error = registry
+        .record_shift(&record(shift(press, &start, &later, 60.0, 10)))
+        .await
+        .unwrap_err();
+    let RegistryError::Validation(fields) = error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(fields[0].field, "end");
+    assert_eq!(count(&pool, "SELECT count(*) FROM shift_records").await, 0);
+
+    // Only planned stops: no planned busy time, no OEE, the typed efficiency stays as it was.
+    let before = registry.get_machine(press).await.unwrap();
+    let (start, end) = ended(1);
+    let mut idle = shift(press, &start, &end, 60.0, 0);
+    idle.planned_stops = vec![mes_core::domain::StopInput {
+        start: Some(start.clone()),
+        end: Some(end.clone()),
+        minutes: None,
+        reason_id: None,
+        category: None,
+    }];
+    let after = registry.record_shift(&record(idle)).await.unwrap();
+    assert_eq!(after.efficiency, before.efficiency);
+    assert_eq!(after.efficiency_shift, None);
+    assert_eq!(after.version, before.version);
+    assert_eq!(count(&pool, "SELECT count(*) FROM shift_records").await, 1);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_shift_entered_offline_replays_once_after_a_crash_past_the_servers_commit(pool: PgPool) {
+    let online = Arc::new(registry(pool.clone()));
+    online.set_client(Uuid::new_v4());
+    let press = machine(&online, "P-1", "Press").await;
+    let seen = online.get_machine(press).await.unwrap();
+    let path = outbox_path();
+    let (start, end) = ended(1);
+    let entry = record(shift(press, &start, &end, 60.0, 240));
+    {
+        // Offline: the entry is queued, then the operator renames the machine from the form
+        // they opened before it (its version is the one before the shift).
+        let offline =
+            SyncedRegistry::new(Arc::new(unreachable()), Outbox::open(&path).await.unwrap());
+        let queued = offline.record_shift(entry.clone()).await.unwrap();
+        assert!(
+            matches!(queued, WriteOutcome::Queued { pending: 1 }),
+            "{queued:?}"
+        );
+        let mut renamed = input("P-1 renamed");
+        renamed.machine_type = "Press".into();
+        renamed.efficiency = seen.efficiency;
+        offline
+            .update_machine(update_write(&seen, renamed))
+            .await
+            .unwrap();
+    }
+    let outbox = Arc::new(Outbox::open(&path).await.unwrap());
+    assert_eq!(
+        outbox.pending_count().await.unwrap(),
+        2,
+        "not folded before the shift"
+    );
+    {
+        // Back online, the PC dies right after the server committed the shift.
+        let committed = outbox.hooks().pause_at(hooks::REPLAY_COMMITTED);
+        let registry = online.clone();
+        let replaying = tokio::spawn({
+            let outbox = outbox.clone();
+            async move { replay(&registry, &outbox).await }
+        });
+        committed.reached().await;
+        assert_eq!(count(&pool, "SELECT count(*) FROM shift_records").await, 1);
+        replaying.abort();
+        assert!(replaying.await.unwrap_err().is_cancelled());
+    }
+    let outbox = Arc::try_unwrap(outbox).ok().unwrap();
+    outbox.close().await;
+    let outbox = Outbox::open(&path).await.unwrap();
+    let report = replay(&online, &outbox).await.unwrap();
+    assert_eq!(
+        (report.applied, report.conflicts),
+        (2, 0),
+        "own edit passes over own shift"
+    );
+    assert_eq!(count(&pool, "SELECT count(*) FROM shift_records").await, 1);
+    assert_eq!(count(&pool, "SELECT count(*) FROM shift_stops").await, 0);
+    let now = online.get_machine(press).await.unwrap();
+    assert_eq!(now.machine_name, "P-1 renamed");
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM applied_writes WHERE kind = 'record_shift'"
+        )
+        .await,
+        1
+    );
+    let _ = std::fs::remove_file(path);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn a_delete_queued_after_a_shift_keeps_the_shift(pool: PgPool) {
+    let online = registry(pool.clone());
+    let press = machine(&online, "P-1", "Press").await;
+    let current = online.get_machine(press).await.unwrap();
+    let outbox = Outbox::open(&outbox_path()).await.unwrap();
+    let (start, end) = ended(1);
+    outbox
+        .enqueue(QueuedWrite::RecordShift(record(shift(
+            press, &start, &end, 60.0, 240,
+        ))))
+        .await
+        .unwrap();
+    outbox
+        .enqueue(QueuedWrite::Delete(delete_write(&current)))
+        .await
+        .unwrap();
+    assert_eq!(outbox.pending_count().await.unwrap(), 2);
+    let report = replay(&online, &outbox).await.unwrap();
+    assert_eq!((report.applied, report.conflicts), (2, 0));
+    assert_eq!(count(&pool, "SELECT count(*) FROM machines").await, 0);
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM shift_records").await,
+        1,
+        "the record outlives the machine"
+    );
+}

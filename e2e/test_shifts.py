@@ -1,0 +1,125 @@
+"""Shift records in the real window: the form works A, P, Q and OEE out as the operator types
+and explains each on hover, refuses bad input at the field with nothing kept, and keeps
+working offline (the entry waits on the PC and syncs once). The machine's efficiency then
+follows the shift's OEE, marked as coming from a shift, and the planner's view shows the
+fleet's loss waterfall from the shift records."""
+
+import os
+import subprocess
+
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
+
+from conftest import psql, wait
+from test_operator_window import on_row
+
+
+def open_shift_form(window, machine):
+    on_row(window, machine, lambda row: row.find_element(By.CSS_SELECTOR, "button[data-role='shift']").click())
+    dialog = window.find_element(By.ID, "shift-dialog")
+    wait(window).until(lambda d: dialog.is_displayed())
+    return dialog
+
+
+def figure(window, name):
+    return window.find_element(By.ID, f"s-{name}").text
+
+
+def type_into(dialog, element_id, text):
+    field = dialog.find_element(By.ID, element_id)
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(Keys.BACKSPACE)
+    field.send_keys(text)
+
+
+def fill_shift(window, dialog):
+    """An 8-hour shift that ended at the last full hour: 48 min of breakdown, 400 parts of 60 s,
+    40 rejects. A = 90 %, P = 400 ÷ 432 = 92.6 %, Q = 90 %, OEE = 75 %."""
+    type_into(dialog, "s-cycle", "60")
+    type_into(dialog, "s-total", "400")
+    type_into(dialog, "s-production", "40")
+    dialog.find_element(By.ID, "s-add-downtime").click()
+    row = dialog.find_element(By.ID, "s-downtime-0")
+    row.find_element(By.CSS_SELECTOR, "[data-role=minutes]").send_keys("48")
+    Select(row.find_element(By.CSS_SELECTOR, "[data-role=reason]")).select_by_index(1)
+
+
+def test_the_shift_form_figures_live_refuses_bad_input_and_sets_the_efficiency(window):
+    dialog = open_shift_form(window, "CNC-001")
+    fill_shift(window, dialog)
+    wait(window).until(lambda d: figure(d, "oee") == "75.0 %")
+    assert figure(window, "availability") == "90.0 %"
+    assert figure(window, "performance") == "92.6 %"
+    assert figure(window, "quality") == "90.0 %"
+    # Each figure explains itself on hover, with the shift's numbers.
+    explanation = window.find_element(By.ID, "s-availability").find_element(By.XPATH, "..").get_attribute("title")
+    assert "432 min ÷ 480 min" in explanation, explanation
+    assert window.find_element(By.ID, "shift-waterfall")  # inside "Loss waterfall of this shift"
+    if os.environ.get("MES_E2E_SHIFT_SCREENSHOT"):
+        window.save_screenshot(os.environ["MES_E2E_SHIFT_SCREENSHOT"])
+
+    # Rejects above the total: refused at the field, figures withdrawn, nothing kept.
+    type_into(dialog, "s-production", "500")
+    dialog.find_element(By.ID, "s-production").send_keys(Keys.TAB)
+    wait(window).until(lambda d: "more than the total" in d.find_element(By.ID, "s-production-error").text)
+    assert figure(window, "oee") == "—"
+    dialog.find_element(By.CSS_SELECTOR, "[data-role=save]").click()
+    wait(window).until(lambda d: "correct" in d.find_element(By.CSS_SELECTOR, "#shift-dialog .form-message").text)
+    assert psql("SELECT count(*) FROM shift_records") == "0"
+
+    # Corrected, Enter saves.
+    type_into(dialog, "s-production", "40")
+    dialog.find_element(By.ID, "s-production").send_keys(Keys.ENTER)
+    wait(window).until(lambda d: not dialog.is_displayed())
+    assert psql("SELECT count(*), sum(total_count) FROM shift_records") == "1|400"
+    assert psql("SELECT efficiency FROM machines WHERE machine_name = 'CNC-001'") == "75"
+    cell = lambda d: d.execute_script(
+        "return [...document.querySelectorAll('#machine-rows tr')]"
+        ".find(r => r.querySelector('td.name').textContent === 'CNC-001')"
+        ".children[3].dataset.source"
+    )
+    wait(window).until(lambda d: cell(d) == "shift")
+
+
+def test_a_shift_entered_offline_syncs_once_and_shows_in_the_waterfall(window):
+    pg = os.environ["MES_E2E_PG_SCRIPT"]
+    pill = window.find_element(By.ID, "db-pill")
+    # Online once: the reason list is kept on this PC for offline entry.
+    dialog = open_shift_form(window, "ROB-002")
+    ActionChains(window).send_keys(Keys.ESCAPE).perform()
+    wait(window).until(lambda d: not dialog.is_displayed())
+
+    subprocess.run([pg, "stop"], check=True)
+    try:
+        wait(window, 30).until(lambda d: "Offline" in pill.text)
+        dialog = open_shift_form(window, "ROB-002")
+        assert "Offline" in dialog.text
+        fill_shift(window, dialog)
+        wait(window).until(lambda d: figure(d, "oee") == "75.0 %")
+        dialog.find_element(By.CSS_SELECTOR, "[data-role=save]").click()
+        wait(window).until(lambda d: not dialog.is_displayed())
+        wait(window).until(lambda d: "1 pending" in pill.text)
+    finally:
+        subprocess.run([pg, "start"], check=True)
+    wait(window, 60).until(lambda d: "Online" in pill.text and "pending" not in pill.text)
+    assert psql("SELECT count(*) FROM shift_records") == "1"
+    assert psql("SELECT count(*) FROM shift_stops") == "1"
+    assert psql("SELECT efficiency FROM machines WHERE machine_name = 'ROB-002'") == "75"
+
+    # The planner's view: the fleet's waterfall from that shift.
+    window.find_element(By.TAG_NAME, "body").click()
+    ActionChains(window).send_keys("p").perform()
+    summary = wait(window, 20).until(lambda d: d.find_element(By.ID, "oee-summary"))
+    assert "Fleet OEE 75.0 %" in summary.text, summary.text
+    waterfall = window.find_element(By.ID, "oee-waterfall")
+    assert waterfall.is_displayed()
+    steps = window.execute_script(
+        "return [...document.querySelectorAll('#oee-waterfall tbody tr')].map(r => r.children[0].textContent + '=' + r.children[1].textContent)"
+    )
+    assert steps[0] == "Planned busy time=8 h", steps
+    assert steps[-1] == "Fully productive time=6 h", steps
+    if os.environ.get("MES_E2E_WATERFALL_SCREENSHOT"):
+        window.execute_script("document.getElementById('oee').scrollIntoView()")
+        window.save_screenshot(os.environ["MES_E2E_WATERFALL_SCREENSHOT"])

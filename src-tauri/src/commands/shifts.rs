@@ -1,0 +1,91 @@
+//! Shift production records and OEE: the form's live preview (on the PC, offline too), entering
+//! a shift (queued while offline, like every write), the reason list (the last one seen while
+//! offline) and its upkeep, and the OEE roll-ups a planner reads.
+
+use mes_core::domain::{
+    LossReason, NewLossReason, OeeGroup, OeeGrouping, RecordShift, ShiftPreview, TimeRange,
+};
+use mes_core::sync::{LossReasonList, WriteOutcome};
+use tauri::State;
+use uuid::Uuid;
+
+use crate::error::CommandError;
+use crate::state::AppState;
+
+/// A and P and Q and OEE of the shift as entered so far, or the rules it breaks.
+#[tauri::command]
+#[specta::specta]
+pub fn preview_shift(write: RecordShift) -> ShiftPreview {
+    ShiftPreview::of(&write, chrono::Utc::now())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn record_shift(
+    state: State<'_, AppState>,
+    write: RecordShift,
+) -> Result<WriteOutcome, CommandError> {
+    state
+        .call(|s| async move { s.record_shift(write).await })
+        .await
+}
+
+/// Every reason, retired ones too; offline, the last list seen (`cached_at` set).
+#[tauri::command]
+#[specta::specta]
+pub async fn loss_reasons(state: State<'_, AppState>) -> Result<LossReasonList, CommandError> {
+    state.call(|s| async move { s.loss_reasons().await }).await
+}
+
+/// A planner's new reason (needs the database).
+#[tauri::command]
+#[specta::specta]
+pub async fn add_loss_reason(
+    state: State<'_, AppState>,
+    reason: NewLossReason,
+) -> Result<LossReason, CommandError> {
+    state
+        .call(|s| async move { s.registry().add_loss_reason(&reason).await })
+        .await
+}
+
+/// Retires a reason: kept for the records that name it, no longer offered.
+#[tauri::command]
+#[specta::specta]
+pub async fn retire_loss_reason(
+    state: State<'_, AppState>,
+    id: Uuid,
+) -> Result<LossReason, CommandError> {
+    state
+        .call(move |s| async move { s.registry().retire_loss_reason(id).await })
+        .await
+}
+
+/// OEE of the shifts that began in `range`: for the fleet, per type or per machine.
+#[tauri::command]
+#[specta::specta]
+pub async fn oee_report(
+    state: State<'_, AppState>,
+    range: TimeRange,
+    grouping: OeeGrouping,
+) -> Result<Vec<OeeGroup>, CommandError> {
+    state
+        .call(move |s| async move { s.registry().oee_totals(range, grouping).await })
+        .await
+}
+
+/// One machine's OEE and waterfall over `range`.
+#[tauri::command]
+#[specta::specta]
+pub async fn machine_oee(
+    state: State<'_, AppState>,
+    range: TimeRange,
+    uid: Uuid,
+) -> Result<OeeGroup, CommandError> {
+    state
+        .call(move |s| async move {
+            let totals = s.registry().machine_oee_totals(range, uid).await?;
+            Ok(OeeGroup::of(uid.to_string(), String::new(), totals))
+        })
+        .await
+}

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchFrameException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.remote.client_config import ClientConfig
@@ -259,7 +260,14 @@ def window(app):
 
 
 def wait(driver, seconds=10):
-    return WebDriverWait(driver, seconds, poll_frequency=0.1)
+    # The window reloads its page on purpose (after signing in or out): a command that meets the
+    # unload is asked again, as are elements of a table drawn again meanwhile.
+    return WebDriverWait(
+        driver,
+        seconds,
+        poll_frequency=0.1,
+        ignored_exceptions=[NoSuchFrameException, StaleElementReferenceException],
+    )
 
 
 def rows(driver):

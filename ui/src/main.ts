@@ -168,8 +168,33 @@ async function load(): Promise<void> {
   document.body.dataset["loaded"] = "true";
 }
 
+/** The status select of a row, when the operator is in it (choosing a status). */
+function statusBeingChosen(): HTMLSelectElement | null {
+  const active = document.activeElement;
+  return active instanceof HTMLSelectElement && active.closest("#machine-rows") ? active : null;
+}
+
+let renderWaiting = false;
+
 function renderRows(): void {
   if (!page) return;
+  const choosing = statusBeingChosen();
+  if (choosing) {
+    // Re-drawing the rows now would take the list from under the operator (a reload that was
+    // already on its way when they opened it): the rows are drawn once they chose or left it.
+    if (!renderWaiting) {
+      renderWaiting = true;
+      const later = (): void => {
+        renderWaiting = false;
+        choosing.removeEventListener("change", later);
+        choosing.removeEventListener("blur", later);
+        renderRows();
+      };
+      choosing.addEventListener("change", later);
+      choosing.addEventListener("blur", later);
+    }
+    return;
+  }
   const shown = overlay(page.machines, outbox, query.offset === 0, query);
   table.render(shown.rows, new Date(), busy, shown.marks);
 }
@@ -475,6 +500,8 @@ function editMachine(machine: Machine): void {
 }
 
 async function changeStatus(machine: Machine, status: OperationalStatus): Promise<void> {
+  // Chosen: the keyboard goes back to the row, which is drawn again with the change on its way.
+  statusBeingChosen()?.closest("tr")?.focus();
   if (!allowed("can_set_status")) {
     renderRows();
     return;

@@ -5,7 +5,8 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use crate::domain::{
-    LossReason, Machine, NewLossReason, OeeGroup, OeeGrouping, OeeTotals, RecordShift, TimeRange,
+    DowntimePareto, LossReason, Machine, NewLossReason, OeeDay, OeeGroup, OeeGrouping, OeeTotals,
+    RecordShift, TimeRange,
 };
 use crate::error::RegistryError;
 use crate::{repo, Registry};
@@ -85,6 +86,48 @@ impl Registry {
             .next()
             .map(|g| g.totals)
             .unwrap_or_default())
+    }
+
+    /// OEE per UTC day over the days `range` touches: the fleet, a type or a machine (`key`).
+    pub async fn oee_trend(
+        &self,
+        range: TimeRange,
+        grouping: OeeGrouping,
+        key: Option<String>,
+    ) -> Result<Vec<OeeDay>, RegistryError> {
+        range
+            .validate()
+            .map_err(|message| RegistryError::field("range", message))?;
+        self.ensure_schema().await?;
+        self.db()
+            .run(move |conn| {
+                let key = key.clone();
+                Box::pin(
+                    async move { repo::oee_trend(conn, range, grouping, key.as_deref()).await },
+                )
+            })
+            .await
+    }
+
+    /// Downtime by reason and by loss category of the shifts that began in `range`.
+    pub async fn downtime_pareto(
+        &self,
+        range: TimeRange,
+        grouping: OeeGrouping,
+        key: Option<String>,
+    ) -> Result<DowntimePareto, RegistryError> {
+        range
+            .validate()
+            .map_err(|message| RegistryError::field("range", message))?;
+        self.ensure_schema().await?;
+        self.db()
+            .run(move |conn| {
+                let key = key.clone();
+                Box::pin(async move {
+                    repo::downtime_pareto(conn, range, grouping, key.as_deref()).await
+                })
+            })
+            .await
     }
 
     async fn oee_sums(

@@ -11,6 +11,7 @@ mod loss_reason;
 mod machine;
 mod maintenance;
 mod oee;
+mod oee_views;
 mod privileges;
 mod query;
 mod reliability;
@@ -39,6 +40,7 @@ pub use maintenance::{
     MAX_INTERVAL_DAYS, MAX_NOTE_CHARS,
 };
 pub use oee::{LossCategory, LossGroup, OeeFigures, OeeTotals, Waterfall};
+pub use oee_views::{CategoryDowntime, DowntimePareto, OeeDay, ReasonDowntime};
 pub use privileges::{Privileges, GROUP_ROLES};
 pub use query::{ListQuery, MachinePage, PageBoundary, SortColumn, SortDirection, ValidListQuery};
 pub use reliability::{

@@ -10,6 +10,7 @@ mod machines_keyset;
 mod machines_read;
 mod machines_write;
 mod maintenance;
+mod oee_views;
 mod reliability;
 mod roles;
 mod row;
@@ -33,6 +34,7 @@ pub use maintenance::{
     maintenance_log, maintenance_plan, maintenance_write_applied, plan_maintenance,
     record_maintenance, set_type_interval,
 };
+pub use oee_views::{downtime_pareto, oee_trend};
 pub use reliability::{
     fleet_efficiency, machine_reliability, machine_timeline, MACHINE_RELIABILITY_SQL,
 };

@@ -31,7 +31,7 @@ fn category_name(category: LossCategory) -> &'static str {
     }
 }
 
-fn category_of(name: &str) -> Option<LossCategory> {
+pub(crate) fn category_of(name: &str) -> Option<LossCategory> {
     LossCategory::ALL
         .into_iter()
         .find(|c| category_name(*c) == name)
@@ -422,17 +422,7 @@ pub async fn oee_totals(
                     {record_machine}
          )
          SELECT {key} AS key, {label} AS label,
-                coalesce(sum(planned_busy_s), 0) AS planned_busy_s,
-                coalesce(sum(breakdown_s), 0) AS breakdown_s,
-                coalesce(sum(setup_s), 0) AS setup_s,
-                coalesce(sum(small_stop_s), 0) AS small_stop_s,
-                coalesce(sum(produced), 0)::float8 AS produced,
-                coalesce(sum(startup_rejects), 0)::float8 AS startup_rejects,
-                coalesce(sum(production_rejects), 0)::float8 AS production_rejects,
-                coalesce(sum(ideal_produced_s), 0) AS ideal_produced_s,
-                coalesce(sum(ideal_startup_rejects_s), 0) AS ideal_startup_rejects_s,
-                coalesce(sum(ideal_production_rejects_s), 0) AS ideal_production_rejects_s,
-                coalesce(sum(shifts), 0)::bigint AS shifts
+                {TOTALS_COLUMNS}
            FROM parts
           {group_by}
           {having}
@@ -451,24 +441,43 @@ pub async fn oee_totals(
         .map_err(from_sqlx)?;
     rows.iter()
         .map(|row| {
-            let get = |name: &str| row.try_get::<f64, _>(name).map_err(from_sqlx);
             Ok(OeeGroup::of(
                 row.try_get("key").map_err(from_sqlx)?,
                 row.try_get("label").map_err(from_sqlx)?,
-                OeeTotals {
-                    planned_busy_s: get("planned_busy_s")?,
-                    breakdown_s: get("breakdown_s")?,
-                    setup_s: get("setup_s")?,
-                    small_stop_s: get("small_stop_s")?,
-                    produced: get("produced")?,
-                    startup_rejects: get("startup_rejects")?,
-                    production_rejects: get("production_rejects")?,
-                    ideal_produced_s: get("ideal_produced_s")?,
-                    ideal_startup_rejects_s: get("ideal_startup_rejects_s")?,
-                    ideal_production_rejects_s: get("ideal_production_rejects_s")?,
-                    shifts: row.try_get::<i64, _>("shifts").map_err(from_sqlx)?.max(0) as u64,
-                },
+                totals_from(row)?,
             ))
         })
         .collect()
+}
+
+/// The sums of a roll-up over rows named as the daily tables' columns, as [`totals_from`] reads
+/// them.
+pub(crate) const TOTALS_COLUMNS: &str = "coalesce(sum(planned_busy_s), 0) AS planned_busy_s,
+    coalesce(sum(breakdown_s), 0) AS breakdown_s,
+    coalesce(sum(setup_s), 0) AS setup_s,
+    coalesce(sum(small_stop_s), 0) AS small_stop_s,
+    coalesce(sum(produced), 0)::float8 AS produced,
+    coalesce(sum(startup_rejects), 0)::float8 AS startup_rejects,
+    coalesce(sum(production_rejects), 0)::float8 AS production_rejects,
+    coalesce(sum(ideal_produced_s), 0) AS ideal_produced_s,
+    coalesce(sum(ideal_startup_rejects_s), 0) AS ideal_startup_rejects_s,
+    coalesce(sum(ideal_production_rejects_s), 0) AS ideal_production_rejects_s,
+    coalesce(sum(shifts), 0)::bigint AS shifts";
+
+/// The sums a roll-up query names as `oee_totals` does.
+pub(crate) fn totals_from(row: &sqlx::postgres::PgRow) -> Result<OeeTotals, RegistryError> {
+    let get = |name: &str| row.try_get::<f64, _>(name).map_err(from_sqlx);
+    Ok(OeeTotals {
+        planned_busy_s: get("planned_busy_s")?,
+        breakdown_s: get("breakdown_s")?,
+        setup_s: get("setup_s")?,
+        small_stop_s: get("small_stop_s")?,
+        produced: get("produced")?,
+        startup_rejects: get("startup_rejects")?,
+        production_rejects: get("production_rejects")?,
+        ideal_produced_s: get("ideal_produced_s")?,
+        ideal_startup_rejects_s: get("ideal_startup_rejects_s")?,
+        ideal_production_rejects_s: get("ideal_production_rejects_s")?,
+        shifts: row.try_get::<i64, _>("shifts").map_err(from_sqlx)?.max(0) as u64,
+    })
 }

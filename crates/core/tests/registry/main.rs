@@ -15,6 +15,7 @@ mod idempotency;
 mod list;
 mod live;
 mod maintenance;
+mod oee_views;
 mod offline_copy;
 mod own_writes;
 #[path = "../shared/proxy.rs"]

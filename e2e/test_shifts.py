@@ -120,6 +120,71 @@ def test_a_shift_entered_offline_syncs_once_and_shows_in_the_waterfall(window):
     )
     assert steps[0] == "Planned busy time=8 h", steps
     assert steps[-1] == "Fully productive time=6 h", steps
+    # The trend (one day at 75 %) and the downtime Pareto (48 min under one reason).
+    table_text = lambda d, table_id: d.execute_script(
+        "return [...document.querySelectorAll('#' + arguments[0] + ' tbody tr')].map(r => [...r.children].map(c => c.textContent))",
+        table_id,
+    )
+    wait(window, 10).until(lambda d: len(table_text(d, "oee-trend-table")) == 1)
+    assert table_text(window, "oee-trend-table")[0][2] == "75.0 %"
+    reasons = table_text(window, "pareto-by-reason")
+    assert len(reasons) == 1 and reasons[0][3] == "0.8 h" and reasons[0][5] == "100.0 %", reasons
+    assert table_text(window, "pareto-by-category")[0][0] in ("Breakdown", "Set-up and adjustment", "Small stops")
     if os.environ.get("MES_E2E_WATERFALL_SCREENSHOT"):
         window.execute_script("document.getElementById('oee').scrollIntoView()")
         window.save_screenshot(os.environ["MES_E2E_WATERFALL_SCREENSHOT"])
+
+
+def test_an_offline_entry_refused_on_sync_is_corrected_and_retried(window):
+    pg = os.environ["MES_E2E_PG_SCRIPT"]
+    pill = window.find_element(By.ID, "db-pill")
+    dialog = open_shift_form(window, "ASM-003")
+    ActionChains(window).send_keys(Keys.ESCAPE).perform()
+    wait(window).until(lambda d: not dialog.is_displayed())
+
+    subprocess.run([pg, "stop"], check=True)
+    try:
+        wait(window, 30).until(lambda d: "Offline" in pill.text)
+        dialog = open_shift_form(window, "ASM-003")
+        fill_shift(window, dialog)
+        wait(window).until(lambda d: figure(d, "oee") == "75.0 %")
+        dialog.find_element(By.ID, "s-production").send_keys(Keys.ENTER)
+        wait(window).until(lambda d: not dialog.is_displayed())
+        wait(window).until(lambda d: "1 pending" in pill.text)
+    finally:
+        subprocess.run([pg, "start"], check=True)
+    # Meanwhile another tool recorded the same hours for this machine.
+    psql(
+        "INSERT INTO shift_records (uid, write_id, machine_uid, machine_name, machine_type, started_at,"
+        " ended_at, planned_busy_s, breakdown_s, setup_s, small_stop_s, ideal_cycle_s, total_count,"
+        " startup_rejects, production_rejects)"
+        " SELECT gen_random_uuid(), gen_random_uuid(), uid, '', '', date_trunc('hour', now()) - interval '8 hours',"
+        " date_trunc('hour', now()), 28800, 0, 0, 0, 60, 100, 0, 0 FROM machines WHERE machine_name = 'ASM-003'"
+    )
+    panel = window.find_element(By.ID, "attention")
+    wait(window, 60).until(lambda d: panel.is_displayed() and "Shift record of ASM-003" in panel.text)
+    assert psql("SELECT count(*) FROM shift_records") == "1"
+
+    # Edit and retry: the form comes back filled in; moved to the eight hours before, it records.
+    panel.find_element(By.CSS_SELECTOR, "button[data-role='retry']").click()
+    dialog = window.find_element(By.ID, "shift-dialog")
+    wait(window).until(lambda d: dialog.is_displayed())
+    assert "Not recorded" in dialog.find_element(By.ID, "shift-notice").text
+    assert dialog.find_element(By.ID, "s-total").get_attribute("value") == "400"
+    assert dialog.find_element(By.CSS_SELECTOR, "#s-downtime-0 [data-role=minutes]").get_attribute("value") == "48"
+    window.execute_script(
+        """
+        const local = (d) => new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+        const start = document.getElementById('s-start'), end = document.getElementById('s-end');
+        const was = new Date(start.value);
+        end.value = local(was);
+        start.value = local(new Date(was.getTime() - 8 * 3600000));
+        start.dispatchEvent(new Event('input'));
+        """
+    )
+    wait(window).until(lambda d: figure(d, "oee") == "75.0 %")
+    dialog.find_element(By.CSS_SELECTOR, "[data-role=save]").click()
+    wait(window).until(lambda d: not dialog.is_displayed())
+    wait(window, 60).until(lambda d: psql("SELECT count(*) FROM shift_records") == "2")
+    wait(window, 30).until(lambda d: not panel.is_displayed())
+    assert psql("SELECT count(*) FROM shift_stops") == "1"

@@ -33,6 +33,8 @@ const COMMANDS: &[&str] = &[
     "retire_loss_reason",
     "oee_report",
     "machine_oee",
+    "oee_trend",
+    "downtime_pareto",
     "export_table",
     "import_machines",
     "alerts",

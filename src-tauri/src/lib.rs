@@ -49,6 +49,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::shifts::retire_loss_reason,
             commands::shifts::oee_report,
             commands::shifts::machine_oee,
+            commands::shifts::oee_trend,
+            commands::shifts::downtime_pareto,
             commands::transfer::export_table,
             commands::transfer::import_machines,
             commands::alerts::alerts,

@@ -59,6 +59,13 @@ export const commands = {
 	/**  One machine's OEE and waterfall over `range`. */
 	machineOee: (range: TimeRange, uid: string) => typedError<OeeGroup_Serialize, CommandError_Serialize>(__TAURI_INVOKE("machine_oee", { range, uid })),
 	/**
+	 *  OEE per UTC day over the days `range` touches: the fleet, a type or a machine (`key`: the
+	 *  type's name or the machine's uid).
+	 */
+	oeeTrend: (range: TimeRange, grouping: OeeGrouping, key: string | null) => typedError<OeeDay_Serialize[], CommandError_Serialize>(__TAURI_INVOKE("oee_trend", { range, grouping, key })),
+	/**  Downtime by reason and by loss category of the shifts that began in `range`. */
+	downtimePareto: (range: TimeRange, grouping: OeeGrouping, key: string | null) => typedError<DowntimePareto, CommandError_Serialize>(__TAURI_INVOKE("downtime_pareto", { range, grouping, key })),
+	/**
 	 *  Writes `request` as `format` into the export folder: `MES_EXPORT_DIR` when set, else the
 	 *  user's downloads folder (else the home folder); answers the files written.
 	 */
@@ -162,6 +169,13 @@ export type BelowTarget = {
 	machine_name: string,
 	machine_type: string,
 	efficiency: number | null,
+};
+
+/**  Downtime recorded under one loss category. */
+export type CategoryDowntime = {
+	category: LossCategory,
+	seconds: number | null,
+	events: number,
 };
 
 export type ChangeKind = "insert" | "update" | "delete" | 
@@ -415,6 +429,12 @@ export type DeleteMachine = {
 	write_id: string,
 	uid: string,
 	expected_version: number,
+};
+
+/**  Downtime of the shifts that began in a range, largest first: by reason and by category. */
+export type DowntimePareto = {
+	reasons: ReasonDowntime[],
+	categories: CategoryDowntime[],
 };
 
 /**  Where a machine stands against its plan, most urgent first. */
@@ -961,6 +981,23 @@ export type NewLossReason = {
 	category: LossCategory,
 };
 
+/**  The shifts that began on one UTC day. */
+export type OeeDay = OeeDay_Serialize | OeeDay_Deserialize;
+
+/**  The shifts that began on one UTC day. */
+export type OeeDay_Deserialize = {
+	day: string,
+	totals: OeeTotals,
+	figures: OeeFigures_Deserialize,
+};
+
+/**  The shifts that began on one UTC day. */
+export type OeeDay_Serialize = {
+	day: string,
+	totals: OeeTotals,
+	figures: OeeFigures_Serialize,
+};
+
 /**
  *  OEE and its factors as fractions (0.85 is 85 %); `None` where there is nothing to divide by:
  *  no planned busy time (a shift of planned stops only), no production time, no parts.
@@ -1203,6 +1240,15 @@ export type QueuedWrite_Deserialize = { kind: "create"; write: CreateMachine_Des
 
 /**  A write waiting in the outbox: exactly what the online command would have sent. */
 export type QueuedWrite_Serialize = { kind: "create"; write: CreateMachine_Serialize } | { kind: "update"; write: UpdateMachine_Serialize } | { kind: "set_status"; write: SetMachineStatus } | { kind: "delete"; write: DeleteMachine } | { kind: "plan_maintenance"; write: PlanMaintenance_Serialize } | { kind: "record_maintenance"; write: RecordMaintenance } | { kind: "record_shift"; write: RecordShift_Serialize };
+
+/**  Downtime recorded under one reason. */
+export type ReasonDowntime = {
+	reason_id: string,
+	name: string,
+	category: LossCategory,
+	seconds: number | null,
+	events: number,
+};
 
 /**
  *  Record maintenance done on a machine: logged, and the machine's last maintenance moves on to

@@ -9,6 +9,7 @@ import type {
   OperationalStatus,
   OutboxEntry,
   QueuedWrite,
+  RecordShift,
   SortColumn,
   StatusCount,
   WriteOutcome,
@@ -23,7 +24,7 @@ import { showHistory } from "./views/history";
 import { ConnectionMonitor } from "./views/connection";
 import { byId, el, typingInField } from "./views/dom";
 import { openMachineForm } from "./views/machine-form";
-import { openShiftForm } from "./views/shift-form";
+import { openShiftForm, type ShiftFormRequest } from "./views/shift-form";
 import { STATUS_SYMBOL, statusClass } from "./views/status-badge";
 import { MachineTable } from "./views/table";
 import { setupTheme } from "./views/theme";
@@ -229,9 +230,9 @@ function renderAttention(): void {
         }[write.kind];
         const reason = entry.conflict ? describeConflict(entry.conflict) : "";
         const item = el("li", { "data-seq": String(entry.seq) }, `${what} ${name}: ${reason}.`);
-        if (write.kind === "create" || write.kind === "update") {
+        if (write.kind === "create" || write.kind === "update" || write.kind === "record_shift") {
           const edit = el("button", { type: "button", class: "ghost small", "data-role": "retry" }, "Edit and retry");
-          edit.addEventListener("click", () => retryEntry(entry));
+          edit.addEventListener("click", () => (write.kind === "record_shift" ? void retryShift(entry, write.write) : retryEntry(entry)));
           item.append(edit);
         }
         const discard = el("button", { type: "button", class: "ghost small danger", "data-role": "discard" }, "Discard");
@@ -464,9 +465,15 @@ function openForm(machine?: Machine): void {
   });
 }
 
-async function openShift(machine: Machine): Promise<void> {
-  if (!allowed("can_record_shifts")) return;
-  const reasons = await api.lossReasons();
+/** A shift form is being opened (its reasons are on their way): a second R waits for it. */
+let openingShift = false;
+
+async function openShift(machine: Machine, retry?: Pick<ShiftFormRequest, "initial" | "notice" | "save">): Promise<void> {
+  if (shiftDialog.open || openingShift || !allowed("can_record_shifts")) return;
+  openingShift = true;
+  const reasons = await api.lossReasons().finally(() => {
+    openingShift = false;
+  });
   if (!reasons.ok) {
     say(`The reason list is unavailable: ${describeError(reasons.error)}`, "error");
     return;
@@ -477,6 +484,7 @@ async function openShift(machine: Machine): Promise<void> {
     reasonsCachedAt: reasons.value.cached_at ?? null,
     preview: (write) => api.previewShift(write),
     save: (write) => api.recordShift(write),
+    ...retry,
     onSaved: (outcome) => {
       reportWrite(outcome, `Recorded a shift of ${machine.machine_name}.`);
       void load().then(() => table.focusActive());
@@ -484,6 +492,27 @@ async function openShift(machine: Machine): Promise<void> {
     confirm: (title, message, yes) => confirmDialog(confirmBox, title, message, yes),
   });
   shiftDialog.addEventListener("close", () => table.focusActive(), { once: true });
+}
+
+/** A refused shift entry, back in its form: corrected, it is queued again in its place. */
+async function retryShift(entry: OutboxEntry, refused: RecordShift): Promise<void> {
+  const machine = await api.getMachine(refused.shift.machine_uid);
+  if (!machine.ok) {
+    say(`The machine of this shift record cannot be read: ${describeError(machine.error)}`, "error");
+    return;
+  }
+  await openShift(machine.value, {
+    initial: refused,
+    notice: `Not recorded: ${entry.conflict ? describeConflict(entry.conflict) : ""}. Correct it and save to retry.`,
+    save: async (write) => {
+      const outcome = await api.retryWrite(entry.seq, { kind: "record_shift", write });
+      if (outcome.ok && !outcome.value) {
+        void load();
+        return { ok: false, error: { kind: "Internal", data: { message: "this entry was no longer waiting (already sent or discarded), so nothing was retried" } } };
+      }
+      return outcome.ok ? { ok: true, value: { outcome: "queued", pending: monitor.current()?.pending ?? 1 } } : outcome;
+    },
+  });
 }
 
 async function showMachineHistory(machine: Machine): Promise<void> {

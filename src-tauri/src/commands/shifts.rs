@@ -3,7 +3,8 @@
 //! offline) and its upkeep, and the OEE roll-ups a planner reads.
 
 use mes_core::domain::{
-    LossReason, NewLossReason, OeeGroup, OeeGrouping, RecordShift, ShiftPreview, TimeRange,
+    DowntimePareto, LossReason, NewLossReason, OeeDay, OeeGroup, OeeGrouping, RecordShift,
+    ShiftPreview, TimeRange,
 };
 use mes_core::sync::{LossReasonList, WriteOutcome};
 use tauri::State;
@@ -71,6 +72,35 @@ pub async fn oee_report(
 ) -> Result<Vec<OeeGroup>, CommandError> {
     state
         .call(move |s| async move { s.registry().oee_totals(range, grouping).await })
+        .await
+}
+
+/// OEE per UTC day over the days `range` touches: the fleet, a type or a machine (`key`: the
+/// type's name or the machine's uid).
+#[tauri::command]
+#[specta::specta]
+pub async fn oee_trend(
+    state: State<'_, AppState>,
+    range: TimeRange,
+    grouping: OeeGrouping,
+    key: Option<String>,
+) -> Result<Vec<OeeDay>, CommandError> {
+    state
+        .call(move |s| async move { s.registry().oee_trend(range, grouping, key).await })
+        .await
+}
+
+/// Downtime by reason and by loss category of the shifts that began in `range`.
+#[tauri::command]
+#[specta::specta]
+pub async fn downtime_pareto(
+    state: State<'_, AppState>,
+    range: TimeRange,
+    grouping: OeeGrouping,
+    key: Option<String>,
+) -> Result<DowntimePareto, CommandError> {
+    state
+        .call(move |s| async move { s.registry().downtime_pareto(range, grouping, key).await })
         .await
 }
 

@@ -40,6 +40,8 @@ import {
   type NewLossReason,
   type OeeGroup,
   type OeeGrouping,
+  type OeeDay,
+  type DowntimePareto,
 } from "../bindings";
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: CommandError };
@@ -120,6 +122,10 @@ export const api = {
   addLossReason: (reason: NewLossReason): Promise<Outcome<LossReason>> => call(commands.addLossReason(reason)),
   retireLossReason: (id: string): Promise<Outcome<LossReason>> => call(commands.retireLossReason(id)),
   oeeReport: (range: TimeRange, grouping: OeeGrouping): Promise<Outcome<OeeGroup[]>> => call(commands.oeeReport(range, grouping)),
+  oeeTrend: (range: TimeRange, grouping: OeeGrouping, key: string | null): Promise<Outcome<OeeDay[]>> =>
+    call(commands.oeeTrend(range, grouping, key)),
+  downtimePareto: (range: TimeRange, grouping: OeeGrouping, key: string | null): Promise<Outcome<DowntimePareto>> =>
+    call(commands.downtimePareto(range, grouping, key)),
   machineOee: (range: TimeRange, uid: string): Promise<Outcome<OeeGroup>> => call(commands.machineOee(range, uid)),
   exportTable: (request: ExportRequest, format: ExportFormat): Promise<Outcome<ExportedFile>> =>
     call(commands.exportTable(request, format)),

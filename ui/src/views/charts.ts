@@ -114,3 +114,54 @@ export function efficiencyOverTime(points: EfficiencyPoint[], range: TimeRange, 
     );
   });
 }
+
+/** OEE day by day (percent) as points joined by a line, with the target as a dashed line. */
+export function oeeTrendChart(days: { day: string; oee: number | null }[], target: number): HTMLElement {
+  const colours = palette();
+  const xs = days.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000);
+  const ys = days.map((d) => (d.oee === null ? null : d.oee * 100));
+  const targets = xs.map(() => target);
+  return figure("oee-trend-chart", `OEE per day, with the target of ${target} % (the table holds the same figures).`, (host) => {
+    new uPlot(
+      {
+        width: 640,
+        height: 200,
+        legend: { show: false },
+        scales: { x: { time: true }, y: { range: [0, 100] } },
+        axes: [axis(colours), axis(colours, { values: (_u, ticks) => ticks.map((t) => `${t} %`) })],
+        series: [
+          {},
+          { label: "OEE", stroke: colours.accent, width: 2, points: { show: true, size: 6 } },
+          { label: "Target", stroke: colours.target, width: 1, dash: [6, 4], points: { show: false } },
+        ],
+      },
+      [xs, ys, targets],
+      host,
+    );
+  });
+}
+
+/** Downtime per reason (hours) as bars, largest first: the Pareto. */
+export function paretoChart(reasons: { name: string; seconds: number }[]): HTMLElement {
+  const colours = palette();
+  const xs = reasons.map((_, i) => i);
+  const ys = reasons.map((r) => r.seconds / 3600);
+  return figure("downtime-pareto-chart", "Downtime per reason in hours, largest first (the table holds the same figures).", (host) => {
+    new uPlot(
+      {
+        width: 640,
+        height: 220,
+        legend: { show: false },
+        cursor: { show: false },
+        scales: { x: { time: false, range: [-0.5, Math.max(0, reasons.length - 0.5)] }, y: { range: (_u, _min, max) => [0, Math.max(0.1, max)] } },
+        axes: [
+          axis(colours, { values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? (reasons[t]?.name ?? "") : "")) }),
+          axis(colours, { values: (_u, ticks) => ticks.map((t) => `${t} h`) }),
+        ],
+        series: [{}, { label: "Downtime", stroke: colours.target, fill: colours.target, paths: uPlot.paths.bars?.({ size: [0.7, 60] }), points: { show: false } }],
+      },
+      [xs, ys],
+      host,
+    );
+  });
+}

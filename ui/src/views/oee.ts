@@ -2,8 +2,9 @@
 // factors per machine type, and the ten machines that lost the most time. Every figure is made
 // from sums of times and counts (never an average of percentages).
 
-import type { OeeGroup } from "../bindings";
-import { formatPercent, num } from "../domain/oee";
+import type { DowntimePareto, OeeDay, OeeGroup } from "../bindings";
+import { CATEGORY_LABEL, formatPercent, num } from "../domain/oee";
+import { oeeTrendChart, paretoChart } from "./charts";
 import { el } from "./dom";
 import { tbodyWithMore } from "./long-table";
 import { waterfallFigure } from "./waterfall";
@@ -43,7 +44,10 @@ function table(caption: string, first: string, rows: string[][], id: string): HT
   );
 }
 
-export function renderOee(fleet: OeeGroup[], byType: OeeGroup[], byMachine: OeeGroup[]): HTMLElement {
+/** Reads the trend and the Pareto of one group (`null`: the fleet; else a type's name). */
+export type FocusLoader = (machineType: string | null) => Promise<HTMLElement[]>;
+
+export function renderOee(fleet: OeeGroup[], byType: OeeGroup[], byMachine: OeeGroup[], focus: FocusLoader): HTMLElement {
   const section = el("section", { class: "planner-block", id: "oee", "aria-labelledby": "oee-title" }, el("h2", { id: "oee-title" }, "OEE from shift records"));
   const whole = fleet[0];
   if (!whole || whole.totals.shifts === 0) {
@@ -69,5 +73,79 @@ export function renderOee(fleet: OeeGroup[], byType: OeeGroup[], byMachine: OeeG
       "oee-top-lost",
     ),
   );
+  // The trend and the Pareto, for the fleet or one type.
+  const chooser = el("select", { id: "oee-focus", "aria-label": "OEE trend and downtime of" }, el("option", { value: "" }, "The whole fleet"));
+  for (const group of byType) chooser.append(el("option", { value: group.label }, group.label));
+  const focused = el("div", { id: "oee-focused", "aria-live": "polite" }, el("p", { class: "hint" }, "Loading…"));
+  const show = async (): Promise<void> => {
+    const chosen = chooser.value === "" ? null : chooser.value;
+    focused.replaceChildren(...(await focus(chosen)));
+  };
+  chooser.addEventListener("change", () => void show());
+  section.append(el("div", { class: "planner-controls" }, el("label", { for: "oee-focus" }, "Trend and downtime of "), chooser), focused);
+  void show();
   return section;
+}
+
+function share(part: number, whole: number): string {
+  return whole > 0 ? `${((100 * part) / whole).toFixed(1)} %` : "—";
+}
+
+/** OEE day by day against the target: chart and table. */
+export function renderTrend(days: OeeDay[], target: number, what: string): HTMLElement {
+  const block = el("div", { class: "oee-trend", id: "oee-trend" }, el("h3", {}, `OEE per day · ${what}`));
+  if (days.length === 0) {
+    block.append(el("p", { class: "hint" }, "No shifts on these days."));
+    return block;
+  }
+  block.append(
+    oeeTrendChart(days.map((d) => ({ day: d.day, oee: d.figures.oee ?? null })), target),
+    table(
+      "Per day (UTC, the day the shifts began)",
+      "Day",
+      days.map((d) => [d.day, String(d.totals.shifts), formatPercent(d.figures.oee), formatPercent(d.figures.availability), formatPercent(d.figures.performance), formatPercent(d.figures.quality), hours(num(d.totals.planned_busy_s)), hours(Math.max(0, num(d.totals.planned_busy_s) - (num(d.totals.ideal_produced_s) - num(d.totals.ideal_startup_rejects_s) - num(d.totals.ideal_production_rejects_s))))]),
+      "oee-trend-table",
+    ),
+  );
+  return block;
+}
+
+/** Downtime by reason (bars and table, with the running share) and by loss category. */
+export function renderPareto(pareto: DowntimePareto, what: string): HTMLElement {
+  const block = el("div", { class: "oee-pareto", id: "downtime-pareto" }, el("h3", {}, `Downtime by reason · ${what}`));
+  const total = pareto.reasons.reduce((sum, r) => sum + num(r.seconds), 0);
+  if (pareto.reasons.length === 0) {
+    block.append(el("p", { class: "hint" }, "No downtime recorded in this range."));
+    return block;
+  }
+  let running = 0;
+  const rows = pareto.reasons.map((r) => {
+    running += num(r.seconds);
+    return [r.name, CATEGORY_LABEL[r.category], String(r.events), hours(num(r.seconds)), share(num(r.seconds), total), share(running, total)];
+  });
+  const head = ["Reason", "Loss", "Events", "Downtime", "Share", "Running share"];
+  block.append(
+    paretoChart(pareto.reasons.map((r) => ({ name: r.name, seconds: num(r.seconds) }))),
+    el(
+      "table",
+      { class: "planner-table oee-table", id: "pareto-by-reason" },
+      el("caption", {}, "By reason, largest first"),
+      el("thead", {}, el("tr", {}, ...head.map((h, i) => el("th", { scope: "col", class: i > 1 ? "numeric" : "" }, h)))),
+      tbodyWithMore(rows.length, head.length, (i) => el("tr", {}, ...(rows[i] ?? []).map((c, j) => el("td", { class: j > 1 ? "numeric" : "" }, c)))),
+    ),
+    el(
+      "table",
+      { class: "planner-table oee-table", id: "pareto-by-category" },
+      el("caption", {}, "By loss category"),
+      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Loss"), el("th", { scope: "col", class: "numeric" }, "Events"), el("th", { scope: "col", class: "numeric" }, "Downtime"), el("th", { scope: "col", class: "numeric" }, "Share"))),
+      el(
+        "tbody",
+        {},
+        ...pareto.categories.map((c) =>
+          el("tr", {}, el("td", {}, CATEGORY_LABEL[c.category]), el("td", { class: "numeric" }, String(c.events)), el("td", { class: "numeric" }, hours(num(c.seconds))), el("td", { class: "numeric" }, share(num(c.seconds), total))),
+        ),
+      ),
+    ),
+  );
+  return block;
 }

@@ -15,7 +15,7 @@ import { MaintenanceSection, type MaintenanceActions } from "./maintenance";
 import { efficiencyHistogram, efficiencyOverTime } from "./charts";
 import { exportButtons } from "./transfer";
 import { tbodyWithMore } from "./long-table";
-import { renderOee } from "./oee";
+import { renderOee, renderPareto, renderTrend } from "./oee";
 
 const RANGES: [string, number][] = [
   ["7 days", 7],
@@ -290,7 +290,16 @@ export class PlannerView {
       api.oeeReport(range, "machine"),
     ]);
     const parts: HTMLElement[] = [];
-    if (oeeFleet.ok && oeeTypes.ok && oeeMachines.ok) parts.push(renderOee(oeeFleet.value, oeeTypes.value, oeeMachines.value));
+    const focus = async (machineType: string | null): Promise<HTMLElement[]> => {
+      const grouping = machineType === null ? "fleet" : "machine_type";
+      const what = machineType ?? "the whole fleet";
+      const [trend, pareto] = await Promise.all([api.oeeTrend(range, grouping, machineType), api.downtimePareto(range, grouping, machineType)]);
+      return [
+        trend.ok ? renderTrend(trend.value, this.target, what) : el("p", { class: "form-message" }, `The OEE trend is unavailable. ${describeError(trend.error)}`),
+        pareto.ok ? renderPareto(pareto.value, what) : el("p", { class: "form-message" }, `The downtime Pareto is unavailable. ${describeError(pareto.error)}`),
+      ];
+    };
+    if (oeeFleet.ok && oeeTypes.ok && oeeMachines.ok) parts.push(renderOee(oeeFleet.value, oeeTypes.value, oeeMachines.value, focus));
     else {
       const failed = [oeeFleet, oeeTypes, oeeMachines].find((answer) => !answer.ok);
       parts.push(el("p", { class: "form-message", id: "oee-unavailable" }, `OEE unavailable. ${failed && !failed.ok ? describeError(failed.error) : ""}`));

@@ -21,6 +21,10 @@ export interface ShiftFormRequest {
   save(write: RecordShift): Promise<Outcome<WriteOutcome>>;
   onSaved(outcome: WriteOutcome): void;
   confirm(title: string, message: string, yes: string): Promise<boolean>;
+  /** A refused entry to correct: its values fill the form, its record id is kept. */
+  initial?: RecordShift;
+  /** Shown above the fields (why a queued entry was refused). */
+  notice?: string;
 }
 
 const TOP_FIELDS = ["start", "end", "ideal_cycle_s", "total_count", "startup_rejects", "production_rejects", "performance_reason"] as const;
@@ -47,7 +51,7 @@ function numberOf(raw: string): number {
 export function openShiftForm(dialog: HTMLDialogElement, request: ShiftFormRequest): void {
   const { machine } = request;
   const writeId = crypto.randomUUID();
-  const recordId = crypto.randomUUID();
+  const recordId = request.initial?.uid ?? crypto.randomUUID();
   // The last full hour as the end, eight hours before as the start: a shift just over.
   const end = new Date();
   end.setMinutes(0, 0, 0);
@@ -161,6 +165,7 @@ export function openShiftForm(dialog: HTMLDialogElement, request: ShiftFormReque
     "form",
     { class: "machine-form shift-form", novalidate: "" },
     el("h2", { id: "shift-dialog-title" }, `Shift record · ${machine.machine_name}`),
+    request.notice ? el("p", { class: "form-message", id: "shift-notice" }, request.notice) : null,
     request.reasonsCachedAt ? el("p", { class: "cached-note" }, "Offline: the reasons as last seen. The record waits on this PC and is sent when the database is back.") : null,
     el("div", { class: "form-grid" }, field("start"), field("end"), field("ideal_cycle_s"), field("total_count"), field("startup_rejects"), field("production_rejects")),
     el("fieldset", { class: "stops" }, el("legend", {}, "Planned stops (breaks, planned maintenance)"), plannedList, addPlanned, plannedError),
@@ -217,7 +222,9 @@ export function openShiftForm(dialog: HTMLDialogElement, request: ShiftFormReque
     };
   };
 
-  const showErrors = (fields: FieldError[], all: boolean): void => {
+  /** Shows each error at its field; answers the messages that belong to no field. */
+  const showErrors = (fields: FieldError[], all: boolean): string[] => {
+    const unplaced: string[] = [];
     for (const key of TOP_FIELDS) {
       errors[key].textContent = "";
       controls[key].setAttribute("aria-invalid", "false");
@@ -232,6 +239,7 @@ export function openShiftForm(dialog: HTMLDialogElement, request: ShiftFormReque
         const index = Number(stop[2]);
         const row = (planned ? plannedRows : downtimeRows)[index];
         if (row && (all || touched.has(`${planned ? "s-planned" : "s-downtime"}-${row.row.id.split("-").pop()}`))) row.error.textContent = f.message;
+        else if (!row) unplaced.push(f.message);
         continue;
       }
       if (f.field === "planned_stops" || f.field === "downtime") {
@@ -240,19 +248,24 @@ export function openShiftForm(dialog: HTMLDialogElement, request: ShiftFormReque
       }
       if ((TOP_FIELDS as readonly string[]).includes(f.field)) {
         const key = f.field as TopField;
-        // The performance reason is asked for as soon as the figures call for it.
-        if (all || touched.has(key) || key === "performance_reason") {
+        // A performance above 100 % is said at the cycle time once the counts are in, and the
+        // reason is asked for as soon as the figures call for it.
+        const due = all || touched.has(key) || key === "performance_reason" || (key === "ideal_cycle_s" && touched.has("total_count"));
+        if (due) {
           errors[key].textContent = f.message;
           controls[key].setAttribute("aria-invalid", "true");
         }
+      } else {
+        unplaced.push(f.message);
       }
     }
+    return unplaced;
   };
 
   let latest = 0;
-  const refresh = async (): Promise<ShiftPreview> => {
+  const refresh = async (write: RecordShift = sendable(read())): Promise<ShiftPreview> => {
     const ticket = ++latest;
-    const preview = await request.preview(sendable(read()));
+    const preview = await request.preview(write);
     if (ticket !== latest) return preview; // a newer keystroke's answer is on its way
     showErrors(preview.errors, false);
     if (preview.figures && preview.totals && preview.waterfall) {
@@ -304,8 +317,8 @@ export function openShiftForm(dialog: HTMLDialogElement, request: ShiftFormReque
   };
   const handleError = (error: CommandError): void => {
     if (error.kind === "Validation") {
-      showErrors(error.data.fields, true);
-      showMessage("Please correct the highlighted fields.");
+      const unplaced = showErrors(error.data.fields, true);
+      showMessage(["Please correct the highlighted fields.", ...unplaced].join(" "));
       focusFirstError(error.data.fields);
     } else {
       showMessage(describeError(error));
@@ -313,18 +326,21 @@ export function openShiftForm(dialog: HTMLDialogElement, request: ShiftFormReque
   };
   const submit = async (): Promise<void> => {
     if (saving) return;
-    const preview = await refresh();
+    saving = true;
+    // What was checked is what is sent.
+    const write = sendable(read());
+    const preview = await refresh(write);
     if (preview.errors.length > 0) {
-      showErrors(preview.errors, true);
-      showMessage("Please correct the highlighted fields.");
+      saving = false;
+      const unplaced = showErrors(preview.errors, true);
+      showMessage(["Please correct the highlighted fields.", ...unplaced].join(" "));
       focusFirstError(preview.errors);
       return;
     }
     showMessage("");
-    saving = true;
     save.disabled = true;
     save.textContent = "Saving…";
-    const outcome = await request.save(sendable(read()));
+    const outcome = await request.save(write);
     saving = false;
     save.disabled = false;
     save.textContent = "Save (Enter)";
@@ -341,6 +357,28 @@ export function openShiftForm(dialog: HTMLDialogElement, request: ShiftFormReque
   });
   cancel.addEventListener("click", () => void attemptClose());
   dialog.addEventListener("cancel", onCancel);
+  const initial = request.initial?.shift;
+  if (initial) {
+    controls.start.value = utcToLocalInput(initial.start);
+    controls.end.value = utcToLocalInput(initial.end);
+    controls.ideal_cycle_s.value = String(initial.ideal_cycle_s ?? "");
+    controls.total_count.value = String(initial.total_count);
+    controls.startup_rejects.value = String(initial.startup_rejects);
+    controls.production_rejects.value = String(initial.production_rejects);
+    controls.performance_reason.value = initial.performance_reason ?? "";
+    const minutesOf = (stop: StopInput): string => {
+      if (stop.minutes !== null && stop.minutes !== undefined) return String(stop.minutes);
+      const span = stop.start && stop.end ? (Date.parse(stop.end) - Date.parse(stop.start)) / 60_000 : Number.NaN;
+      return Number.isFinite(span) ? String(span) : "";
+    };
+    for (const stop of initial.planned_stops) addStop(true).minutes.value = minutesOf(stop);
+    for (const stop of initial.downtime) {
+      const row = addStop(false);
+      row.minutes.value = minutesOf(stop);
+      if (row.reason && stop.reason_id) row.reason.value = stop.reason_id; // empty when retired since
+    }
+    for (const key of TOP_FIELDS) touched.add(key);
+  }
   dialog.replaceChildren(form);
   dialog.showModal();
   void refresh();

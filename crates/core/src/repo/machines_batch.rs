@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::machines_write::accepted_version;
+use super::machines_write::{accepted_version, efficiency_after_edit};
 use crate::domain::{OperationalStatus, ValidMachine};
 use crate::error::{from_sqlx, RegistryError};
 
@@ -141,7 +141,7 @@ pub async fn update_machines(
          ), updated AS (
              UPDATE machines m
              SET machine_name = f.name, machine_type = f.machine_type, operational_status = f.status,
-                 efficiency = f.efficiency, last_maintenance = f.last_maintenance
+                 efficiency = {}, last_maintenance = f.last_maintenance
              FROM fresh f JOIN target t USING (uid)
              WHERE m.uid = f.uid AND {}
                AND f.uid NOT IN (SELECT uid FROM blocked)
@@ -155,6 +155,7 @@ pub async fn update_machines(
             ", expected_version, name, machine_type, status, efficiency, last_maintenance",
             "$1::uuid[], $2::uuid[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::timestamptz[]",
         ),
+        efficiency_after_edit("f.efficiency", "f.expected_version", "t.version", "t.uid"),
         accepted_version("f.expected_version", "t.version", "t.uid", "$9::uuid"),
     );
     sqlx::query_scalar(&sql)

@@ -35,6 +35,25 @@ pub(crate) fn accepted_version(base: &str, current: &str, uid: &str, client: &st
     )
 }
 
+/// The efficiency an edit based on version `base` writes (`new`, or the machine's current one).
+/// An edit that passes over changes since its base (its own PC's, see [`accepted_version`])
+/// and left the efficiency as it was at its base keeps the current value: a shift entered
+/// before it moved the efficiency on (the shift's OEE), and a rename queued after the shift
+/// must not put back the number the form showed before it. The value at the base is the old
+/// side of the first efficiency change recorded after it (the history holds every change).
+pub(crate) fn efficiency_after_edit(new: &str, base: &str, current: &str, uid: &str) -> String {
+    format!(
+        "CASE WHEN {current} > {base} AND {new} IS NOT DISTINCT FROM (
+             SELECT (h.changes -> 'efficiency' ->> 0)::float8
+               FROM (SELECT id, changes FROM machine_history
+                      WHERE machine_uid = {uid} AND version > {base}
+                      ORDER BY id DESC LIMIT 1000) h
+              WHERE h.changes ? 'efficiency'
+              ORDER BY h.id LIMIT 1)
+         THEN m.efficiency ELSE {new} END"
+    )
+}
+
 /// Wraps a change (`… RETURNING m.*, … AS version_before`, guarded by [`NOT_YET_APPLIED`]) so that
 /// the same statement records the write id ($1), the client and both versions in
 /// `applied_writes`, and returns the changed row.
@@ -160,12 +179,14 @@ pub async fn update_machine(
              ),
              changed AS (
                  UPDATE machines m
-                 SET machine_name = $4, machine_type = $5, operational_status = $6, efficiency = $7,
+                 SET machine_name = $4, machine_type = $5, operational_status = $6,
+                     efficiency = {},
                      last_maintenance = $8
                  FROM accepted a WHERE m.uid = a.uid
                  RETURNING m.*, a.version AS version_before
              )",
-            accepted_version("$3::int8", "t.version", "t.uid", "$9::uuid")
+            accepted_version("$3::int8", "t.version", "t.uid", "$9::uuid"),
+            efficiency_after_edit("$7::float8", "$3::int8", "a.version", "a.uid")
         ),
     );
     let updated: Result<Option<MachineRow>, sqlx::Error> = sqlx::query_as(&sql)

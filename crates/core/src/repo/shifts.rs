@@ -1,10 +1,9 @@
 //! Shift records, their stops and the reason list (migration 12); OEE sums over a range.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use sqlx::{FromRow, PgConnection, Row};
+use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use super::row::{MachineRow, MACHINE_COLUMNS};
 use crate::domain::Machine;
 use crate::domain::{
     LossCategory, LossReason, NewLossReason, OeeGroup, OeeGrouping, OeeTotals, TimeRange,
@@ -12,11 +11,13 @@ use crate::domain::{
 };
 use crate::error::{from_sqlx, FieldError, RegistryError};
 
-/// A shift recorded before whose machine was deleted since: recorded all the same.
-fn gone_since(error: RegistryError) -> Result<Option<Machine>, RegistryError> {
-    match error {
-        RegistryError::NotFound { .. } => Ok(None),
-        other => Err(other),
+/// The machine as it is once its shift is recorded (its efficiency may have followed it);
+/// `None` when it was deleted since (a shift recorded before, replayed after the delete).
+async fn machine_now(db: &mut PgConnection, uid: Uuid) -> Result<Option<Machine>, RegistryError> {
+    match super::get_machine(&mut *db, uid).await {
+        Ok(machine) => Ok(Some(machine)),
+        Err(RegistryError::NotFound { .. }) => Ok(None),
+        Err(other) => Err(other),
     }
 }
 
@@ -125,12 +126,6 @@ pub async fn record_shift(
     client: Option<Uuid>,
 ) -> Result<Option<Machine>, RegistryError> {
     let totals = shift.totals();
-    // The machine's efficiency follows its latest completed shift (rounded as a person would
-    // type it; a performance allowed above 100 % cannot make it pass the column's 100).
-    let efficiency = totals
-        .figures()
-        .oee
-        .map(|oee| ((oee * 100.0).clamp(0.0, 100.0) * 100.0).round() / 100.0);
     let stops: Vec<_> = shift
         .planned_stops
         .iter()
@@ -148,7 +143,7 @@ pub async fn record_shift(
         .iter()
         .map(|(_, s)| s.category.map(category_name))
         .collect();
-    let recorded = sqlx::query(&format!(
+    let recorded = sqlx::query(
         "WITH already AS (
              -- A replay finds its record whatever changed since (a reason retired, the
              -- machine deleted): nothing else is checked then.
@@ -168,7 +163,9 @@ pub async fn record_shift(
               WHERE NOT planned AND NOT EXISTS (SELECT 1 FROM already)
                 AND (known IS NULL OR retired_at IS NOT NULL OR reason_category <> category)
          ), machine AS (
-             SELECT * FROM machines
+             -- Locked first, as the shift's own triggers will lock it (migration 15 moves its
+             -- efficiency; one lock order, no deadlock with another entry of the machine).
+             SELECT uid, machine_name, machine_type FROM machines
               WHERE uid = $3 AND NOT EXISTS (SELECT 1 FROM bad)
                 AND NOT EXISTS (SELECT 1 FROM already)
                 FOR UPDATE
@@ -187,41 +184,19 @@ pub async fn record_shift(
                     t.category
                FROM shift s, stops t
              RETURNING 1
-         ), changed AS (
-             -- Only the latest shift moves the efficiency (one entered late for an earlier
-             -- day does not); the snapshot here does not see the record just inserted.
-             UPDATE machines m SET efficiency = $22, efficiency_shift = $1
-               FROM machine t
-              WHERE m.uid = t.uid AND $22::float8 IS NOT NULL AND EXISTS (SELECT 1 FROM shift)
-                AND NOT EXISTS (SELECT 1 FROM shift_records o
-                                 WHERE o.machine_uid = t.uid AND o.ended_at > $5
-                                   -- a shift lasts 24 h at most: this bounds the index scan
-                                   AND o.started_at > $5::timestamptz - interval '24 hours')
-             RETURNING m.*, t.version AS version_before
          ), recorded AS (
-             INSERT INTO applied_writes (write_id, machine_uid, kind, client_id, version_before,
-                                         version_after)
-             SELECT $2, s.machine_uid, 'record_shift', $23, c.version_before, c.version
-               FROM shift s LEFT JOIN changed c ON true
-         ), answer AS (
-             SELECT c.*, 1 AS pick FROM changed c
-             UNION ALL SELECT t.*, t.version, 2 FROM machine t
-             UNION ALL SELECT m.*, m.version, 3 FROM machines m
-              WHERE m.uid = $3 AND EXISTS (SELECT 1 FROM already WHERE write_id = $2)
-         ), machine_now AS (
-             SELECT * FROM answer ORDER BY pick LIMIT 1
+             -- The versions it moved the machine between are filled in by the shift's trigger.
+             INSERT INTO applied_writes (write_id, machine_uid, kind, client_id)
+             SELECT $2, s.machine_uid, 'record_shift', $22 FROM shift s
          )
          SELECT (SELECT count(*) FROM shift) AS shifts,
                 (SELECT count(*) FROM already WHERE write_id = $2) AS recorded_before,
                 (SELECT count(*) FROM already) AS taken,
-                coalesce((SELECT array_agg(seq ORDER BY seq) FROM bad), '{{}}') AS bad_seqs,
-                coalesce((SELECT array_agg(why ORDER BY seq) FROM bad), '{{}}') AS bad_whys,
-                coalesce((SELECT array_agg(coalesce(reason_name, '') ORDER BY seq) FROM bad), '{{}}')
-                    AS bad_names,
-                machine_now.*
-           FROM (SELECT 1) one LEFT JOIN (SELECT {MACHINE_COLUMNS} FROM machine_now) machine_now
-             ON true"
-    ))
+                coalesce((SELECT array_agg(seq ORDER BY seq) FROM bad), '{}') AS bad_seqs,
+                coalesce((SELECT array_agg(why ORDER BY seq) FROM bad), '{}') AS bad_whys,
+                coalesce((SELECT array_agg(coalesce(reason_name, '') ORDER BY seq) FROM bad), '{}')
+                    AS bad_names",
+    )
     .bind(uid)
     .bind(write_id)
     .bind(shift.machine_uid)
@@ -243,27 +218,18 @@ pub async fn record_shift(
     .bind(&seconds)
     .bind(&reasons)
     .bind(&categories)
-    .bind(efficiency)
     .bind(client)
     .fetch_one(&mut *db)
     .await;
     match recorded {
         Ok(row) => {
-            let machine = || -> Result<Option<Machine>, RegistryError> {
-                match row.try_get::<Option<i32>, _>("id").map_err(from_sqlx)? {
-                    Some(_) => Ok(Some(
-                        MachineRow::from_row(&row).map_err(from_sqlx)?.try_into()?,
-                    )),
-                    None => Ok(None),
-                }
-            };
             if row
                 .try_get::<i64, _>("recorded_before")
                 .map_err(from_sqlx)?
                 > 0
             {
                 // Recorded before; the machine may have been deleted since.
-                return machine();
+                return machine_now(db, shift.machine_uid).await;
             }
             if row.try_get::<i64, _>("taken").map_err(from_sqlx)? > 0 {
                 return Err(RegistryError::Refused(
@@ -294,7 +260,7 @@ pub async fn record_shift(
                 0 => Err(RegistryError::NotFound {
                     uid: shift.machine_uid,
                 }),
-                _ => machine(),
+                _ => machine_now(db, shift.machine_uid).await,
             }
         }
         Err(err) => {
@@ -305,10 +271,7 @@ pub async fn record_shift(
                 // This write was recorded before (a replay, or an answer lost on the way):
                 // either unique key may be the one that noticed.
                 Some("shift_records_write_id_key" | "applied_writes_pkey") => {
-                    super::get_machine(&mut *db, shift.machine_uid)
-                        .await
-                        .map(Some)
-                        .or_else(gone_since)
+                    machine_now(db, shift.machine_uid).await
                 }
                 Some("shift_records_pkey") => {
                     let recorded: Option<Uuid> =
@@ -318,16 +281,21 @@ pub async fn record_shift(
                             .await
                             .map_err(from_sqlx)?;
                     if recorded == Some(write_id) {
-                        super::get_machine(&mut *db, shift.machine_uid)
-                            .await
-                            .map(Some)
-                            .or_else(gone_since)
+                        machine_now(db, shift.machine_uid).await
                     } else {
                         Err(RegistryError::Refused(
                             "this shift record was entered already".into(),
                         ))
                     }
                 }
+                Some("shift_records_ended") => Err(RegistryError::field(
+                    "end",
+                    "This shift has not ended yet by the server's clock: enter it once it is over.",
+                )),
+                Some("shift_records_performance_reason") => Err(RegistryError::field(
+                    "performance_reason",
+                    "Performance is above 100 %: give a reason, or correct the ideal cycle time.",
+                )),
                 Some("shift_records_no_overlap") => Err(RegistryError::field(
                     "start",
                     "This machine already has a shift that overlaps these times.",

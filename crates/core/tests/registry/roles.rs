@@ -64,7 +64,7 @@ fn expected(group: &str, command: &str) -> bool {
 }
 
 /// A login role in `group`, unique to this run (roles are shared by the whole cluster).
-async fn user_in(admin: &PgPool, group: &str) -> PgPool {
+pub(crate) async fn user_in(admin: &PgPool, group: &str) -> PgPool {
     let user = format!("t_{}_{}", group, &Uuid::new_v4().simple().to_string()[..8]);
     sqlx::query(&format!(
         "CREATE ROLE {user} LOGIN PASSWORD 'pw' IN ROLE {group}"

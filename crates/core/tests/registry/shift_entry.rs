@@ -185,6 +185,10 @@ async fn a_shift_entered_offline_replays_once_after_a_crash_past_the_servers_com
     assert_eq!(count(&pool, "SELECT count(*) FROM shift_stops").await, 0);
     let now = online.get_machine(press).await.unwrap();
     assert_eq!(now.machine_name, "P-1 renamed");
+    // The rename left the efficiency as the form showed it: the shift's OEE stays (240 parts
+    // of a minute in 8 hours), marked as the shift's.
+    assert_eq!(now.efficiency, Some(50.0));
+    assert_eq!(now.efficiency_shift, Some(entry.uid));
     assert_eq!(
         count(
             &pool,
@@ -222,4 +226,165 @@ async fn a_delete_queued_after_a_shift_keeps_the_shift(pool: PgPool) {
         1,
         "the record outlives the machine"
     );
+}
+
+/// Inserts a shift record as `pool`'s role would with psql (no app in between).
+async fn insert_by_hand(
+    pool: &PgPool,
+    machine: Uuid,
+    hours_ago: i64,
+    name: &str,
+    total: i64,
+) -> Result<Uuid, sqlx::Error> {
+    let (start, end) = ended(hours_ago);
+    let uid = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO shift_records (uid, write_id, machine_uid, machine_name, machine_type,
+             started_at, ended_at, planned_busy_s, breakdown_s, setup_s, small_stop_s,
+             ideal_cycle_s, total_count, startup_rejects, production_rejects)
+         VALUES ($1, $2, $3, $4, 'Fake type', $5::timestamptz, $6::timestamptz, 28800, 0, 0, 0,
+                 60, $7, 0, 0)",
+    )
+    .bind(uid)
+    .bind(Uuid::new_v4())
+    .bind(machine)
+    .bind(name)
+    .bind(start)
+    .bind(end)
+    .bind(total)
+    .execute(pool)
+    .await?;
+    Ok(uid)
+}
+
+fn constraint(error: &sqlx::Error) -> Option<String> {
+    error
+        .as_database_error()
+        .and_then(|e| e.constraint().map(str::to_owned))
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn an_operator_cannot_forge_the_mark_nor_a_record_the_app_would_refuse(pool: PgPool) {
+    mes_core::schema::grant_roles(registry(pool.clone()).db())
+        .await
+        .unwrap();
+    let owner = registry(pool.clone());
+    let press = machine(&owner, "P-1", "Press").await;
+    let operator = crate::roles::user_in(&pool, "mes_operator").await;
+
+    // The mark cannot be set by hand, alone or with a typed value.
+    sqlx::query("UPDATE machines SET efficiency_shift = gen_random_uuid(), efficiency_shift_end = now() WHERE uid = $1")
+        .bind(press)
+        .execute(&operator)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE machines SET efficiency = 33, efficiency_shift = gen_random_uuid() WHERE uid = $1",
+    )
+    .bind(press)
+    .execute(&operator)
+    .await
+    .unwrap();
+    let typed = owner.get_machine(press).await.unwrap();
+    assert_eq!(
+        (typed.efficiency, typed.efficiency_shift),
+        (Some(33.0), None)
+    );
+    let end: Option<chrono::DateTime<Utc>> =
+        sqlx::query_scalar("SELECT efficiency_shift_end FROM machines WHERE uid = $1")
+            .bind(press)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(end, None);
+
+    // A record not over yet by the server's clock, and one faster than its ideal cycle time
+    // without a reason, are refused; the name and type are the machine's, whatever is given.
+    let future = insert_by_hand(&operator, press, -3, "P-1", 10)
+        .await
+        .unwrap_err();
+    assert_eq!(constraint(&future).as_deref(), Some("shift_records_ended"));
+    let fast = insert_by_hand(&operator, press, 1, "P-1", 500)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        constraint(&fast).as_deref(),
+        Some("shift_records_performance_reason")
+    );
+    let uid = insert_by_hand(&operator, press, 1, "Not its name", 240)
+        .await
+        .unwrap();
+    let (name, kind): (String, String) =
+        sqlx::query_as("SELECT machine_name, machine_type FROM shift_records WHERE uid = $1")
+            .bind(uid)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((name.as_str(), kind.as_str()), ("P-1", "Press"));
+    // Entered by hand, it still moves the efficiency (the owner's trigger does).
+    let moved = owner.get_machine(press).await.unwrap();
+    assert_eq!(
+        (moved.efficiency, moved.efficiency_shift),
+        (Some(50.0), Some(uid))
+    );
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn two_entries_racing_leave_the_efficiency_of_the_later_shift(pool: PgPool) {
+    let registry = Arc::new(registry(pool.clone()));
+    let press = machine(&registry, "P-1", "Press").await;
+    // PC 1 enters the later shift and has not committed yet: it holds the machine's row.
+    let mut first = pool.begin().await.unwrap();
+    let later = {
+        let (start, end) = ended(1);
+        let uid = Uuid::new_v4();
+        sqlx::query(
+            "INSERT INTO shift_records (uid, write_id, machine_uid, machine_name, machine_type,
+                 started_at, ended_at, planned_busy_s, breakdown_s, setup_s, small_stop_s,
+                 ideal_cycle_s, total_count, startup_rejects, production_rejects)
+             VALUES ($1, gen_random_uuid(), $2, '', '', $3::timestamptz, $4::timestamptz,
+                     28800, 0, 0, 0, 60, 240, 0, 0)",
+        )
+        .bind(uid)
+        .bind(press)
+        .bind(start)
+        .bind(end)
+        .execute(&mut *first)
+        .await
+        .unwrap();
+        uid
+    };
+    // PC 2 enters the earlier shift meanwhile: it waits for the row.
+    let (start, end) = ended(10);
+    let earlier = record(shift(press, &start, &end, 60.0, 120));
+    let entering = tokio::spawn({
+        let registry = registry.clone();
+        let earlier = earlier.clone();
+        async move { registry.record_shift(&earlier).await }
+    });
+    let mut waited = false;
+    for _ in 0..200 {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+              WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            waited = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(waited, "the second entry waits for the first");
+    first.commit().await.unwrap();
+    let answered = entering.await.unwrap().unwrap();
+    assert_eq!(
+        answered.efficiency_shift,
+        Some(later),
+        "the later shift's OEE stays"
+    );
+    assert_eq!(answered.efficiency, Some(50.0));
+    assert_eq!(count(&pool, "SELECT count(*) FROM shift_records").await, 2);
 }

@@ -478,7 +478,12 @@ export type ExportRequest_Deserialize =
  */
 { kind: "reliability"; range: TimeRange } | 
 /**  A machine's change history, one row per changed field. */
-{ kind: "history"; uid: string };
+{ kind: "history"; uid: string } | 
+/**
+ *  The OEE tables over a range: per type, per machine, per day and the downtime by reason
+ *  and loss, of the fleet or of one type (`machine_type`).
+ */
+{ kind: "oee"; range: TimeRange; machine_type?: string | null };
 
 /**  What to export. */
 export type ExportRequest_Serialize = 
@@ -490,7 +495,12 @@ export type ExportRequest_Serialize =
  */
 { kind: "reliability"; range: TimeRange } | 
 /**  A machine's change history, one row per changed field. */
-{ kind: "history"; uid: string };
+{ kind: "history"; uid: string } | 
+/**
+ *  The OEE tables over a range: per type, per machine, per day and the downtime by reason
+ *  and loss, of the fleet or of one type (`machine_type`).
+ */
+{ kind: "oee"; range: TimeRange; machine_type: string | null };
 
 /**  A file written. */
 export type ExportedFile = ExportedFile_Serialize | ExportedFile_Deserialize;

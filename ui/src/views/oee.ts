@@ -47,8 +47,16 @@ function table(caption: string, first: string, rows: string[][], id: string): HT
 /** Reads the trend and the Pareto of one group (`null`: the fleet; else a type's name). */
 export type FocusLoader = (machineType: string | null) => Promise<HTMLElement[]>;
 
-export function renderOee(fleet: OeeGroup[], byType: OeeGroup[], byMachine: OeeGroup[], focus: FocusLoader): HTMLElement {
-  const section = el("section", { class: "planner-block", id: "oee", "aria-labelledby": "oee-title" }, el("h2", { id: "oee-title" }, "OEE from shift records"));
+export function renderOee(
+  fleet: OeeGroup[],
+  byType: OeeGroup[],
+  byMachine: OeeGroup[],
+  focus: FocusLoader,
+  exportsFor: (machineType: string | null) => HTMLElement,
+): HTMLElement {
+  const print = el("button", { type: "button", class: "ghost small", id: "oee-print", title: "Print the planner's view (the registry and the buttons are left out)" }, "Print…");
+  print.addEventListener("click", () => window.print());
+  const section = el("section", { class: "planner-block", id: "oee", "aria-labelledby": "oee-title" }, el("h2", { id: "oee-title" }, "OEE from shift records"), print);
   const whole = fleet[0];
   if (!whole || whole.totals.shifts === 0) {
     section.append(el("p", { id: "oee-empty" }, "No shift records in this range. Operators enter them from the registry (the Shift button of a machine, or R)."));
@@ -77,12 +85,14 @@ export function renderOee(fleet: OeeGroup[], byType: OeeGroup[], byMachine: OeeG
   const chooser = el("select", { id: "oee-focus", "aria-label": "OEE trend and downtime of" }, el("option", { value: "" }, "The whole fleet"));
   for (const group of byType) chooser.append(el("option", { value: group.label }, group.label));
   const focused = el("div", { id: "oee-focused", "aria-live": "polite" }, el("p", { class: "hint" }, "Loading…"));
+  const exportSlot = el("span", { class: "oee-exports" });
   const show = async (): Promise<void> => {
     const chosen = chooser.value === "" ? null : chooser.value;
+    exportSlot.replaceChildren(exportsFor(chosen));
     focused.replaceChildren(...(await focus(chosen)));
   };
   chooser.addEventListener("change", () => void show());
-  section.append(el("div", { class: "planner-controls" }, el("label", { for: "oee-focus" }, "Trend and downtime of "), chooser), focused);
+  section.append(el("div", { class: "planner-controls" }, el("label", { for: "oee-focus" }, "Trend and downtime of "), chooser, exportSlot), focused);
   void show();
   return section;
 }

@@ -299,7 +299,9 @@ export class PlannerView {
         pareto.ok ? renderPareto(pareto.value, what) : el("p", { class: "form-message" }, `The downtime Pareto is unavailable. ${describeError(pareto.error)}`),
       ];
     };
-    if (oeeFleet.ok && oeeTypes.ok && oeeMachines.ok) parts.push(renderOee(oeeFleet.value, oeeTypes.value, oeeMachines.value, focus));
+    const oeeExports = (machineType: string | null): HTMLElement =>
+      exportButtons(`The OEE tables (${machineType ?? "fleet"})`, () => ({ kind: "oee", range, machine_type: machineType }), { info: this.actions.say, error: this.actions.fail });
+    if (oeeFleet.ok && oeeTypes.ok && oeeMachines.ok) parts.push(renderOee(oeeFleet.value, oeeTypes.value, oeeMachines.value, focus, oeeExports));
     else {
       const failed = [oeeFleet, oeeTypes, oeeMachines].find((answer) => !answer.ok);
       parts.push(el("p", { class: "form-message", id: "oee-unavailable" }, `OEE unavailable. ${failed && !failed.ok ? describeError(failed.error) : ""}`));

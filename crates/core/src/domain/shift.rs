@@ -466,12 +466,14 @@ impl ValidShift {
     pub fn totals(&self) -> OeeTotals {
         let length_s = (self.end - self.start).num_milliseconds() as f64 / 1000.0;
         let planned_s: f64 = self.planned_stops.iter().map(|s| s.seconds).sum();
+        // `+ 0.0`: a sum of no stops is -0.0 in Rust, which would be stored and shown as "-0".
         let of = |category: LossCategory| -> f64 {
             self.downtime
                 .iter()
                 .filter(|s| s.category == Some(category))
                 .map(|s| s.seconds)
-                .sum()
+                .sum::<f64>()
+                + 0.0
         };
         let cycle = self.ideal_cycle_s;
         OeeTotals {

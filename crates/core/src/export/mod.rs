@@ -4,6 +4,7 @@
 
 mod csv_file;
 mod file;
+mod oee_sheets;
 mod sheets;
 mod xlsx_file;
 
@@ -15,6 +16,7 @@ use crate::domain::{ListQuery, TimeRange};
 
 pub use csv_file::{needs_defusing, to_csv};
 pub use file::write_export;
+pub use oee_sheets::oee_sheets;
 pub use sheets::{history_sheet, machines_sheet, reliability_sheets};
 pub use xlsx_file::to_xlsx;
 
@@ -64,6 +66,12 @@ pub enum ExportRequest {
     Reliability { range: TimeRange },
     /// A machine's change history, one row per changed field.
     History { uid: Uuid },
+    /// The OEE tables over a range: per type, per machine, per day and the downtime by reason
+    /// and loss, of the fleet or of one type (`machine_type`).
+    Oee {
+        range: TimeRange,
+        machine_type: Option<String>,
+    },
 }
 
 /// A file written.

@@ -37,6 +37,37 @@ impl SyncedRegistry {
                 let report = self.ask_server(self.registry.reliability(*range)).await?;
                 ("reliability".into(), export::reliability_sheets(&report))
             }
+            ExportRequest::Oee {
+                range,
+                machine_type,
+            } => {
+                let (grouping, focus) = match machine_type {
+                    Some(t) => (crate::domain::OeeGrouping::MachineType, t.clone()),
+                    None => (crate::domain::OeeGrouping::Fleet, "fleet".to_owned()),
+                };
+                let registry = &self.registry;
+                let (by_type, by_machine, days, pareto) = self
+                    .ask_server(async {
+                        let by_type = registry
+                            .oee_totals(*range, crate::domain::OeeGrouping::MachineType)
+                            .await?;
+                        let by_machine = registry
+                            .oee_totals(*range, crate::domain::OeeGrouping::Machine)
+                            .await?;
+                        let days = registry
+                            .oee_trend(*range, grouping, machine_type.clone())
+                            .await?;
+                        let pareto = registry
+                            .downtime_pareto(*range, grouping, machine_type.clone())
+                            .await?;
+                        Ok((by_type, by_machine, days, pareto))
+                    })
+                    .await?;
+                (
+                    format!("oee-{}", file_safe(&focus)),
+                    export::oee_sheets(&focus, &by_type, &by_machine, &days, &pareto),
+                )
+            }
             ExportRequest::History { uid } => {
                 let entries = self.machine_history(*uid).await?;
                 let name = match self.get_machine(*uid).await {

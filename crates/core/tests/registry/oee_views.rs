@@ -127,3 +127,65 @@ async fn the_trend_and_the_pareto_add_up_the_shifts(pool: PgPool) {
         .unwrap_err();
     assert!(matches!(bad, RegistryError::Validation(_)), "{bad:?}");
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn the_oee_tables_export_with_their_sums(pool: PgPool) {
+    use mes_core::export::{ExportFormat, ExportRequest};
+    use mes_core::sync::{Outbox, SyncedRegistry};
+    use std::sync::Arc;
+
+    let online = Arc::new(registry(pool));
+    let press = machine(&online, "P-1", "Press").await;
+    let breakdown = reason(&online, LossCategory::Breakdown).await;
+    let mut one = shift(
+        press,
+        "2025-10-01T06:00:00Z",
+        "2025-10-01T14:00:00Z",
+        60.0,
+        400,
+    );
+    one.downtime = vec![downtime(48.0, &breakdown)];
+    one.production_rejects = 40;
+    enter(&online, one).await;
+    let synced = SyncedRegistry::new(
+        online.clone(),
+        Outbox::open(&crate::sync::outbox_path()).await.unwrap(),
+    );
+    let dir = std::env::temp_dir().join(format!("mes-oee-export-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let request = ExportRequest::Oee {
+        range: range("2025-10-01T00:00:00Z", "2025-10-02T00:00:00Z"),
+        machine_type: None,
+    };
+    let csv = synced
+        .export(&request, ExportFormat::Csv, &dir)
+        .await
+        .unwrap();
+    assert_eq!(csv.paths.len(), 5, "{:?}", csv.paths);
+    let by_type = std::fs::read_to_string(&csv.paths[0]).unwrap();
+    let mut lines = by_type.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("machine_type,shifts,oee_percent,"));
+    // 75 % OEE: A 90 %, P 92.59 %, Q 90 %; 8 h planned, 6 h fully productive, 2 h lost.
+    assert_eq!(
+        lines.next().unwrap(),
+        "Press,1,75,90,92.59,90,8,0.8,0,0,6,2,400,0,40"
+    );
+    let reasons = std::fs::read_to_string(&csv.paths[3]).unwrap();
+    assert!(
+        reasons
+            .lines()
+            .nth(1)
+            .unwrap()
+            .ends_with(",breakdown,1,0.8,100,fleet"),
+        "{reasons}"
+    );
+    let xlsx = synced
+        .export(&request, ExportFormat::Xlsx, &dir)
+        .await
+        .unwrap();
+    assert_eq!(xlsx.paths.len(), 1, "one workbook, five sheets");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -37,6 +37,7 @@ const COMMANDS: &[&str] = &[
     "downtime_pareto",
     "export_table",
     "import_machines",
+    "import_shifts",
     "alerts",
     "mark_alerts_read",
     "alert_settings",

@@ -53,6 +53,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::shifts::downtime_pareto,
             commands::transfer::export_table,
             commands::transfer::import_machines,
+            commands::transfer::import_shifts,
             commands::alerts::alerts,
             commands::alerts::mark_alerts_read,
             commands::alerts::alert_settings,

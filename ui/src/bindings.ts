@@ -72,6 +72,11 @@ export const commands = {
 	exportTable: (request: ExportRequest_Deserialize, format: ExportFormat) => typedError<ExportedFile_Serialize, CommandError_Serialize>(__TAURI_INVOKE("export_table", { request, format })),
 	/**  Checks a CSV of machines (`apply` false: a dry run) or creates them all in one transaction. */
 	importMachines: (csv: string, apply: boolean) => typedError<ImportReport, CommandError_Serialize>(__TAURI_INVOKE("import_machines", { csv, apply })),
+	/**
+	 *  Checks a CSV of shift counts (`apply` false: a dry run) or records them all in one
+	 *  transaction.
+	 */
+	importShifts: (csv: string, apply: boolean) => typedError<ImportReport, CommandError_Serialize>(__TAURI_INVOKE("import_shifts", { csv, apply })),
 	/**  The alerts kept for this user on this PC, newest first (at most 500). */
 	alerts: () => typedError<AlertList_Serialize, CommandError_Serialize>(__TAURI_INVOKE("alerts")),
 	/**  Marks every alert up to `up_to` (an alert id) read; answers the list as it is then. */

@@ -30,7 +30,7 @@ import { MachineTable } from "./views/table";
 import { setupTheme } from "./views/theme";
 import { PlannerView } from "./views/planner";
 import { AlertsView } from "./views/alerts";
-import { exportButtons, openImport } from "./views/transfer";
+import { exportButtons, openImport, SHIFT_IMPORT } from "./views/transfer";
 import { renderSessionHeader, renderSessionNotes, showConnectionDialog, showSignInDialog } from "./views/session";
 import type { Privileges, SessionInfo } from "./bindings";
 
@@ -619,8 +619,13 @@ importButton.addEventListener("click", () => {
     void loadTypes();
   });
 });
+const importShiftsButton = el("button", { type: "button", id: "import-shifts", class: "ghost shift-only", title: "Import shift counts (from a PLC or historian export) from CSV" }, "Import shifts…");
+importShiftsButton.addEventListener("click", () => {
+  if (!allowed("can_record_shifts")) return;
+  openImport(importDialog, sayTo, () => void load(), SHIFT_IMPORT);
+});
 importDialog.addEventListener("close", () => table.focusActive());
-byId("new-machine").after(exportButtons("The machine list", () => ({ kind: "machines", query: { ...query, offset: 0, after_id: null, before_id: null } }), sayTo), importButton);
+byId("new-machine").after(exportButtons("The machine list", () => ({ kind: "machines", query: { ...query, offset: 0, after_id: null, before_id: null } }), sayTo), importButton, importShiftsButton);
 const planner = new PlannerView(byId("planner"), timelineDialog, {
   report: reportWrite,
   say: (message) => say(message),

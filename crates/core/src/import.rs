@@ -21,7 +21,7 @@ pub const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
 pub const MAX_REPORTED_PROBLEMS: usize = 500;
 /// How long the apply may take (one statement creating up to 10,000 machines with their
 /// history): far beyond the per-call deadline, which is for an operator's single write.
-const APPLY_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+pub(crate) const APPLY_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// The columns read, by their export names, with the other headers a sheet may use for them.
 const COLUMNS: [(&str, &[&str]); 5] = [
@@ -64,7 +64,7 @@ struct Row {
     machine: ValidMachine,
 }
 
-fn problem(line: i64, field: &str, reason: impl Into<String>) -> ImportProblem {
+pub(crate) fn problem(line: i64, field: &str, reason: impl Into<String>) -> ImportProblem {
     ImportProblem {
         line,
         field: field.to_owned(),
@@ -74,7 +74,7 @@ fn problem(line: i64, field: &str, reason: impl Into<String>) -> ImportProblem {
 
 /// The separator the header line uses: a comma, or the semicolon a spreadsheet set to a
 /// language with a decimal comma writes, or a tab (pasted cells).
-fn separator(text: &str) -> u8 {
+pub(crate) fn separator(text: &str) -> u8 {
     let header = text.lines().next().unwrap_or_default();
     [b',', b';', b'\t']
         .into_iter()
@@ -200,7 +200,7 @@ fn parse(text: &str, now: DateTime<Utc>) -> (Vec<Row>, i64, Vec<ImportProblem>) 
 
 /// The line a record starting at `byte` begins on. (The reader's own line count starts a record
 /// at the blank lines before it.)
-fn line_at(text: &str, byte: u64) -> i64 {
+pub(crate) fn line_at(text: &str, byte: u64) -> i64 {
     let start = usize::try_from(byte).unwrap_or(usize::MAX).min(text.len());
     let before = text.as_bytes().get(..start).unwrap_or_default();
     let mut line = 1 + before.iter().filter(|b| **b == b'\n').count() as i64;
@@ -216,7 +216,7 @@ fn line_at(text: &str, byte: u64) -> i64 {
 
 /// The export writes text a spreadsheet would run as a formula, or that starts with an
 /// apostrophe, behind one more apostrophe: taken off again (exactly one).
-fn undefused(raw: &str) -> String {
+pub(crate) fn undefused(raw: &str) -> String {
     match raw.strip_prefix('\'') {
         Some(rest) if crate::export::needs_defusing(rest) => rest.to_owned(),
         _ => raw.to_owned(),

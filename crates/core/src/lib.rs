@@ -14,6 +14,7 @@ pub mod export;
 mod failover;
 mod host_list;
 pub mod import;
+mod import_shifts;
 mod maintenance;
 pub mod private;
 pub mod registry;

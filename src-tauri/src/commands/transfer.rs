@@ -39,3 +39,17 @@ pub async fn import_machines(
         .call(move |s| async move { s.import_machines(&csv, apply).await })
         .await
 }
+
+/// Checks a CSV of shift counts (`apply` false: a dry run) or records them all in one
+/// transaction.
+#[tauri::command]
+#[specta::specta]
+pub async fn import_shifts(
+    state: State<'_, AppState>,
+    csv: String,
+    apply: bool,
+) -> Result<ImportReport, CommandError> {
+    state
+        .call(move |s| async move { s.import_shifts(&csv, apply).await })
+        .await
+}

@@ -130,6 +130,7 @@ export const api = {
   exportTable: (request: ExportRequest, format: ExportFormat): Promise<Outcome<ExportedFile>> =>
     call(commands.exportTable(request, format)),
   importMachines: (csv: string, apply: boolean): Promise<Outcome<ImportReport>> => call(commands.importMachines(csv, apply)),
+  importShifts: (csv: string, apply: boolean): Promise<Outcome<ImportReport>> => call(commands.importShifts(csv, apply)),
   alerts: (): Promise<Outcome<AlertList>> => call(commands.alerts()),
   markAlertsRead: (upTo: number): Promise<Outcome<AlertList>> => call(commands.markAlertsRead(upTo)),
   alertSettings: (): Promise<Outcome<AlertSettings>> => call(commands.alertSettings()),

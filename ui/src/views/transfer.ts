@@ -3,7 +3,7 @@
 // then imported all or nothing.
 
 import type { ExportFormat, ExportRequest, ImportReport } from "../bindings";
-import { api } from "../api/client";
+import { api, type Outcome } from "../api/client";
 import { describeError } from "../api/messages";
 import { el } from "./dom";
 import { formatLocalDateTime } from "../domain/format";
@@ -70,14 +70,40 @@ function reportTable(report: ImportReport): HTMLElement {
   );
 }
 
+/** What is imported: machines (the registry's import) or shift counts. */
+export interface ImportKind {
+  title: string;
+  hint: string;
+  placeholder: string;
+  /** Plural noun for the button and the toast ("machines", "shifts"). */
+  noun: string;
+  run(csv: string, apply: boolean): Promise<Outcome<ImportReport>>;
+}
+
+export const MACHINE_IMPORT: ImportKind = {
+  title: "Import machines from CSV",
+  hint: "Columns: machine_name, machine_type, operational_status, efficiency, last_maintenance (UTC, ending in Z) — as an export writes them. Other columns are ignored. Check lists every bad row; Import creates all the machines or none. Needs the database.",
+  placeholder: "machine_name,machine_type,operational_status,efficiency,last_maintenance\nCNC-101,Milling Machine,Running,85.5,2024-01-10T08:00:00Z",
+  noun: "machines",
+  run: (csv, apply) => api.importMachines(csv, apply),
+};
+
+export const SHIFT_IMPORT: ImportKind = {
+  title: "Import shift counts from CSV",
+  hint: "One shift per row. Columns: machine_name, start, end (date and time with its offset, e.g. 2026-11-27T06:00:00Z), ideal_cycle_s, total_count; optional: startup_rejects, production_rejects, planned_stop_min, downtime_min with downtime_reason (a name from the reason list), performance_reason. Check lists every bad row (the shift form's rules, overlaps in the file and with recorded shifts); Import records all the shifts or none. Needs the database.",
+  placeholder: "machine_name,start,end,ideal_cycle_s,total_count,production_rejects,downtime_min,downtime_reason\nCNC-001,2026-11-27T06:00:00Z,2026-11-27T14:00:00Z,60,400,12,35,Motor failure",
+  noun: "shifts",
+  run: (csv, apply) => api.importShifts(csv, apply),
+};
+
 /** The import dialog: pick a file (or paste), Check (a dry run), then Import (all or nothing). */
-export function openImport(dialog: HTMLDialogElement, say: Say, onImported: () => void): void {
+export function openImport(dialog: HTMLDialogElement, say: Say, onImported: () => void, kind: ImportKind = MACHINE_IMPORT): void {
   const file = el("input", { id: "import-file", type: "file", accept: ".csv,text/csv" });
   const text = el("textarea", {
     id: "import-text",
     rows: "8",
     spellcheck: "false",
-    placeholder: "machine_name,machine_type,operational_status,efficiency,last_maintenance\nCNC-101,Milling Machine,Running,85.5,2024-01-10T08:00:00Z",
+    placeholder: kind.placeholder,
   });
   const check = el("button", { type: "button", "data-role": "check" }, "Check");
   const apply = el("button", { type: "button", class: "primary", "data-role": "import", disabled: "" }, "Import");
@@ -111,7 +137,7 @@ export function openImport(dialog: HTMLDialogElement, say: Say, onImported: () =
     const content = text.value;
     check.disabled = true;
     apply.disabled = true;
-    const answer = await api.importMachines(content, commit);
+    const answer = await kind.run(content, commit);
     check.disabled = false;
     if (!answer.ok) {
       result.replaceChildren(el("p", { class: "form-message" }, describeError(answer.error)));
@@ -119,7 +145,7 @@ export function openImport(dialog: HTMLDialogElement, say: Say, onImported: () =
     }
     result.replaceChildren(reportTable(answer.value));
     if (answer.value.applied) {
-      say.info(`Imported ${answer.value.created} machines.`);
+      say.info(`Imported ${answer.value.created} ${kind.noun}.`);
       onImported();
       invalidate();
       return;
@@ -128,7 +154,7 @@ export function openImport(dialog: HTMLDialogElement, say: Say, onImported: () =
     if (!commit && answer.value.problems.length === 0 && answer.value.rows > 0 && content === text.value) {
       checked = content;
       apply.disabled = false;
-      apply.textContent = `Import ${answer.value.rows} machines`;
+      apply.textContent = `Import ${answer.value.rows} ${kind.noun}`;
     }
   };
   check.addEventListener("click", () => void run(false));
@@ -138,12 +164,8 @@ export function openImport(dialog: HTMLDialogElement, say: Say, onImported: () =
   close.addEventListener("click", () => dialog.close());
   dialog.setAttribute("aria-labelledby", "import-title");
   dialog.replaceChildren(
-    el("h2", { id: "import-title" }, "Import machines from CSV"),
-    el(
-      "p",
-      { class: "hint" },
-      "Columns: machine_name, machine_type, operational_status, efficiency, last_maintenance (UTC, ending in Z) — as an export writes them. Other columns are ignored. Check lists every bad row; Import creates all the machines or none. Needs the database.",
-    ),
+    el("h2", { id: "import-title" }, kind.title),
+    el("p", { class: "hint" }, kind.hint),
     el("label", { for: "import-file" }, "File "),
     file,
     el("label", { for: "import-text" }, "Or paste the CSV"),

@@ -138,6 +138,16 @@ impl SyncedRegistry {
         self.ask_server(self.registry.import_machines(text, apply))
             .await
     }
+
+    /// See [`Registry::import_shifts`]; needs the database.
+    pub async fn import_shifts(
+        &self,
+        text: &str,
+        apply: bool,
+    ) -> Result<ImportReport, RegistryError> {
+        self.ask_server(self.registry.import_shifts(text, apply))
+            .await
+    }
 }
 
 fn file_safe(name: &str) -> String {

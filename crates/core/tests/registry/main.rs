@@ -28,6 +28,7 @@ mod roles;
 mod schema_safety;
 mod sessions;
 mod shift_entry;
+mod shift_import;
 mod shifts;
 mod support;
 mod sync;

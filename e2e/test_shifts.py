@@ -47,7 +47,10 @@ def fill_shift(window, dialog):
 
 
 def test_the_shift_form_figures_live_refuses_bad_input_and_sets_the_efficiency(window):
+    # A planner gave the type an ideal cycle time: the form starts from it.
+    psql("INSERT INTO ideal_cycle_times (machine_type, ideal_cycle_s) VALUES ('Milling Machine', 55)")
     dialog = open_shift_form(window, "CNC-001")
+    assert dialog.find_element(By.ID, "s-cycle").get_attribute("value") == "55"
     fill_shift(window, dialog)
     wait(window).until(lambda d: figure(d, "oee") == "75.0 %")
     assert figure(window, "availability") == "90.0 %"

@@ -48,8 +48,13 @@ export const commands = {
 	/**  A and P and Q and OEE of the shift as entered so far, or the rules it breaks. */
 	previewShift: (write: RecordShift_Deserialize) => __TAURI_INVOKE<ShiftPreview_Serialize>("preview_shift", { write }),
 	recordShift: (write: RecordShift_Deserialize) => typedError<WriteOutcome_Serialize, CommandError_Serialize>(__TAURI_INVOKE("record_shift", { write })),
-	/**  Every reason, retired ones too; offline, the last list seen (`cached_at` set). */
-	lossReasons: () => typedError<LossReasonList_Serialize, CommandError_Serialize>(__TAURI_INVOKE("loss_reasons")),
+	/**
+	 *  The shift form's lists: every reason (retired ones too) and the types' ideal cycle times;
+	 *  offline, the last ones seen (`cached_at` set).
+	 */
+	shiftFormLists: () => typedError<ShiftFormLists_Serialize, CommandError_Serialize>(__TAURI_INVOKE("shift_form_lists")),
+	/**  A planner sets or removes a machine type's ideal cycle time (needs the database). */
+	setIdealCycleTime: (change: SetTypeCycleTime_Deserialize) => typedError<null, CommandError_Serialize>(__TAURI_INVOKE("set_ideal_cycle_time", { change })),
 	/**  A planner's new reason (needs the database). */
 	addLossReason: (reason: NewLossReason) => typedError<LossReason, CommandError_Serialize>(__TAURI_INVOKE("add_loss_reason", { reason })),
 	/**  Retires a reason: kept for the records that name it, no longer offered. */
@@ -724,23 +729,6 @@ export type LossReason = {
 	retired: boolean,
 };
 
-/**  The reason list and whether it is the copy kept for offline use. */
-export type LossReasonList = LossReasonList_Serialize | LossReasonList_Deserialize;
-
-/**  The reason list and whether it is the copy kept for offline use. */
-export type LossReasonList_Deserialize = {
-	reasons: LossReason[],
-	/**  When the copy shown was taken (offline); `null` when it is the server's list. */
-	cached_at?: string | null,
-};
-
-/**  The reason list and whether it is the copy kept for offline use. */
-export type LossReasonList_Serialize = {
-	reasons: LossReason[],
-	/**  When the copy shown was taken (offline); `null` when it is the server's list. */
-	cached_at: string | null,
-};
-
 /**
  *  A machine as stored. `id` is the tutorial's serial key (other tools use it); `uid` is the
  *  identity the app uses, which a client can choose before the row exists (offline entry).
@@ -1380,6 +1368,21 @@ export type SetMachineStatus = {
 	status: string,
 };
 
+/**  A planner sets (or, with `None`, removes) a type's ideal cycle time. */
+export type SetTypeCycleTime = SetTypeCycleTime_Serialize | SetTypeCycleTime_Deserialize;
+
+/**  A planner sets (or, with `None`, removes) a type's ideal cycle time. */
+export type SetTypeCycleTime_Deserialize = {
+	machine_type: string,
+	ideal_cycle_s?: number | null,
+};
+
+/**  A planner sets (or, with `None`, removes) a type's ideal cycle time. */
+export type SetTypeCycleTime_Serialize = {
+	machine_type: string,
+	ideal_cycle_s: number | null,
+};
+
 /**  Set (or with `null`, remove) a machine type's default interval. */
 export type SetTypeInterval = SetTypeInterval_Serialize | SetTypeInterval_Deserialize;
 
@@ -1393,6 +1396,25 @@ export type SetTypeInterval_Deserialize = {
 export type SetTypeInterval_Serialize = {
 	machine_type: string,
 	interval_days: number | null,
+};
+
+/**  The shift form's lists and whether they are the copy kept for offline use. */
+export type ShiftFormLists = ShiftFormLists_Serialize | ShiftFormLists_Deserialize;
+
+/**  The shift form's lists and whether they are the copy kept for offline use. */
+export type ShiftFormLists_Deserialize = {
+	reasons: LossReason[],
+	ideal_cycle_times: TypeCycleTime[],
+	/**  When the copy shown was taken (offline); `null` when it is the server's list. */
+	cached_at?: string | null,
+};
+
+/**  The shift form's lists and whether they are the copy kept for offline use. */
+export type ShiftFormLists_Serialize = {
+	reasons: LossReason[],
+	ideal_cycle_times: TypeCycleTime[],
+	/**  When the copy shown was taken (offline); `null` when it is the server's list. */
+	cached_at: string | null,
 };
 
 export type ShiftInput = ShiftInput_Serialize | ShiftInput_Deserialize;
@@ -1577,6 +1599,11 @@ export type SyncStatus_Serialize = {
 export type TimeRange = {
 	from: string,
 	to: string,
+};
+
+export type TypeCycleTime = {
+	machine_type: string,
+	ideal_cycle_s: number | null,
 };
 
 export type TypeEfficiency = TypeEfficiency_Serialize | TypeEfficiency_Deserialize;

@@ -471,17 +471,18 @@ let openingShift = false;
 async function openShift(machine: Machine, retry?: Pick<ShiftFormRequest, "initial" | "notice" | "save">): Promise<void> {
   if (shiftDialog.open || openingShift || !allowed("can_record_shifts")) return;
   openingShift = true;
-  const reasons = await api.lossReasons().finally(() => {
+  const lists = await api.shiftFormLists().finally(() => {
     openingShift = false;
   });
-  if (!reasons.ok) {
-    say(`The reason list is unavailable: ${describeError(reasons.error)}`, "error");
+  if (!lists.ok) {
+    say(`The reason list is unavailable: ${describeError(lists.error)}`, "error");
     return;
   }
   openShiftForm(shiftDialog, {
     machine,
-    reasons: reasons.value.reasons,
-    reasonsCachedAt: reasons.value.cached_at ?? null,
+    reasons: lists.value.reasons,
+    reasonsCachedAt: lists.value.cached_at ?? null,
+    typeCycleTime: lists.value.ideal_cycle_times.find((t) => t.machine_type === machine.machine_type)?.ideal_cycle_s ?? null,
     preview: (write) => api.previewShift(write),
     save: (write) => api.recordShift(write),
     ...retry,

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     DowntimePareto, LossReason, Machine, NewLossReason, OeeDay, OeeGroup, OeeGrouping, OeeTotals,
-    RecordShift, TimeRange,
+    RecordShift, SetTypeCycleTime, TimeRange, TypeCycleTime,
 };
 use crate::error::RegistryError;
 use crate::{repo, Registry};
@@ -32,6 +32,32 @@ impl Registry {
             .await?
             // Recorded by an earlier delivery of this write; the machine was deleted since.
             .ok_or(RegistryError::NotFound { uid: machine_uid })
+    }
+
+    /// Every type's ideal cycle time (the shift form's default).
+    pub async fn ideal_cycle_times(&self) -> Result<Vec<TypeCycleTime>, RegistryError> {
+        self.ensure_schema().await?;
+        self.db()
+            .run(|conn| Box::pin(async move { repo::ideal_cycle_times(conn).await }))
+            .await
+    }
+
+    /// A planner sets or removes a type's ideal cycle time (online only, like a type's
+    /// maintenance interval: a setting, not an entry made at a machine).
+    pub async fn set_ideal_cycle_time(
+        &self,
+        change: &SetTypeCycleTime,
+    ) -> Result<(), RegistryError> {
+        let (machine_type, seconds) = change.validate().map_err(RegistryError::Validation)?;
+        self.ensure_schema().await?;
+        self.db()
+            .run(move |conn| {
+                let machine_type = machine_type.clone();
+                Box::pin(
+                    async move { repo::set_ideal_cycle_time(conn, &machine_type, seconds).await },
+                )
+            })
+            .await
     }
 
     /// Every reason, retired ones too.

@@ -4,9 +4,9 @@
 
 use mes_core::domain::{
     DowntimePareto, LossReason, NewLossReason, OeeDay, OeeGroup, OeeGrouping, RecordShift,
-    ShiftPreview, TimeRange,
+    SetTypeCycleTime, ShiftPreview, TimeRange,
 };
-use mes_core::sync::{LossReasonList, WriteOutcome};
+use mes_core::sync::{ShiftFormLists, WriteOutcome};
 use tauri::State;
 use uuid::Uuid;
 
@@ -31,11 +31,26 @@ pub async fn record_shift(
         .await
 }
 
-/// Every reason, retired ones too; offline, the last list seen (`cached_at` set).
+/// The shift form's lists: every reason (retired ones too) and the types' ideal cycle times;
+/// offline, the last ones seen (`cached_at` set).
 #[tauri::command]
 #[specta::specta]
-pub async fn loss_reasons(state: State<'_, AppState>) -> Result<LossReasonList, CommandError> {
-    state.call(|s| async move { s.loss_reasons().await }).await
+pub async fn shift_form_lists(state: State<'_, AppState>) -> Result<ShiftFormLists, CommandError> {
+    state
+        .call(|s| async move { s.shift_form_lists().await })
+        .await
+}
+
+/// A planner sets or removes a machine type's ideal cycle time (needs the database).
+#[tauri::command]
+#[specta::specta]
+pub async fn set_ideal_cycle_time(
+    state: State<'_, AppState>,
+    change: SetTypeCycleTime,
+) -> Result<(), CommandError> {
+    state
+        .call(move |s| async move { s.registry().set_ideal_cycle_time(&change).await })
+        .await
 }
 
 /// A planner's new reason (needs the database).

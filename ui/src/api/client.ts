@@ -35,7 +35,7 @@ import {
   type StatusCount,
   type RecordShift,
   type ShiftPreview,
-  type LossReasonList,
+  type ShiftFormLists,
   type LossReason,
   type NewLossReason,
   type OeeGroup,
@@ -118,7 +118,9 @@ export const api = {
     }
   },
   recordShift: (write: RecordShift): Promise<Outcome<WriteOutcome>> => call(commands.recordShift(write)),
-  lossReasons: (): Promise<Outcome<LossReasonList>> => call(commands.lossReasons()),
+  shiftFormLists: (): Promise<Outcome<ShiftFormLists>> => call(commands.shiftFormLists()),
+  setIdealCycleTime: (machineType: string, seconds: number | null): Promise<Outcome<null>> =>
+    call(commands.setIdealCycleTime({ machine_type: machineType, ideal_cycle_s: seconds })),
   addLossReason: (reason: NewLossReason): Promise<Outcome<LossReason>> => call(commands.addLossReason(reason)),
   retireLossReason: (id: string): Promise<Outcome<LossReason>> => call(commands.retireLossReason(id)),
   oeeReport: (range: TimeRange, grouping: OeeGrouping): Promise<Outcome<OeeGroup[]>> => call(commands.oeeReport(range, grouping)),

@@ -2,7 +2,7 @@
 // factors per machine type, and the ten machines that lost the most time. Every figure is made
 // from sums of times and counts (never an average of percentages).
 
-import type { DowntimePareto, OeeDay, OeeGroup } from "../bindings";
+import type { DowntimePareto, OeeDay, OeeGroup, TypeCycleTime } from "../bindings";
 import { CATEGORY_LABEL, formatPercent, num } from "../domain/oee";
 import { oeeTrendChart, paretoChart } from "./charts";
 import { el } from "./dom";
@@ -158,4 +158,43 @@ export function renderPareto(pareto: DowntimePareto, what: string): HTMLElement 
     ),
   );
   return block;
+}
+
+/** Saves a type's ideal cycle time (`null`: none); answers an error to show, or null. */
+export type SaveCycleTime = (machineType: string, seconds: number | null) => Promise<string | null>;
+
+/** The types' ideal cycle times, each editable (the shift form's default for the type). */
+export function renderCycleTimes(types: string[], cycles: TypeCycleTime[], save: SaveCycleTime): HTMLElement {
+  const known = new Map<string, number | null>();
+  for (const t of types) known.set(t, null);
+  for (const c of cycles) known.set(c.machine_type, num(c.ideal_cycle_s));
+  const rows = [...known.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([type, seconds]) => {
+      const input = el("input", { type: "text", inputmode: "decimal", class: "interval-input", "aria-label": `Ideal cycle time of ${type} (seconds per part)` });
+      input.value = seconds === null ? "" : String(seconds);
+      const problem = el("span", { class: "field-error", role: "alert" });
+      const store = async (): Promise<void> => {
+        const text = input.value.trim().replace(",", ".");
+        const value = text === "" ? null : Number(text);
+        if (value !== null && !(Number.isFinite(value) && value > 0 && value <= 86_400)) {
+          problem.textContent = "Seconds per part: more than 0, at most 86,400.";
+          return;
+        }
+        problem.textContent = (await save(type, value)) ?? "";
+      };
+      const button = el("button", { type: "button", class: "ghost small plan-only", "data-role": "save-cycle-time" }, "Save");
+      button.addEventListener("click", () => void store());
+      input.addEventListener("keydown", (event) => {
+        if (event.key === "Enter") void store();
+      });
+      return el("tr", { "data-type": type }, el("td", {}, type), el("td", {}, input, problem), el("td", {}, button));
+    });
+  return el(
+    "table",
+    { class: "planner-table", id: "cycle-times" },
+    el("caption", {}, "Ideal cycle time per type (seconds per part; blank: none): the shift form's default. Needs the database."),
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Type"), el("th", { scope: "col" }, "Ideal cycle time"), el("th", { scope: "col" }, ""))),
+    el("tbody", {}, ...rows),
+  );
 }

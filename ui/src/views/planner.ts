@@ -15,7 +15,7 @@ import { MaintenanceSection, type MaintenanceActions } from "./maintenance";
 import { efficiencyHistogram, efficiencyOverTime } from "./charts";
 import { exportButtons } from "./transfer";
 import { tbodyWithMore } from "./long-table";
-import { renderOee, renderPareto, renderTrend } from "./oee";
+import { renderCycleTimes, renderOee, renderPareto, renderTrend } from "./oee";
 
 const RANGES: [string, number][] = [
   ["7 days", 7],
@@ -281,13 +281,15 @@ export class PlannerView {
 
   private async load(body: HTMLElement): Promise<void> {
     const range = this.range();
-    const [plan, fleet, reliability, oeeFleet, oeeTypes, oeeMachines] = await Promise.all([
+    const [plan, fleet, reliability, oeeFleet, oeeTypes, oeeMachines, types, lists] = await Promise.all([
       api.maintenancePlan(),
       api.fleetEfficiency(this.target),
       api.reliability(range),
       api.oeeReport(range, "fleet"),
       api.oeeReport(range, "machine_type"),
       api.oeeReport(range, "machine"),
+      api.machineTypes(),
+      api.shiftFormLists(),
     ]);
     const parts: HTMLElement[] = [];
     const focus = async (machineType: string | null): Promise<HTMLElement[]> => {
@@ -301,7 +303,17 @@ export class PlannerView {
     };
     const oeeExports = (machineType: string | null): HTMLElement =>
       exportButtons(`The OEE tables (${machineType ?? "fleet"})`, () => ({ kind: "oee", range, machine_type: machineType }), { info: this.actions.say, error: this.actions.fail });
-    if (oeeFleet.ok && oeeTypes.ok && oeeMachines.ok) parts.push(renderOee(oeeFleet.value, oeeTypes.value, oeeMachines.value, focus, oeeExports));
+    if (oeeFleet.ok && oeeTypes.ok && oeeMachines.ok) {
+      const section = renderOee(oeeFleet.value, oeeTypes.value, oeeMachines.value, focus, oeeExports);
+      const saveCycle = async (machineType: string, seconds: number | null): Promise<string | null> => {
+        const answer = await api.setIdealCycleTime(machineType, seconds);
+        if (!answer.ok) return describeError(answer.error);
+        this.actions.say(seconds === null ? `${machineType}: no ideal cycle time.` : `${machineType}: ${seconds} s per part by default.`);
+        return null;
+      };
+      if (types.ok && lists.ok) section.append(renderCycleTimes(types.value, lists.value.ideal_cycle_times, saveCycle));
+      parts.push(section);
+    }
     else {
       const failed = [oeeFleet, oeeTypes, oeeMachines].find((answer) => !answer.ok);
       parts.push(el("p", { class: "form-message", id: "oee-unavailable" }, `OEE unavailable. ${failed && !failed.ok ? describeError(failed.error) : ""}`));

@@ -17,6 +17,8 @@ export interface ShiftFormRequest {
   /** The reasons to offer (retired ones are not); `cachedAt` when it is the offline copy. */
   reasons: LossReason[];
   reasonsCachedAt: string | null;
+  /** The machine type's ideal cycle time (the field's default), if a planner set one. */
+  typeCycleTime: number | null;
   preview(write: RecordShift): Promise<ShiftPreview>;
   save(write: RecordShift): Promise<Outcome<WriteOutcome>>;
   onSaved(outcome: WriteOutcome): void;
@@ -65,7 +67,11 @@ export function openShiftForm(dialog: HTMLDialogElement, request: ShiftFormReque
   const controls: Record<TopField, HTMLInputElement> = {
     start: input("s-start", "datetime-local", utcToLocalInput(start.toISOString())),
     end: input("s-end", "datetime-local", utcToLocalInput(end.toISOString())),
-    ideal_cycle_s: input("s-cycle", "text", "", { inputmode: "decimal", placeholder: "seconds per part" }),
+    ideal_cycle_s: input("s-cycle", "text", request.typeCycleTime === null ? "" : String(request.typeCycleTime), {
+      inputmode: "decimal",
+      placeholder: "seconds per part",
+      title: request.typeCycleTime === null ? "No default for this type yet (a planner sets one in the planner's view)" : `The default of ${machine.machine_type}; change it for this shift if it ran another part`,
+    }),
     total_count: input("s-total", "text", "", { inputmode: "numeric" }),
     startup_rejects: input("s-startup", "text", "0", { inputmode: "numeric" }),
     production_rejects: input("s-production", "text", "0", { inputmode: "numeric" }),

@@ -2,6 +2,7 @@
 //! by construction, so nothing invalid reaches SQL.
 
 mod alert;
+mod cycle_time;
 mod efficiency;
 mod fleet_efficiency;
 mod history;
@@ -23,6 +24,7 @@ pub use alert::{
     escape_markup, notices_for, percent, Alert, AlertKind, AlertList, AlertSettings, NewAlert,
     Notice, SINGLE_NOTICES,
 };
+pub use cycle_time::{SetTypeCycleTime, TypeCycleTime};
 pub use efficiency::Efficiency;
 pub use fleet_efficiency::{
     validate_target, BelowTarget, FleetEfficiency, TypeEfficiency, DEFAULT_EFFICIENCY_TARGET,

@@ -39,4 +39,7 @@ pub use reliability::{
     fleet_efficiency, machine_reliability, machine_timeline, MACHINE_RELIABILITY_SQL,
 };
 pub use roles::{grant_roles, privileges};
-pub use shifts::{add_loss_reason, loss_reasons, oee_totals, record_shift, retire_loss_reason};
+pub use shifts::{
+    add_loss_reason, ideal_cycle_times, loss_reasons, oee_totals, record_shift, retire_loss_reason,
+    set_ideal_cycle_time,
+};

@@ -34,7 +34,7 @@ pub async fn grant_roles(conn: &mut PgConnection) -> Result<Vec<String>, Registr
          FROM unnest(ARRAY['public.machines', 'public.machine_history', 'public.applied_writes',
                      'public.maintenance_type_intervals', 'public.maintenance_plans', 'public.maintenance_log',
                      'public.loss_reasons', 'public.shift_records', 'public.shift_stops',
-                     'public.oee_daily_machine', 'public.oee_daily_type']) t,
+                     'public.oee_daily_machine', 'public.oee_daily_type', 'public.ideal_cycle_times']) t,
               unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p
          WHERE has_table_privilege('public', t, p)
          UNION ALL
@@ -65,7 +65,8 @@ const GRANTS: &[&str] = &[
     "REVOKE ALL ON TABLE public.machines, public.machine_history, public.applied_writes, public._sqlx_migrations,
          public.machine_status_periods, public.maintenance_type_intervals, public.maintenance_plans,
          public.maintenance_log, public.loss_reasons, public.shift_records, public.shift_stops,
-         public.oee_daily_machine, public.oee_daily_type, public.shift_machine_locks
+         public.oee_daily_machine, public.oee_daily_type, public.shift_machine_locks,
+         public.ideal_cycle_times
          FROM mes_viewer, mes_operator, mes_planner, mes_admin",
     "REVOKE ALL ON FUNCTION public.mes_prune_applied_writes(timestamptz, integer),
          public.mes_record_maintenance(uuid, uuid, timestamptz, text, uuid)
@@ -75,7 +76,7 @@ const GRANTS: &[&str] = &[
     "GRANT SELECT ON TABLE public.machines, public.machine_history, public.applied_writes, public._sqlx_migrations,
          public.machine_status_periods, public.maintenance_type_intervals, public.maintenance_plans,
          public.maintenance_log, public.loss_reasons, public.shift_records, public.shift_stops,
-         public.oee_daily_machine, public.oee_daily_type
+         public.oee_daily_machine, public.oee_daily_type, public.ideal_cycle_times
          TO mes_viewer",
     "GRANT INSERT, UPDATE, DELETE ON TABLE public.machines TO mes_operator",
     "GRANT INSERT ON TABLE public.applied_writes TO mes_operator, mes_planner",
@@ -97,6 +98,9 @@ const GRANTS: &[&str] = &[
     "GRANT INSERT (name, category) ON TABLE public.loss_reasons TO mes_planner",
     "GRANT DELETE ON TABLE public.loss_reasons TO mes_planner",
     "GRANT UPDATE (retired_at) ON TABLE public.loss_reasons TO mes_planner",
+    // Planners keep the types' ideal cycle times (the server stamps who and when).
+    "GRANT INSERT (machine_type, ideal_cycle_s), UPDATE (ideal_cycle_s), DELETE
+         ON TABLE public.ideal_cycle_times TO mes_planner",
     // The tutorial's `id` is a serial: inserting draws from its sequence.
     "DO $sequence$
      DECLARE sequence_name text := pg_catalog.pg_get_serial_sequence('public.machines', 'id');

@@ -4,11 +4,11 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::domain::Machine;
 use crate::domain::{
     LossCategory, LossReason, NewLossReason, OeeGroup, OeeGrouping, OeeTotals, TimeRange,
     ValidShift,
 };
+use crate::domain::{Machine, MachineType, TypeCycleTime};
 use crate::error::{from_sqlx, FieldError, RegistryError};
 
 /// The machine as it is once its shift is recorded (its efficiency may have followed it);
@@ -448,4 +448,41 @@ pub(crate) fn totals_from(row: &sqlx::postgres::PgRow) -> Result<OeeTotals, Regi
         ideal_production_rejects_s: get("ideal_production_rejects_s")?,
         shifts: row.try_get::<i64, _>("shifts").map_err(from_sqlx)?.max(0) as u64,
     })
+}
+
+/// Every type's ideal cycle time, by type.
+pub async fn ideal_cycle_times(db: &mut PgConnection) -> Result<Vec<TypeCycleTime>, RegistryError> {
+    let rows: Vec<(String, f64)> = sqlx::query_as(
+        "SELECT machine_type, ideal_cycle_s FROM ideal_cycle_times ORDER BY machine_type",
+    )
+    .fetch_all(&mut *db)
+    .await
+    .map_err(from_sqlx)?;
+    Ok(rows
+        .into_iter()
+        .map(|(machine_type, ideal_cycle_s)| TypeCycleTime {
+            machine_type,
+            ideal_cycle_s,
+        })
+        .collect())
+}
+
+/// Sets (or removes, with `None`) a type's ideal cycle time.
+pub async fn set_ideal_cycle_time(
+    db: &mut PgConnection,
+    machine_type: &MachineType,
+    seconds: Option<f64>,
+) -> Result<(), RegistryError> {
+    let query = match seconds {
+        Some(seconds) => sqlx::query(
+            "INSERT INTO ideal_cycle_times (machine_type, ideal_cycle_s) VALUES ($1, $2)
+             ON CONFLICT (machine_type) DO UPDATE SET ideal_cycle_s = EXCLUDED.ideal_cycle_s",
+        )
+        .bind(machine_type.as_str())
+        .bind(seconds),
+        None => sqlx::query("DELETE FROM ideal_cycle_times WHERE machine_type = $1")
+            .bind(machine_type.as_str()),
+    };
+    query.execute(&mut *db).await.map_err(from_sqlx)?;
+    Ok(())
 }

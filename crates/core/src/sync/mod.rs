@@ -40,5 +40,5 @@ pub use replay::{apply_batch, replay, BatchOutcome, ReplayReport};
 pub use service::{
     Connection, StatusListener, Submitted, SyncStatus, SyncedRegistry, WriteOutcome,
 };
-pub use shift_reads::LossReasonList;
+pub use shift_reads::ShiftFormLists;
 pub use transfer::EXPORT_LIMIT;

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::support::*;
 
-const COMMANDS: [&str; 21] = [
+const COMMANDS: [&str; 22] = [
     "list",
     "get",
     "counts",
@@ -28,6 +28,7 @@ const COMMANDS: [&str; 21] = [
     "plan-machine",
     "plan-type",
     "add-reason",
+    "cycle-time",
     "oee",
     "record-shift",
     "create",
@@ -53,7 +54,10 @@ fn expected(group: &str, command: &str) -> bool {
             | "log"
             | "oee"
     );
-    let planning = matches!(command, "plan-machine" | "plan-type" | "add-reason");
+    let planning = matches!(
+        command,
+        "plan-machine" | "plan-type" | "add-reason" | "cycle-time"
+    );
     match group {
         "mes_viewer" => reads,
         "mes_planner" => reads || planning || command == "record-done",
@@ -130,6 +134,14 @@ async fn run(
             })
             .await
             .map(drop),
+        "cycle-time" => {
+            registry
+                .set_ideal_cycle_time(&mes_core::domain::SetTypeCycleTime {
+                    machine_type: format!("Type {}", Uuid::new_v4().simple()),
+                    ideal_cycle_s: Some(42.0),
+                })
+                .await
+        }
         "oee" => registry
             .oee_totals(
                 mes_core::domain::TimeRange {

@@ -388,3 +388,53 @@ async fn two_entries_racing_leave_the_efficiency_of_the_later_shift(pool: PgPool
     assert_eq!(answered.efficiency, Some(50.0));
     assert_eq!(count(&pool, "SELECT count(*) FROM shift_records").await, 2);
 }
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn the_forms_lists_hold_the_types_cycle_times_and_are_kept_for_offline_entry(pool: PgPool) {
+    let online = Arc::new(registry(pool.clone()));
+    machine(&online, "P-1", "Press").await;
+    let set = |seconds| mes_core::domain::SetTypeCycleTime {
+        machine_type: " Press ".into(),
+        ideal_cycle_s: seconds,
+    };
+    online.set_ideal_cycle_time(&set(Some(42.5))).await.unwrap();
+    online.set_ideal_cycle_time(&set(Some(40.0))).await.unwrap();
+    let bad = online
+        .set_ideal_cycle_time(&set(Some(0.0)))
+        .await
+        .unwrap_err();
+    assert!(matches!(bad, RegistryError::Validation(_)), "{bad:?}");
+    let path = outbox_path();
+    let synced = SyncedRegistry::new(online.clone(), Outbox::open(&path).await.unwrap());
+    let lists = synced.shift_form_lists().await.unwrap();
+    assert_eq!(lists.cached_at, None);
+    assert_eq!(lists.ideal_cycle_times.len(), 1);
+    assert_eq!(lists.ideal_cycle_times[0].machine_type, "Press");
+    assert_eq!(lists.ideal_cycle_times[0].ideal_cycle_s, 40.0);
+    assert!(!lists.reasons.is_empty());
+    // The copy is kept off the response path.
+    let mut kept = false;
+    for _ in 0..100 {
+        if synced
+            .outbox()
+            .cache_get("last_shift_form_lists")
+            .await
+            .unwrap()
+            .is_some()
+        {
+            kept = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(kept);
+    drop(synced);
+    let offline = SyncedRegistry::new(Arc::new(unreachable()), Outbox::open(&path).await.unwrap());
+    let cached = offline.shift_form_lists().await.unwrap();
+    assert!(cached.cached_at.is_some());
+    assert_eq!(cached.ideal_cycle_times, lists.ideal_cycle_times);
+    assert_eq!(cached.reasons, lists.reasons);
+    online.set_ideal_cycle_time(&set(None)).await.unwrap();
+    assert_eq!(online.ideal_cycle_times().await.unwrap().len(), 0);
+    let _ = std::fs::remove_file(path);
+}

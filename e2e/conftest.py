@@ -233,6 +233,7 @@ def wait_gone(pid: int, seconds: float) -> bool:
 def reset_database():
     psql("TRUNCATE machines, applied_writes, maintenance_plans, maintenance_type_intervals RESTART IDENTITY")
     psql("TRUNCATE shift_stops, shift_records, ideal_cycle_times")  # the records' trigger empties the daily sums
+    psql("DELETE FROM loss_reasons WHERE NOT built_in")
     # The log is append-only (its trigger refuses even the owner); a replica session skips it.
     psql("SET session_replication_role = replica; DELETE FROM maintenance_log")
     subprocess.run(

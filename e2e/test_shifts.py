@@ -133,6 +133,16 @@ def test_a_shift_entered_offline_syncs_once_and_shows_in_the_waterfall(window):
     reasons = table_text(window, "pareto-by-reason")
     assert len(reasons) == 1 and reasons[0][3] == "0.8 h" and reasons[0][5] == "100.0 %", reasons
     assert table_text(window, "pareto-by-category")[0][0] in ("Breakdown", "Set-up and adjustment", "Small stops")
+    # A planner adds a reason, then retires it (kept for records, no longer offered).
+    name = window.find_element(By.ID, "reason-name")
+    name.send_keys("Hydraulic leak", Keys.ENTER)
+    wait(window).until(lambda d: psql("SELECT count(*) FROM loss_reasons WHERE name = 'Hydraulic leak' AND category = 'breakdown'") == "1")
+    retire = lambda d: d.execute_script(
+        "const row = document.querySelector('#reasons tr[data-reason=\"Hydraulic leak\"] [data-role=retire-reason]');"
+        "if (row) { row.click(); return true; } return false;"
+    )
+    wait(window).until(retire)
+    wait(window).until(lambda d: psql("SELECT retired_at IS NOT NULL FROM loss_reasons WHERE name = 'Hydraulic leak'") == "t")
     if os.environ.get("MES_E2E_WATERFALL_SCREENSHOT"):
         window.execute_script("document.getElementById('oee').scrollIntoView()")
         window.save_screenshot(os.environ["MES_E2E_WATERFALL_SCREENSHOT"])
@@ -191,3 +201,41 @@ def test_an_offline_entry_refused_on_sync_is_corrected_and_retried(window):
     wait(window, 60).until(lambda d: psql("SELECT count(*) FROM shift_records") == "2")
     wait(window, 30).until(lambda d: not panel.is_displayed())
     assert psql("SELECT count(*) FROM shift_stops") == "1"
+
+
+def test_stops_by_time_of_day_count_on_the_shifts_days(window):
+    dialog = open_shift_form(window, "CNC-004")
+    type_into(dialog, "s-cycle", "60")
+    type_into(dialog, "s-total", "420")
+    dialog.find_element(By.ID, "s-add-planned").click()
+    # A break four hours into the shift, typed as times of day (the shift's own days).
+    window.execute_script(
+        """
+        const start = new Date(document.getElementById('s-start').value);
+        const hhmm = (d) => d.toTimeString().slice(0, 5);
+        const row = document.getElementById('s-planned-0');
+        const from = row.querySelector('[data-role=from]'), to = row.querySelector('[data-role=to]');
+        from.value = hhmm(new Date(start.getTime() + 4 * 3600000));
+        to.value = hhmm(new Date(start.getTime() + 4.5 * 3600000));
+        to.dispatchEvent(new Event('input'));
+        """
+    )
+    # 7.5 h planned busy, no downtime: A 100 %, P = 420 min ÷ 450 min.
+    wait(window).until(lambda d: figure(d, "performance") == "93.3 %")
+    assert figure(window, "availability") == "100.0 %"
+    assert figure(window, "oee") == "93.3 %"
+    # A stop past the shift's end is refused at its row.
+    window.execute_script(
+        """
+        const end = new Date(document.getElementById('s-end').value);
+        const hhmm = (d) => d.toTimeString().slice(0, 5);
+        const row = document.getElementById('s-planned-0');
+        row.querySelector('[data-role=from]').value = hhmm(new Date(end.getTime() - 1800000));
+        const to = row.querySelector('[data-role=to]');
+        to.value = hhmm(new Date(end.getTime() + 1800000));
+        to.dispatchEvent(new Event('input'));
+        """
+    )
+    dialog.find_element(By.CSS_SELECTOR, "[data-role=save]").click()
+    wait(window).until(lambda d: d.find_element(By.CSS_SELECTOR, "#s-planned-0 .field-error").text != "")
+    assert psql("SELECT count(*) FROM shift_records") == "0"

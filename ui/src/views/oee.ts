@@ -2,8 +2,8 @@
 // factors per machine type, and the ten machines that lost the most time. Every figure is made
 // from sums of times and counts (never an average of percentages).
 
-import type { DowntimePareto, OeeDay, OeeGroup, TypeCycleTime } from "../bindings";
-import { CATEGORY_LABEL, formatPercent, num } from "../domain/oee";
+import type { DowntimePareto, LossCategory, LossReason, OeeDay, OeeGroup, TypeCycleTime } from "../bindings";
+import { CATEGORY_LABEL, DOWNTIME_CATEGORIES, formatPercent, num } from "../domain/oee";
 import { oeeTrendChart, paretoChart } from "./charts";
 import { el } from "./dom";
 import { tbodyWithMore } from "./long-table";
@@ -44,8 +44,11 @@ function table(caption: string, first: string, rows: string[][], id: string): HT
   );
 }
 
-/** Reads the trend and the Pareto of one group (`null`: the fleet; else a type's name). */
-export type FocusLoader = (machineType: string | null) => Promise<HTMLElement[]>;
+/** One group the trend and the Pareto are shown for; `null`: the whole fleet. */
+export type Focus = { grouping: "machine_type" | "machine"; key: string; label: string } | null;
+
+/** Reads the trend and the Pareto of one group. */
+export type FocusLoader = (focus: Focus) => Promise<HTMLElement[]>;
 
 export function renderOee(
   fleet: OeeGroup[],
@@ -83,12 +86,24 @@ export function renderOee(
   );
   // The trend and the Pareto, for the fleet or one type.
   const chooser = el("select", { id: "oee-focus", "aria-label": "OEE trend and downtime of" }, el("option", { value: "" }, "The whole fleet"));
-  for (const group of byType) chooser.append(el("option", { value: group.label }, group.label));
+  const choices = new Map<string, Focus>();
+  const types = el("optgroup", { label: "Machine types" });
+  for (const group of byType) {
+    choices.set(`type:${group.key}`, { grouping: "machine_type", key: group.key, label: group.label });
+    types.append(el("option", { value: `type:${group.key}` }, group.label));
+  }
+  const machines = el("optgroup", { label: "Machines (with shifts in the range)" });
+  for (const group of [...byMachine].sort((a, b) => a.label.localeCompare(b.label))) {
+    choices.set(`machine:${group.key}`, { grouping: "machine", key: group.key, label: group.label });
+    machines.append(el("option", { value: `machine:${group.key}` }, group.label));
+  }
+  chooser.append(types, machines);
   const focused = el("div", { id: "oee-focused", "aria-live": "polite" }, el("p", { class: "hint" }, "Loading…"));
   const exportSlot = el("span", { class: "oee-exports" });
   const show = async (): Promise<void> => {
-    const chosen = chooser.value === "" ? null : chooser.value;
-    exportSlot.replaceChildren(exportsFor(chosen));
+    const chosen = choices.get(chooser.value) ?? null;
+    // The export holds the whole range's tables and the chosen type's trend and downtime.
+    exportSlot.replaceChildren(exportsFor(chosen?.grouping === "machine_type" ? chosen.key : null));
     focused.replaceChildren(...(await focus(chosen)));
   };
   chooser.addEventListener("change", () => void show());
@@ -196,5 +211,62 @@ export function renderCycleTimes(types: string[], cycles: TypeCycleTime[], save:
     el("caption", {}, "Ideal cycle time per type (seconds per part; blank: none): the shift form's default. Needs the database."),
     el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Type"), el("th", { scope: "col" }, "Ideal cycle time"), el("th", { scope: "col" }, ""))),
     el("tbody", {}, ...rows),
+  );
+}
+
+export interface ReasonActions {
+  add(name: string, category: LossCategory): Promise<string | null>;
+  retire(reason: LossReason): Promise<string | null>;
+}
+
+/** The reason list a planner keeps: every reason by loss, retired ones marked; add, retire. */
+export function renderReasons(reasons: LossReason[], actions: ReasonActions): HTMLElement {
+  const rows = [...reasons]
+    .filter((r) => DOWNTIME_CATEGORIES.includes(r.category))
+    .sort((a, b) => DOWNTIME_CATEGORIES.indexOf(a.category) - DOWNTIME_CATEGORIES.indexOf(b.category) || a.name.localeCompare(b.name))
+    .map((r) => {
+      const problem = el("span", { class: "field-error", role: "alert" });
+      const retire = el("button", { type: "button", class: "ghost small plan-only", "data-role": "retire-reason" }, "Retire");
+      retire.addEventListener("click", () => {
+        retire.disabled = true;
+        void actions.retire(r).then((error) => {
+          problem.textContent = error ?? "";
+          retire.disabled = error === null;
+        });
+      });
+      return el(
+        "tr",
+        { "data-reason": r.name, class: r.retired ? "retired" : "" },
+        el("td", {}, r.name),
+        el("td", {}, CATEGORY_LABEL[r.category]),
+        el("td", {}, r.retired ? "retired (kept for its records)" : r.built_in ? "built in" : "added"),
+        el("td", {}, r.retired ? "" : retire, problem),
+      );
+    });
+  const name = el("input", { type: "text", id: "reason-name", maxlength: "80", "aria-label": "New reason", placeholder: "New reason, e.g. Hydraulic leak" });
+  const category = el("select", { id: "reason-category", "aria-label": "Its loss" });
+  for (const c of DOWNTIME_CATEGORIES) category.append(el("option", { value: c }, CATEGORY_LABEL[c]));
+  const problem = el("span", { class: "field-error", id: "reason-problem", role: "alert" });
+  const add = el("button", { type: "button", class: "ghost small plan-only", id: "add-reason" }, "Add reason");
+  const submit = async (): Promise<void> => {
+    const error = await actions.add(name.value, category.value as LossCategory);
+    problem.textContent = error ?? "";
+    if (error === null) name.value = "";
+  };
+  add.addEventListener("click", () => void submit());
+  name.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") void submit();
+  });
+  return el(
+    "div",
+    { id: "reason-list" },
+    el(
+      "table",
+      { class: "planner-table", id: "reasons" },
+      el("caption", {}, "Downtime reasons (the shift form offers those not retired; a reason used by a record is kept, retired)"),
+      el("thead", {}, el("tr", {}, ...["Reason", "Loss", "", ""].map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, ...rows),
+    ),
+    el("div", { class: "planner-controls plan-only" }, name, category, add, problem),
   );
 }

@@ -15,7 +15,7 @@ import { MaintenanceSection, type MaintenanceActions } from "./maintenance";
 import { efficiencyHistogram, efficiencyOverTime } from "./charts";
 import { exportButtons } from "./transfer";
 import { tbodyWithMore } from "./long-table";
-import { renderCycleTimes, renderOee, renderPareto, renderTrend } from "./oee";
+import { renderCycleTimes, renderOee, renderPareto, renderReasons, renderTrend, type Focus } from "./oee";
 
 const RANGES: [string, number][] = [
   ["7 days", 7],
@@ -292,10 +292,11 @@ export class PlannerView {
       api.shiftFormLists(),
     ]);
     const parts: HTMLElement[] = [];
-    const focus = async (machineType: string | null): Promise<HTMLElement[]> => {
-      const grouping = machineType === null ? "fleet" : "machine_type";
-      const what = machineType ?? "the whole fleet";
-      const [trend, pareto] = await Promise.all([api.oeeTrend(range, grouping, machineType), api.downtimePareto(range, grouping, machineType)]);
+    const focus = async (chosen: Focus): Promise<HTMLElement[]> => {
+      const grouping = chosen?.grouping ?? "fleet";
+      const key = chosen?.key ?? null;
+      const what = chosen?.label ?? "the whole fleet";
+      const [trend, pareto] = await Promise.all([api.oeeTrend(range, grouping, key), api.downtimePareto(range, grouping, key)]);
       return [
         trend.ok ? renderTrend(trend.value, this.target, what) : el("p", { class: "form-message" }, `The OEE trend is unavailable. ${describeError(trend.error)}`),
         pareto.ok ? renderPareto(pareto.value, what) : el("p", { class: "form-message" }, `The downtime Pareto is unavailable. ${describeError(pareto.error)}`),
@@ -312,6 +313,26 @@ export class PlannerView {
         return null;
       };
       if (types.ok && lists.ok) section.append(renderCycleTimes(types.value, lists.value.ideal_cycle_times, saveCycle));
+      if (lists.ok) {
+        section.append(
+          renderReasons(lists.value.reasons, {
+            add: async (name, category) => {
+              const answer = await api.addLossReason({ name, category });
+              if (!answer.ok) return answer.error.kind === "Validation" ? answer.error.data.fields.map((f) => f.message).join(" ") : describeError(answer.error);
+              this.actions.say(`Reason “${answer.value.name}” added.`);
+              void this.load(body);
+              return null;
+            },
+            retire: async (reason) => {
+              const answer = await api.retireLossReason(reason.id);
+              if (!answer.ok) return describeError(answer.error);
+              this.actions.say(`Reason “${reason.name}” retired: no longer offered, kept for its records.`);
+              void this.load(body);
+              return null;
+            },
+          }),
+        );
+      }
       parts.push(section);
     }
     else {

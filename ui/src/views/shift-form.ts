@@ -35,6 +35,9 @@ type TopField = (typeof TOP_FIELDS)[number];
 interface StopRow {
   row: HTMLElement;
   minutes: HTMLInputElement;
+  /** Wall-clock times (HH:MM) on the shift's days, instead of the minutes. */
+  from: HTMLInputElement;
+  to: HTMLInputElement;
   reason: HTMLSelectElement | null;
   error: HTMLElement;
 }
@@ -124,10 +127,31 @@ export function openShiftForm(dialog: HTMLDialogElement, request: ShiftFormReque
         void refresh();
       });
     }
+    const what = `${planned ? "Planned stop" : "Downtime"} ${index + 1}`;
+    const from = el("input", { type: "time", class: "stop-time", "aria-label": `${what}, from (time of day)`, "data-role": "from" });
+    const to = el("input", { type: "time", class: "stop-time", "aria-label": `${what}, to (time of day)`, "data-role": "to" });
     const error = el("span", { class: "field-error", "aria-live": "polite" });
     const remove = el("button", { type: "button", class: "ghost small", "aria-label": `Remove ${planned ? "planned stop" : "downtime"} ${index + 1}` }, "Remove");
-    const row = el("div", { class: "stop-row", id: `${prefix}-${index}` }, minutes, el("span", { class: "unit" }, "min"), reason, remove, error);
-    const entry: StopRow = { row, minutes, reason, error };
+    const row = el(
+      "div",
+      { class: "stop-row", id: `${prefix}-${index}` },
+      minutes,
+      el("span", { class: "unit" }, "min, or from"),
+      from,
+      el("span", { class: "unit" }, "to"),
+      to,
+      reason,
+      remove,
+      error,
+    );
+    const entry: StopRow = { row, minutes, from, to, reason, error };
+    for (const time of [from, to]) {
+      time.addEventListener("input", () => void refresh());
+      time.addEventListener("blur", () => {
+        touched.add(`${prefix}-${index}`);
+        void refresh();
+      });
+    }
     remove.addEventListener("click", () => {
       const at = rows.indexOf(entry);
       if (at >= 0) rows.splice(at, 1);
@@ -183,13 +207,31 @@ export function openShiftForm(dialog: HTMLDialogElement, request: ShiftFormReque
     el("div", { class: "form-actions" }, cancel, save),
   );
 
+  /** A time of day on the shift's days: the first such instant at or after the shift's start
+   * (a stop after midnight in a night shift falls on the next day; a daylight-saving change
+   * is the wall clock's). */
+  const onShiftDay = (hhmm: string): string | null => {
+    const start = localInputToUtc(controls.start.value);
+    const match = /^(\d{2}):(\d{2})$/.exec(hhmm);
+    if (!start || !match) return null;
+    const shiftStart = new Date(start);
+    const at = new Date(shiftStart);
+    at.setHours(Number(match[1]), Number(match[2]), 0, 0);
+    if (at < shiftStart) at.setDate(at.getDate() + 1);
+    return at.toISOString();
+  };
   const stopOf = (row: StopRow): StopInput => {
     const reasonId = row.reason?.value ? row.reason.value : null;
     const reason = reasonId ? request.reasons.find((r) => r.id === reasonId) : undefined;
+    const from = row.from.value ? onShiftDay(row.from.value) : null;
+    let to = row.to.value ? onShiftDay(row.to.value) : null;
+    // A stop across midnight: its end is the first such time after its start.
+    if (from && to && to <= from) to = new Date(Date.parse(to) + 86_400_000).toISOString();
+    const timed = from !== null && to !== null;
     return {
-      start: null,
-      end: null,
-      minutes: numberOf(row.minutes.value),
+      start: timed ? from : null,
+      end: timed ? to : null,
+      minutes: timed ? null : numberOf(row.minutes.value),
       reason_id: reasonId,
       category: reason ? reason.category : null,
     };
@@ -222,8 +264,8 @@ export function openShiftForm(dialog: HTMLDialogElement, request: ShiftFormReque
         total_count: fix(write.shift.total_count, -1),
         startup_rejects: fix(write.shift.startup_rejects, -1),
         production_rejects: fix(write.shift.production_rejects, -1),
-        planned_stops: write.shift.planned_stops.map((s) => ({ ...s, minutes: fix(s.minutes ?? Number.NaN, 0) })),
-        downtime: write.shift.downtime.map((s) => ({ ...s, minutes: fix(s.minutes ?? Number.NaN, 0) })),
+        planned_stops: write.shift.planned_stops.map((s) => (s.start ? s : { ...s, minutes: fix(s.minutes ?? Number.NaN, 0) })),
+        downtime: write.shift.downtime.map((s) => (s.start ? s : { ...s, minutes: fix(s.minutes ?? Number.NaN, 0) })),
       },
     };
   };
@@ -372,15 +414,18 @@ export function openShiftForm(dialog: HTMLDialogElement, request: ShiftFormReque
     controls.startup_rejects.value = String(initial.startup_rejects);
     controls.production_rejects.value = String(initial.production_rejects);
     controls.performance_reason.value = initial.performance_reason ?? "";
-    const minutesOf = (stop: StopInput): string => {
-      if (stop.minutes !== null && stop.minutes !== undefined) return String(stop.minutes);
-      const span = stop.start && stop.end ? (Date.parse(stop.end) - Date.parse(stop.start)) / 60_000 : Number.NaN;
-      return Number.isFinite(span) ? String(span) : "";
+    const fill = (row: StopRow, stop: StopInput): void => {
+      if (stop.start && stop.end) {
+        row.from.value = utcToLocalInput(stop.start).slice(11, 16);
+        row.to.value = utcToLocalInput(stop.end).slice(11, 16);
+      } else if (stop.minutes !== null && stop.minutes !== undefined) {
+        row.minutes.value = String(stop.minutes);
+      }
     };
-    for (const stop of initial.planned_stops) addStop(true).minutes.value = minutesOf(stop);
+    for (const stop of initial.planned_stops) fill(addStop(true), stop);
     for (const stop of initial.downtime) {
       const row = addStop(false);
-      row.minutes.value = minutesOf(stop);
+      fill(row, stop);
       if (row.reason && stop.reason_id) row.reason.value = stop.reason_id; // empty when retired since
     }
     for (const key of TOP_FIELDS) touched.add(key);

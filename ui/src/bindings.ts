@@ -1666,6 +1666,14 @@ export type UpdateMachine_Deserialize = {
 	write_id: string,
 	uid: string,
 	expected_version: number,
+	/**
+	 *  The efficiency the form showed (the operator's starting point). An edit that passes over
+	 *  changes since its version (its own PC's) and left the efficiency as shown keeps the
+	 *  current one: a shift entered before it moved the efficiency on, and a rename queued
+	 *  after it must not put back the number the form showed. `null`: the edit's efficiency is
+	 *  written as it is (older PCs, other clients).
+	 */
+	efficiency_seen?: number | null,
 	machine: MachineInput_Deserialize,
 };
 
@@ -1674,6 +1682,14 @@ export type UpdateMachine_Serialize = {
 	write_id: string,
 	uid: string,
 	expected_version: number,
+	/**
+	 *  The efficiency the form showed (the operator's starting point). An edit that passes over
+	 *  changes since its version (its own PC's) and left the efficiency as shown keeps the
+	 *  current one: a shift entered before it moved the efficiency on, and a rename queued
+	 *  after it must not put back the number the form showed. `null`: the edit's efficiency is
+	 *  written as it is (older PCs, other clients).
+	 */
+	efficiency_seen: number | null,
 	machine: MachineInput_Serialize,
 };
 

@@ -450,9 +450,9 @@ function openForm(machine?: Machine): void {
   openMachineForm(machineDialog, {
     ...(machine ? { machine } : {}),
     knownTypes,
-    save: (input, expectedVersion) =>
-      machine && expectedVersion !== undefined
-        ? api.updateMachine(machine.uid, expectedVersion, input)
+    save: (input, base) =>
+      machine && base !== undefined
+        ? api.updateMachine(machine.uid, base.version, input, base.efficiency ?? null)
         : api.createMachine(input),
     onSaved: (outcome) => {
       const name = outcome.outcome === "applied" ? outcome.machine.machine_name : "the machine";

@@ -268,6 +268,7 @@ async fn operate(
                 write_id: Uuid::new_v4(),
                 uid,
                 expected_version: machine.version,
+                efficiency_seen: None,
                 machine: MachineInput {
                     machine_name: machine.machine_name.clone(),
                     machine_type: machine.machine_type.clone(),

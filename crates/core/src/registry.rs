@@ -301,17 +301,19 @@ impl Registry {
             .validate(Utc::now())
             .map_err(RegistryError::Validation)?;
         self.ensure_schema().await?;
-        let (write_id, uid, expected, client) = (
+        let (write_id, uid, expected, seen, client) = (
             write.write_id,
             write.uid,
             write.expected_version,
+            write.efficiency_seen,
             self.client(),
         );
         self.db
             .run(move |conn| {
                 let machine = machine.clone();
                 Box::pin(async move {
-                    repo::update_machine(conn, write_id, uid, expected, &machine, client).await
+                    repo::update_machine(conn, write_id, uid, expected, seen, &machine, client)
+                        .await
                 })
             })
             .await

@@ -53,6 +53,7 @@ async fn writes(registry: &Registry, machines: &mut [Machine]) -> (Summary, Summ
                     write_id: Uuid::new_v4(),
                     uid: current.uid,
                     expected_version: current.version,
+                    efficiency_seen: None,
                     machine: input,
                 })
                 .await

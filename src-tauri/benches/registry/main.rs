@@ -236,6 +236,7 @@ async fn core_operations(registry: &Registry) -> Vec<(&'static str, Summary)> {
                 write_id: Uuid::new_v4(),
                 uid: current.uid,
                 expected_version: current.version,
+                efficiency_seen: None,
                 machine: input,
             };
             let updated = registry.update_machine(&write).await.expect("update");

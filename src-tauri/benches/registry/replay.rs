@@ -291,6 +291,7 @@ fn writes(order: Order, targets: &Targets) -> (Vec<QueuedWrite>, i64) {
                             write_id: Uuid::new_v4(),
                             uid: *uid,
                             expected_version: if stale { version + 7 } else { *version },
+                            efficiency_seen: None,
                             machine: fixtures::input(&name, i + 1),
                         })
                     }

@@ -79,8 +79,9 @@ export const api = {
   machineHistory: (uid: string): Promise<Outcome<HistoryEntry[]>> => call(commands.machineHistory(uid)),
   createMachine: (machine: MachineInput, uid: string = newId()): Promise<Outcome<WriteOutcome>> =>
     call(commands.createMachine({ write_id: newId(), uid, machine })),
-  updateMachine: (uid: string, expectedVersion: number, machine: MachineInput): Promise<Outcome<WriteOutcome>> =>
-    call(commands.updateMachine({ write_id: newId(), uid, expected_version: expectedVersion, machine })),
+  /** `efficiencySeen`: the efficiency the form showed (kept as it is now when left unchanged). */
+  updateMachine: (uid: string, expectedVersion: number, machine: MachineInput, efficiencySeen: number | null = null): Promise<Outcome<WriteOutcome>> =>
+    call(commands.updateMachine({ write_id: newId(), uid, expected_version: expectedVersion, efficiency_seen: efficiencySeen, machine })),
   setMachineStatus: (uid: string, status: OperationalStatus): Promise<Outcome<WriteOutcome>> =>
     call(commands.setMachineStatus({ write_id: newId(), uid, status })),
   deleteMachine: (uid: string, expectedVersion: number): Promise<Outcome<WriteOutcome>> =>

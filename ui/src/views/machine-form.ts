@@ -28,7 +28,8 @@ export interface FormRequest {
   /** The machine being edited, or undefined for a new one. */
   machine?: Machine;
   knownTypes: string[];
-  save(input: MachineInput, expectedVersion: number | undefined): Promise<Outcome<WriteOutcome>>;
+  /** `base`: the machine as the form started from it (its version, the efficiency it showed). */
+  save(input: MachineInput, base: Machine | undefined): Promise<Outcome<WriteOutcome>>;
   onSaved(outcome: WriteOutcome): void;
   /** Replaces the title ("Edit CNC-001" / "New machine"). */
   title?: string;
@@ -239,7 +240,7 @@ export function openMachineForm(dialog: HTMLDialogElement, request: FormRequest)
     saving = true;
     save.disabled = true;
     save.textContent = "Saving…";
-    const outcome = await request.save(checked.input, base?.version);
+    const outcome = await request.save(checked.input, base);
     saving = false;
     save.disabled = false;
     save.textContent = "Save (Enter)";

@@ -101,6 +101,13 @@ pub struct UpdateMachine {
     pub write_id: Uuid,
     pub uid: Uuid,
     pub expected_version: i64,
+    /// The efficiency the form showed (the operator's starting point). An edit that passes over
+    /// changes since its version (its own PC's) and left the efficiency as shown keeps the
+    /// current one: a shift entered before it moved the efficiency on, and a rename queued
+    /// after it must not put back the number the form showed. `null`: the edit's efficiency is
+    /// written as it is (older PCs, other clients).
+    #[serde(default)]
+    pub efficiency_seen: Option<f64>,
     pub machine: MachineInput,
 }
 

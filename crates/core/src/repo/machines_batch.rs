@@ -23,6 +23,8 @@ pub struct BatchUpdate<'a> {
     pub write_id: Uuid,
     pub uid: Uuid,
     pub expected_version: i64,
+    /// See [`crate::domain::UpdateMachine::efficiency_seen`].
+    pub efficiency_seen: Option<f64>,
     pub machine: &'a ValidMachine,
 }
 
@@ -152,10 +154,10 @@ pub async fn update_machines(
          )
          {DONE_OR_BEFORE}",
         with_fresh(
-            ", expected_version, name, machine_type, status, efficiency, last_maintenance",
-            "$1::uuid[], $2::uuid[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::timestamptz[]",
+            ", expected_version, name, machine_type, status, efficiency, last_maintenance, efficiency_seen",
+            "$1::uuid[], $2::uuid[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::timestamptz[], $10::float8[]",
         ),
-        efficiency_after_edit("f.efficiency", "f.expected_version", "t.version", "t.uid"),
+        efficiency_after_edit("f.efficiency", "f.efficiency_seen", "f.expected_version", "t.version"),
         accepted_version("f.expected_version", "t.version", "t.uid", "$9::uuid"),
     );
     sqlx::query_scalar(&sql)
@@ -173,6 +175,7 @@ pub async fn update_machines(
         .bind(&columns.efficiencies)
         .bind(&columns.last_maintenance)
         .bind(client)
+        .bind(writes.iter().map(|w| w.efficiency_seen).collect::<Vec<_>>())
         .fetch_all(db)
         .await
         .map_err(from_sqlx)

@@ -35,21 +35,14 @@ pub(crate) fn accepted_version(base: &str, current: &str, uid: &str, client: &st
     )
 }
 
-/// The efficiency an edit based on version `base` writes (`new`, or the machine's current one).
-/// An edit that passes over changes since its base (its own PC's, see [`accepted_version`])
-/// and left the efficiency as it was at its base keeps the current value: a shift entered
-/// before it moved the efficiency on (the shift's OEE), and a rename queued after the shift
-/// must not put back the number the form showed before it. The value at the base is the old
-/// side of the first efficiency change recorded after it (the history holds every change).
-pub(crate) fn efficiency_after_edit(new: &str, base: &str, current: &str, uid: &str) -> String {
+/// The efficiency an edit based on version `base` writes: `new`, or the machine's current one
+/// when the edit passes over changes since its base (its own PC's, see [`accepted_version`])
+/// and left the efficiency as its form showed it (`seen`): a shift entered before it moved the
+/// efficiency on, and a rename queued after the shift must not put back the number the form
+/// showed. A value typed, even back to an earlier one, is written.
+pub(crate) fn efficiency_after_edit(new: &str, seen: &str, base: &str, current: &str) -> String {
     format!(
-        "CASE WHEN {current} > {base} AND {new} IS NOT DISTINCT FROM (
-             SELECT (h.changes -> 'efficiency' ->> 0)::float8
-               FROM (SELECT id, changes FROM machine_history
-                      WHERE machine_uid = {uid} AND version > {base}
-                      ORDER BY id DESC LIMIT 1000) h
-              WHERE h.changes ? 'efficiency'
-              ORDER BY h.id LIMIT 1)
+        "CASE WHEN {current} > {base} AND {seen} IS NOT NULL AND {new} = {seen}
          THEN m.efficiency ELSE {new} END"
     )
 }
@@ -164,6 +157,7 @@ pub async fn update_machine(
     write_id: Uuid,
     uid: Uuid,
     expected_version: i64,
+    efficiency_seen: Option<f64>,
     machine: &ValidMachine,
     client: Option<Uuid>,
 ) -> Result<Machine, RegistryError> {
@@ -186,7 +180,7 @@ pub async fn update_machine(
                  RETURNING m.*, a.version AS version_before
              )",
             accepted_version("$3::int8", "t.version", "t.uid", "$9::uuid"),
-            efficiency_after_edit("$7::float8", "$3::int8", "a.version", "a.uid")
+            efficiency_after_edit("$7::float8", "$10::float8", "$3::int8", "a.version")
         ),
     );
     let updated: Result<Option<MachineRow>, sqlx::Error> = sqlx::query_as(&sql)
@@ -199,6 +193,7 @@ pub async fn update_machine(
         .bind(machine.efficiency.value())
         .bind(machine.last_maintenance)
         .bind(client)
+        .bind(efficiency_seen)
         .fetch_optional(&mut *db)
         .await;
     match updated {

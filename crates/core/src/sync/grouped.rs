@@ -181,6 +181,7 @@ pub(super) async fn apply_step(
                     write_id: w.write_id,
                     uid: w.uid,
                     expected_version: w.expected_version,
+                    efficiency_seen: w.efficiency_seen,
                     machine,
                 })
                 .collect();

@@ -40,6 +40,7 @@ fn update(uid: Uuid) -> QueuedWrite {
         write_id: Uuid::new_v4(),
         uid,
         expected_version: 1,
+        efficiency_seen: None,
         machine: machine(uid),
     })
 }

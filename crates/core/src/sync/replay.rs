@@ -291,9 +291,17 @@ async fn apply(
         }
         QueuedWrite::Update(w) => {
             let machine = w.machine.validate(Utc::now()).map_err(invalid)?;
-            repo::update_machine(db, w.write_id, w.uid, w.expected_version, &machine, client)
-                .await
-                .map(drop)
+            repo::update_machine(
+                db,
+                w.write_id,
+                w.uid,
+                w.expected_version,
+                w.efficiency_seen,
+                &machine,
+                client,
+            )
+            .await
+            .map(drop)
         }
         QueuedWrite::SetStatus(w) => {
             let status = OperationalStatus::parse(&w.status)

@@ -237,6 +237,7 @@ fn next_write(
             write_id: Uuid::new_v4(),
             uid: known.uid,
             expected_version: known.version,
+            efficiency_seen: None,
             machine: machine(&known.name, &known.status, efficiency),
         })
     } else {

@@ -112,6 +112,7 @@ fn writes_for(name: &str, uid: Uuid, base: i64, steps: &[Step]) -> (Vec<QueuedWr
                     write_id: Uuid::new_v4(),
                     uid,
                     expected_version: base,
+                    efficiency_seen: None,
                     machine: machine_input(name, &expected.status, efficiency),
                 })
             }

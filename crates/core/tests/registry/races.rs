@@ -38,6 +38,7 @@ async fn a_write_arriving_mid_replay_is_never_folded_into_the_write_in_flight(po
         write_id: uuid::Uuid::new_v4(),
         uid: create.uid,
         expected_version: 1,
+        efficiency_seen: None,
         machine: edited,
     });
     assert_eq!(outbox.enqueue(edit).await.unwrap(), Enqueued::Appended);
@@ -74,6 +75,7 @@ async fn a_write_whose_online_answer_was_lost_is_never_folded_into(pool: PgPool)
         write_id: uuid::Uuid::new_v4(),
         uid: create.uid,
         expected_version: 1,
+        efficiency_seen: None,
         machine: edited,
     };
     let submitted = synced.submit(QueuedWrite::Update(edit)).await.unwrap();

@@ -74,6 +74,7 @@ async fn queue_mix(online: &Registry, outbox: &Outbox, prefix: &str, conflicts: 
                     write_id: Uuid::new_v4(),
                     uid: known.uid,
                     expected_version: known.version + 100,
+                    efficiency_seen: None,
                     machine: known.input.clone(),
                 })
             }
@@ -89,6 +90,7 @@ async fn queue_mix(online: &Registry, outbox: &Outbox, prefix: &str, conflicts: 
                     write_id: Uuid::new_v4(),
                     uid: known.uid,
                     expected_version: known.version,
+                    efficiency_seen: None,
                     machine: edited.clone(),
                 });
                 known.input = edited;
@@ -331,12 +333,14 @@ async fn grouped_edits_leave_out_a_rename_onto_a_name_another_edit_of_the_group_
             write_id: Uuid::new_v4(),
             uid: second.uid,
             expected_version: second.version,
+            efficiency_seen: None,
             machine: &taking,
         },
         mes_core::repo::BatchUpdate {
             write_id: Uuid::new_v4(),
             uid: first.uid,
             expected_version: first.version,
+            efficiency_seen: None,
             machine: &freeing,
         },
     ];

@@ -148,10 +148,9 @@ async fn a_shift_entered_offline_replays_once_after_a_crash_past_the_servers_com
         let mut renamed = input("P-1 renamed");
         renamed.machine_type = "Press".into();
         renamed.efficiency = seen.efficiency;
-        offline
-            .update_machine(update_write(&seen, renamed))
-            .await
-            .unwrap();
+        let mut rename = update_write(&seen, renamed);
+        rename.efficiency_seen = seen.efficiency;
+        offline.update_machine(rename).await.unwrap();
     }
     let outbox = Arc::new(Outbox::open(&path).await.unwrap());
     assert_eq!(
@@ -437,4 +436,38 @@ async fn the_forms_lists_hold_the_types_cycle_times_and_are_kept_for_offline_ent
     online.set_ideal_cycle_time(&set(None)).await.unwrap();
     assert_eq!(online.ideal_cycle_times().await.unwrap().len(), 0);
     let _ = std::fs::remove_file(path);
+}
+
+#[sqlx::test(migrations = "../../migrations")]
+async fn an_edit_passing_over_its_own_writes_writes_a_typed_efficiency_even_an_earlier_one(
+    pool: PgPool,
+) {
+    let online = registry(pool.clone());
+    online.set_client(Uuid::new_v4());
+    let press = machine(&online, "P-1", "Press").await;
+    let base = online.get_machine(press).await.unwrap();
+    let first = base.efficiency;
+    // Two edits made from the same version (the second form showed the first's 60).
+    let mut sixty = input("P-1");
+    sixty.efficiency = Some(60.0);
+    let mut a = update_write(&base, sixty);
+    a.efficiency_seen = first;
+    online.update_machine(&a).await.unwrap();
+    let mut back = input("P-1");
+    back.efficiency = first;
+    let mut b = update_write(&base, back);
+    b.efficiency_seen = Some(60.0);
+    let after = online.update_machine(&b).await.unwrap();
+    assert_eq!(
+        after.efficiency, first,
+        "typed back to the earlier value: written"
+    );
+    // An edit that left it as shown (a rename) keeps what is there now.
+    let mut renamed = input("P-1 renamed");
+    renamed.efficiency = Some(60.0);
+    let mut c = update_write(&base, renamed);
+    c.efficiency_seen = Some(60.0);
+    let renamed = online.update_machine(&c).await.unwrap();
+    assert_eq!(renamed.machine_name, "P-1 renamed");
+    assert_eq!(renamed.efficiency, first);
 }

@@ -38,6 +38,7 @@ pub fn update_write(current: &Machine, machine: MachineInput) -> UpdateMachine {
         write_id: Uuid::new_v4(),
         uid: current.uid,
         expected_version: current.version,
+        efficiency_seen: None,
         machine,
     }
 }

@@ -36,6 +36,7 @@ fn queued_update(machine: &mes_core::domain::Machine, efficiency: f64) -> Queued
         write_id: Uuid::new_v4(),
         uid: machine.uid,
         expected_version: machine.version,
+        efficiency_seen: None,
         machine: input,
     })
 }
@@ -333,6 +334,7 @@ async fn offline_edits_of_an_offline_machine_fold_into_its_create(pool: PgPool) 
             write_id: Uuid::new_v4(),
             uid: create.uid,
             expected_version: 1,
+            efficiency_seen: None,
             machine: edit,
         }))
         .await

@@ -490,10 +490,10 @@ export type ExportRequest_Deserialize =
 /**  A machine's change history, one row per changed field. */
 { kind: "history"; uid: string } | 
 /**
- *  The OEE tables over a range: per type, per machine, per day and the downtime by reason
- *  and loss, of the fleet or of one type (`machine_type`).
+ *  The OEE tables over a range: per type and per machine, and the days and the downtime
+ *  by reason and loss of the fleet, of one type (`machine_type`) or one machine (`machine`).
  */
-{ kind: "oee"; range: TimeRange; machine_type?: string | null };
+{ kind: "oee"; range: TimeRange; machine_type?: string | null; machine?: string | null };
 
 /**  What to export. */
 export type ExportRequest_Serialize = 
@@ -507,10 +507,10 @@ export type ExportRequest_Serialize =
 /**  A machine's change history, one row per changed field. */
 { kind: "history"; uid: string } | 
 /**
- *  The OEE tables over a range: per type, per machine, per day and the downtime by reason
- *  and loss, of the fleet or of one type (`machine_type`).
+ *  The OEE tables over a range: per type and per machine, and the days and the downtime
+ *  by reason and loss of the fleet, of one type (`machine_type`) or one machine (`machine`).
  */
-{ kind: "oee"; range: TimeRange; machine_type: string | null };
+{ kind: "oee"; range: TimeRange; machine_type: string | null; machine: string | null };
 
 /**  A file written. */
 export type ExportedFile = ExportedFile_Serialize | ExportedFile_Deserialize;

@@ -175,6 +175,15 @@ fn parse(text: &str) -> (Vec<Row>, i64, Vec<ImportProblem>) {
         let ideal_cycle_s = read_number("ideal_cycle_s", None);
         let planned_min = read_number("planned_stop_min", Some(0.0));
         let downtime_min = read_number("downtime_min", Some(0.0));
+        for (column, minutes) in [
+            ("planned_stop_min", planned_min),
+            ("downtime_min", downtime_min),
+        ] {
+            if minutes < 0.0 {
+                problems.push(problem(line, column, "Cannot be negative."));
+                bad = true;
+            }
+        }
         let mut read_count = |column: &str, default: Option<i64>| -> i64 {
             let text = field(column);
             match (text.trim(), default) {
@@ -253,19 +262,28 @@ fn column_of(field: &str) -> &str {
     }
 }
 
-/// Rows of one machine whose times overlap, as (later line, earlier line).
+/// Rows of one machine whose times overlap an earlier-starting row's, as (line, the line of
+/// the row reaching furthest before it).
 fn overlaps_within(ready: &[Ready]) -> Vec<(i64, i64)> {
     let mut sorted: Vec<&Ready> = ready.iter().collect();
     sorted.sort_by_key(|r| (r.shift.machine_uid, r.shift.start));
-    sorted
-        .windows(2)
-        .filter_map(|pair| match pair {
-            [a, b] if a.shift.machine_uid == b.shift.machine_uid && b.shift.start < a.shift.end => {
-                Some((b.line, a.line))
+    let mut found = Vec::new();
+    let mut reach: Option<&Ready> = None;
+    for row in sorted {
+        match reach {
+            Some(before)
+                if before.shift.machine_uid == row.shift.machine_uid
+                    && row.shift.start < before.shift.end =>
+            {
+                found.push((row.line, before.line));
+                if row.shift.end > before.shift.end {
+                    reach = Some(row);
+                }
             }
-            _ => None,
-        })
-        .collect()
+            _ => reach = Some(row),
+        }
+    }
+    found
 }
 
 const RECORDED_OVERLAPS: &str = "SELECT i.line
@@ -292,9 +310,12 @@ impl Registry {
             .run(move |conn| {
                 let names = names.clone();
                 Box::pin(async move {
+                    // Matched with the server's own case folding (its unique index's), keyed by
+                    // the name as the file wrote it.
                     let machines = sqlx::query_as(
-                        "SELECT lower(m.machine_name), m.uid FROM machines m
-                          WHERE lower(m.machine_name) = ANY(SELECT lower(n) FROM unnest($1::text[]) n)",
+                        "SELECT DISTINCT n.name, m.uid
+                           FROM unnest($1::text[]) AS n(name)
+                           JOIN machines m ON lower(m.machine_name) = lower(n.name)",
                     )
                     .bind(names)
                     .fetch_all(&mut *conn)
@@ -322,7 +343,7 @@ impl Registry {
         let now = Utc::now();
         let mut ready = Vec::new();
         for row in rows {
-            let Some(uid) = machines.get(&row.machine_name.to_lowercase()) else {
+            let Some(uid) = machines.get(&row.machine_name) else {
                 problems.push(problem(
                     row.line,
                     "machine_name",
@@ -431,7 +452,7 @@ impl Registry {
                 move |conn| {
                     Box::pin(async move {
                         for (write_id, uid, line, shift) in &writes {
-                            match repo::record_shift(conn, *write_id, *uid, shift, client).await {
+                            match repo::insert_shift(conn, *write_id, *uid, shift, client).await {
                                 Ok(_) => {}
                                 // Another PC entered an overlapping shift meanwhile, or a
                                 // machine or reason went: nothing is kept, the line says why.
@@ -544,7 +565,20 @@ mod tests {
                 line: 5,
                 shift: shift(1, "2026-11-01T21:00:00Z", "2026-11-02T05:00:00Z"),
             },
+            // Inside line 6's shift, after line 7 began: found too (a neighbour check misses it).
+            Ready {
+                line: 6,
+                shift: shift(3, "2026-11-01T06:00:00Z", "2026-11-01T22:00:00Z"),
+            },
+            Ready {
+                line: 7,
+                shift: shift(3, "2026-11-01T07:00:00Z", "2026-11-01T08:00:00Z"),
+            },
+            Ready {
+                line: 8,
+                shift: shift(3, "2026-11-01T09:00:00Z", "2026-11-01T10:00:00Z"),
+            },
         ];
-        assert_eq!(overlaps_within(&ready), [(4, 2)]);
+        assert_eq!(overlaps_within(&ready), [(4, 2), (7, 6), (8, 6)]);
     }
 }

@@ -55,7 +55,7 @@ export function renderOee(
   byType: OeeGroup[],
   byMachine: OeeGroup[],
   focus: FocusLoader,
-  exportsFor: (machineType: string | null) => HTMLElement,
+  exportsFor: (focus: Focus) => HTMLElement,
 ): HTMLElement {
   const print = el("button", { type: "button", class: "ghost small", id: "oee-print", title: "Print the planner's view (the registry and the buttons are left out)" }, "Print…");
   print.addEventListener("click", () => window.print());
@@ -100,11 +100,14 @@ export function renderOee(
   chooser.append(types, machines);
   const focused = el("div", { id: "oee-focused", "aria-live": "polite" }, el("p", { class: "hint" }, "Loading…"));
   const exportSlot = el("span", { class: "oee-exports" });
+  let latest = 0;
   const show = async (): Promise<void> => {
+    const ticket = ++latest;
     const chosen = choices.get(chooser.value) ?? null;
-    // The export holds the whole range's tables and the chosen type's trend and downtime.
-    exportSlot.replaceChildren(exportsFor(chosen?.grouping === "machine_type" ? chosen.key : null));
-    focused.replaceChildren(...(await focus(chosen)));
+    // The export holds the range's tables, and the trend and downtime of what is chosen.
+    exportSlot.replaceChildren(exportsFor(chosen));
+    const parts = await focus(chosen);
+    if (ticket === latest) focused.replaceChildren(...parts); // a later choice's answer wins
   };
   chooser.addEventListener("change", () => void show());
   section.append(el("div", { class: "planner-controls" }, el("label", { for: "oee-focus" }, "Trend and downtime of "), chooser, exportSlot), focused);

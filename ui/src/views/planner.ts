@@ -302,8 +302,17 @@ export class PlannerView {
         pareto.ok ? renderPareto(pareto.value, what) : el("p", { class: "form-message" }, `The downtime Pareto is unavailable. ${describeError(pareto.error)}`),
       ];
     };
-    const oeeExports = (machineType: string | null): HTMLElement =>
-      exportButtons(`The OEE tables (${machineType ?? "fleet"})`, () => ({ kind: "oee", range, machine_type: machineType }), { info: this.actions.say, error: this.actions.fail });
+    const oeeExports = (chosen: Focus): HTMLElement =>
+      exportButtons(
+        `The OEE tables (${chosen?.label ?? "fleet"})`,
+        () => ({
+          kind: "oee",
+          range,
+          machine_type: chosen?.grouping === "machine_type" ? chosen.key : null,
+          machine: chosen?.grouping === "machine" ? chosen.key : null,
+        }),
+        { info: this.actions.say, error: this.actions.fail },
+      );
     if (oeeFleet.ok && oeeTypes.ok && oeeMachines.ok) {
       const section = renderOee(oeeFleet.value, oeeTypes.value, oeeMachines.value, focus, oeeExports);
       const saveCycle = async (machineType: string, seconds: number | null): Promise<string | null> => {

@@ -66,11 +66,13 @@ pub enum ExportRequest {
     Reliability { range: TimeRange },
     /// A machine's change history, one row per changed field.
     History { uid: Uuid },
-    /// The OEE tables over a range: per type, per machine, per day and the downtime by reason
-    /// and loss, of the fleet or of one type (`machine_type`).
+    /// The OEE tables over a range: per type and per machine, and the days and the downtime
+    /// by reason and loss of the fleet, of one type (`machine_type`) or one machine (`machine`).
     Oee {
         range: TimeRange,
         machine_type: Option<String>,
+        #[serde(default)]
+        machine: Option<Uuid>,
     },
 }
 

@@ -40,6 +40,6 @@ pub use reliability::{
 };
 pub use roles::{grant_roles, privileges};
 pub use shifts::{
-    add_loss_reason, ideal_cycle_times, loss_reasons, oee_totals, record_shift, retire_loss_reason,
-    set_ideal_cycle_time,
+    add_loss_reason, ideal_cycle_times, insert_shift, loss_reasons, oee_totals, record_shift,
+    retire_loss_reason, set_ideal_cycle_time,
 };

@@ -1,21 +1,12 @@
 //! OEE day by day (from the daily sums of migration 13) and downtime by reason (from the stops
 //! of the shifts that began in the range).
 
-use chrono::{NaiveDate, TimeDelta};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use super::shifts::{category_of, totals_from, TOTALS_COLUMNS};
+use super::shifts::{category_of, totals_from, whole_days, TOTALS_COLUMNS};
 use crate::domain::{DowntimePareto, OeeDay, OeeGrouping, ReasonDowntime, TimeRange};
 use crate::error::{from_sqlx, RegistryError};
-
-/// The UTC days a range touches: the day it begins and the day its last instant is in.
-fn days(range: TimeRange) -> (NaiveDate, NaiveDate) {
-    (
-        range.from.date_naive(),
-        (range.to - TimeDelta::microseconds(1)).date_naive(),
-    )
-}
 
 /// What one group is: the fleet, a type (`key` its name), a machine (`key` its uid).
 fn group_filter(
@@ -36,8 +27,9 @@ fn group_filter(
     }
 }
 
-/// OEE per UTC day (the day the shifts began) over the days `range` touches, for the fleet, a
-/// type or a machine. Days without shifts are left out.
+/// OEE per UTC day (the day the shifts began) of the shifts that began in `range`, for the
+/// fleet, a type or a machine: whole days from the daily sums, the partial days at the edges
+/// from the records, so the days add up to the range's totals. Days without shifts are left out.
 pub async fn oee_trend(
     db: &mut PgConnection,
     range: TimeRange,
@@ -45,16 +37,38 @@ pub async fn oee_trend(
     key: Option<&str>,
 ) -> Result<Vec<OeeDay>, RegistryError> {
     let (table, filter) = group_filter(grouping, key)?;
-    let (first, last) = days(range);
+    let (first_whole, end_whole, head_end, tail_start) = whole_days(range);
+    let record_filter = filter.replace("$3", "$7");
     let sql = format!(
-        "SELECT day, {TOTALS_COLUMNS}
-           FROM {table}
-          WHERE day >= $1 AND day <= $2 {filter}
+        "WITH parts AS (
+             SELECT day, planned_busy_s, breakdown_s, setup_s, small_stop_s, produced,
+                    startup_rejects, production_rejects, ideal_produced_s,
+                    ideal_startup_rejects_s, ideal_production_rejects_s, shifts
+               FROM {table}
+              WHERE day >= $3 AND day < $4 {daily_filter}
+             UNION ALL
+             SELECT (started_at AT TIME ZONE 'UTC')::date, planned_busy_s, breakdown_s, setup_s,
+                    small_stop_s, total_count, startup_rejects, production_rejects,
+                    ideal_cycle_s * total_count, ideal_cycle_s * startup_rejects,
+                    ideal_cycle_s * production_rejects, 1
+               FROM shift_records
+              WHERE ((started_at >= $1 AND started_at < $5) OR (started_at >= $6 AND started_at < $2))
+                    {record_filter}
+         )
+         SELECT day, {TOTALS_COLUMNS}
+           FROM parts
           GROUP BY day
          HAVING sum(shifts) > 0
-          ORDER BY day"
+          ORDER BY day",
+        daily_filter = filter.replace("$3", "$7"),
     );
-    let mut query = sqlx::query(&sql).bind(first).bind(last);
+    let mut query = sqlx::query(&sql)
+        .bind(range.from)
+        .bind(range.to)
+        .bind(first_whole)
+        .bind(end_whole)
+        .bind(head_end)
+        .bind(tail_start);
     if !filter.is_empty() {
         query = query.bind(key);
     }

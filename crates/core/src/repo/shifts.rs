@@ -114,10 +114,8 @@ pub async fn retire_loss_reason(
     }
 }
 
-/// Records a shift and its stops in one statement and one round trip (all or nothing): each
-/// downtime's reason must exist, not be retired and be of the loss the form counted it as, or
-/// nothing is kept. A write delivered twice (its `write_id` recorded) is answered as recorded;
-/// a machine that is gone is `NotFound`.
+/// Records a shift and answers the machine as it is now (its efficiency may have followed the
+/// shift); `None` when the shift was recorded before and its machine deleted since.
 pub async fn record_shift(
     db: &mut PgConnection,
     write_id: Uuid,
@@ -125,6 +123,21 @@ pub async fn record_shift(
     shift: &ValidShift,
     client: Option<Uuid>,
 ) -> Result<Option<Machine>, RegistryError> {
+    insert_shift(db, write_id, uid, shift, client).await?;
+    machine_now(db, shift.machine_uid).await
+}
+
+/// Records a shift and its stops in one statement and one round trip (all or nothing): each
+/// downtime's reason must exist, not be retired and be of the loss the form counted it as, or
+/// nothing is kept. A write delivered twice (its `write_id` recorded) is answered as recorded;
+/// a machine that is gone is `NotFound`.
+pub async fn insert_shift(
+    db: &mut PgConnection,
+    write_id: Uuid,
+    uid: Uuid,
+    shift: &ValidShift,
+    client: Option<Uuid>,
+) -> Result<(), RegistryError> {
     let totals = shift.totals();
     let stops: Vec<_> = shift
         .planned_stops
@@ -229,7 +242,7 @@ pub async fn record_shift(
                 > 0
             {
                 // Recorded before; the machine may have been deleted since.
-                return machine_now(db, shift.machine_uid).await;
+                return Ok(());
             }
             if row.try_get::<i64, _>("taken").map_err(from_sqlx)? > 0 {
                 return Err(RegistryError::Refused(
@@ -260,7 +273,7 @@ pub async fn record_shift(
                 0 => Err(RegistryError::NotFound {
                     uid: shift.machine_uid,
                 }),
-                _ => machine_now(db, shift.machine_uid).await,
+                _ => Ok(()),
             }
         }
         Err(err) => {
@@ -270,9 +283,7 @@ pub async fn record_shift(
             match constraint.as_deref() {
                 // This write was recorded before (a replay, or an answer lost on the way):
                 // either unique key may be the one that noticed.
-                Some("shift_records_write_id_key" | "applied_writes_pkey") => {
-                    machine_now(db, shift.machine_uid).await
-                }
+                Some("shift_records_write_id_key" | "applied_writes_pkey") => Ok(()),
                 Some("shift_records_pkey") => {
                     let recorded: Option<Uuid> =
                         sqlx::query_scalar("SELECT write_id FROM shift_records WHERE uid = $1")
@@ -281,7 +292,7 @@ pub async fn record_shift(
                             .await
                             .map_err(from_sqlx)?;
                     if recorded == Some(write_id) {
-                        machine_now(db, shift.machine_uid).await
+                        Ok(())
                     } else {
                         Err(RegistryError::Refused(
                             "this shift record was entered already".into(),
@@ -319,25 +330,7 @@ pub async fn oee_totals(
     grouping: OeeGrouping,
     machine: Option<Uuid>,
 ) -> Result<Vec<OeeGroup>, RegistryError> {
-    let midnight = |day: NaiveDate| day.and_time(NaiveTime::MIN).and_utc();
-    let from_day = range.from.date_naive();
-    let first_whole = if midnight(from_day) == range.from {
-        from_day
-    } else {
-        from_day.succ_opt().unwrap_or(from_day)
-    };
-    let end_whole = range.to.date_naive();
-    // The whole days [first_whole, end_whole), and the instants the edges end and begin at.
-    let (first_whole, end_whole, head_end, tail_start) = if first_whole < end_whole {
-        (
-            first_whole,
-            end_whole,
-            midnight(first_whole),
-            midnight(end_whole),
-        )
-    } else {
-        (first_whole, first_whole, range.to, range.to)
-    };
+    let (first_whole, end_whole, head_end, tail_start) = whole_days(range);
     let (daily, key, label, group_by) = match grouping {
         OeeGrouping::Fleet if machine.is_some() => ("oee_daily_machine", "''", "''", ""),
         OeeGrouping::Fleet => ("oee_daily_type", "''", "''", ""),
@@ -485,4 +478,28 @@ pub async fn set_ideal_cycle_time(
     };
     query.execute(&mut *db).await.map_err(from_sqlx)?;
     Ok(())
+}
+
+/// The whole UTC days `[first, end)` inside `range`, and the instants its partial edge days end
+/// and begin at (`range.from..head_end`, `tail_start..range.to`): the whole days are read from
+/// the daily sums, the edges from the records.
+pub(crate) fn whole_days(range: TimeRange) -> (NaiveDate, NaiveDate, DateTime<Utc>, DateTime<Utc>) {
+    let midnight = |day: NaiveDate| day.and_time(NaiveTime::MIN).and_utc();
+    let from_day = range.from.date_naive();
+    let first_whole = if midnight(from_day) == range.from {
+        from_day
+    } else {
+        from_day.succ_opt().unwrap_or(from_day)
+    };
+    let end_whole = range.to.date_naive();
+    if first_whole < end_whole {
+        (
+            first_whole,
+            end_whole,
+            midnight(first_whole),
+            midnight(end_whole),
+        )
+    } else {
+        (first_whole, first_whole, range.to, range.to)
+    }
 }

@@ -40,10 +40,26 @@ impl SyncedRegistry {
             ExportRequest::Oee {
                 range,
                 machine_type,
+                machine,
             } => {
-                let (grouping, focus) = match machine_type {
-                    Some(t) => (crate::domain::OeeGrouping::MachineType, t.clone()),
-                    None => (crate::domain::OeeGrouping::Fleet, "fleet".to_owned()),
+                let (grouping, key, focus) = match (machine, machine_type) {
+                    (Some(uid), _) => {
+                        let name = match self.get_machine(*uid).await {
+                            Ok(m) => m.machine_name,
+                            Err(_) => uid.to_string(),
+                        };
+                        (
+                            crate::domain::OeeGrouping::Machine,
+                            Some(uid.to_string()),
+                            name,
+                        )
+                    }
+                    (None, Some(t)) => (
+                        crate::domain::OeeGrouping::MachineType,
+                        Some(t.clone()),
+                        t.clone(),
+                    ),
+                    (None, None) => (crate::domain::OeeGrouping::Fleet, None, "fleet".to_owned()),
                 };
                 let registry = &self.registry;
                 let (by_type, by_machine, days, pareto) = self
@@ -54,11 +70,9 @@ impl SyncedRegistry {
                         let by_machine = registry
                             .oee_totals(*range, crate::domain::OeeGrouping::Machine)
                             .await?;
-                        let days = registry
-                            .oee_trend(*range, grouping, machine_type.clone())
-                            .await?;
+                        let days = registry.oee_trend(*range, grouping, key.clone()).await?;
                         let pareto = registry
-                            .downtime_pareto(*range, grouping, machine_type.clone())
+                            .downtime_pareto(*range, grouping, key.clone())
                             .await?;
                         Ok((by_type, by_machine, days, pareto))
                     })

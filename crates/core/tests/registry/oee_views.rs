@@ -90,6 +90,25 @@ async fn the_trend_and_the_pareto_add_up_the_shifts(pool: PgPool) {
     assert_eq!(lathe_days.len(), 1);
     assert_eq!(lathe_days[0].totals, b);
 
+    // A range with partial days at its edges: the days hold only the range's shifts, and add
+    // up to its totals.
+    let partial = range("2025-10-01T10:00:00Z", "2025-10-02T10:00:00Z");
+    let edges = registry
+        .oee_trend(partial, OeeGrouping::Fleet, None)
+        .await
+        .unwrap();
+    assert_eq!(edges.iter().map(|d| d.totals).collect::<Vec<_>>(), [b, c]);
+    let whole = registry
+        .oee_totals(partial, OeeGrouping::Fleet)
+        .await
+        .unwrap();
+    assert_eq!(whole[0].totals, b + c);
+    let lathe_edges = registry
+        .oee_trend(partial, OeeGrouping::Machine, Some(lathe.to_string()))
+        .await
+        .unwrap();
+    assert_eq!(lathe_edges.len(), 1);
+
     let pareto = registry
         .downtime_pareto(days, OeeGrouping::Fleet, None)
         .await
@@ -156,6 +175,7 @@ async fn the_oee_tables_export_with_their_sums(pool: PgPool) {
     let request = ExportRequest::Oee {
         range: range("2025-10-01T00:00:00Z", "2025-10-02T00:00:00Z"),
         machine_type: None,
+        machine: None,
     };
     let csv = synced
         .export(&request, ExportFormat::Csv, &dir)

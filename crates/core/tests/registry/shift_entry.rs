@@ -77,12 +77,29 @@ async fn the_efficiency_follows_the_latest_shift_and_a_typed_value_is_marked(poo
         (Some(80.0), None)
     );
     assert_eq!(typed.version, after_rename.version + 1);
-    // The next completed shift takes over again: half an hour at the ideal rate.
+    // A shift that ended before the value was typed does not undo it …
     let (_, end) = ended(1);
     let end_at: chrono::DateTime<Utc> = end.parse().unwrap();
-    let start =
+    let half_hour =
         (end_at - TimeDelta::minutes(30)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let next = shift(press, &start, &end, 60.0, 30);
+    let before_typing = registry
+        .record_shift(&record(shift(press, &half_hour, &end, 60.0, 15)))
+        .await
+        .unwrap();
+    assert_eq!(
+        (before_typing.efficiency, before_typing.efficiency_shift),
+        (Some(80.0), None)
+    );
+    // … the next one to end after it takes over: half an hour at the ideal rate, just over.
+    let iso = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let now = Utc::now();
+    let next = shift(
+        press,
+        &iso(now - TimeDelta::minutes(29)),
+        &iso(now + TimeDelta::minutes(1)),
+        60.0,
+        30,
+    );
     let next = record(next);
     let after = registry.record_shift(&next).await.unwrap();
     assert_eq!(after.efficiency, Some(100.0));
@@ -289,13 +306,15 @@ async fn an_operator_cannot_forge_the_mark_nor_a_record_the_app_would_refuse(poo
         (typed.efficiency, typed.efficiency_shift),
         (Some(33.0), None)
     );
+    // The end of a shift behind a value is the server's: typing sets it to now.
     let end: Option<chrono::DateTime<Utc>> =
         sqlx::query_scalar("SELECT efficiency_shift_end FROM machines WHERE uid = $1")
             .bind(press)
             .fetch_one(&pool)
             .await
             .unwrap();
-    assert_eq!(end, None);
+    let forged_far: chrono::DateTime<Utc> = Utc::now() + TimeDelta::minutes(1);
+    assert!(end.is_some_and(|e| e < forged_far), "{end:?}");
 
     // A record not over yet by the server's clock, and one faster than its ideal cycle time
     // without a reason, are refused; the name and type are the machine's, whatever is given.
@@ -320,11 +339,46 @@ async fn an_operator_cannot_forge_the_mark_nor_a_record_the_app_would_refuse(poo
             .await
             .unwrap();
     assert_eq!((name.as_str(), kind.as_str()), ("P-1", "Press"));
-    // Entered by hand, it still moves the efficiency (the owner's trigger does).
-    let moved = owner.get_machine(press).await.unwrap();
+    // It ended before the operator typed 33: the typed value holds.
+    let kept = owner.get_machine(press).await.unwrap();
+    assert_eq!((kept.efficiency, kept.efficiency_shift), (Some(33.0), None));
+    // Entered by hand for a machine with nothing typed, it moves the efficiency (the owner's
+    // trigger does); deleted again, the mark goes and the value stays.
+    let lathe = machine(&owner, "L-1", "Lathe").await;
+    let uid = insert_by_hand(&operator, lathe, 1, "L-1", 240)
+        .await
+        .unwrap();
+    let moved = owner.get_machine(lathe).await.unwrap();
     assert_eq!(
         (moved.efficiency, moved.efficiency_shift),
         (Some(50.0), Some(uid))
+    );
+    sqlx::query("DELETE FROM shift_records WHERE uid = $1")
+        .bind(uid)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let unmarked = owner.get_machine(lathe).await.unwrap();
+    assert_eq!(
+        (unmarked.efficiency, unmarked.efficiency_shift),
+        (Some(50.0), None)
+    );
+    // A shift entered again (an earlier one) takes over: nothing stale is behind the value.
+    let again = insert_by_hand(&operator, lathe, 10, "L-1", 120)
+        .await
+        .unwrap();
+    let after = owner.get_machine(lathe).await.unwrap();
+    assert_eq!(
+        (after.efficiency, after.efficiency_shift),
+        (Some(25.0), Some(again))
+    );
+    sqlx::query("TRUNCATE shift_stops, shift_records")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        owner.get_machine(lathe).await.unwrap().efficiency_shift,
+        None
     );
 }
 

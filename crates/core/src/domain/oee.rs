@@ -50,6 +50,18 @@ pub enum LossGroup {
 }
 
 impl LossCategory {
+    /// The name stored in the tables (and the JSON one).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LossCategory::Breakdown => "breakdown",
+            LossCategory::SetupAdjustment => "setup_adjustment",
+            LossCategory::SmallStop => "small_stop",
+            LossCategory::ReducedSpeed => "reduced_speed",
+            LossCategory::StartupReject => "startup_reject",
+            LossCategory::ProductionReject => "production_reject",
+        }
+    }
+
     pub const ALL: [LossCategory; 6] = [
         LossCategory::Breakdown,
         LossCategory::SetupAdjustment,

@@ -62,14 +62,7 @@ fn columns(first: &[&str]) -> Vec<String> {
 }
 
 fn category_name(category: LossCategory) -> &'static str {
-    match category {
-        LossCategory::Breakdown => "breakdown",
-        LossCategory::SetupAdjustment => "setup_adjustment",
-        LossCategory::SmallStop => "small_stop",
-        LossCategory::ReducedSpeed => "reduced_speed",
-        LossCategory::StartupReject => "startup_reject",
-        LossCategory::ProductionReject => "production_reject",
-    }
+    category.as_str()
 }
 
 /// The sheets of an OEE export: per type, per machine, per day (of `focus`), and downtime.

@@ -22,14 +22,7 @@ async fn machine_now(db: &mut PgConnection, uid: Uuid) -> Result<Option<Machine>
 }
 
 fn category_name(category: LossCategory) -> &'static str {
-    match category {
-        LossCategory::Breakdown => "breakdown",
-        LossCategory::SetupAdjustment => "setup_adjustment",
-        LossCategory::SmallStop => "small_stop",
-        LossCategory::ReducedSpeed => "reduced_speed",
-        LossCategory::StartupReject => "startup_reject",
-        LossCategory::ProductionReject => "production_reject",
-    }
+    category.as_str()
 }
 
 pub(crate) fn category_of(name: &str) -> Option<LossCategory> {

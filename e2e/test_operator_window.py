@@ -4,7 +4,8 @@ import os
 import subprocess
 import time
 
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from urllib3.exceptions import ReadTimeoutError
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -472,7 +473,12 @@ def test_the_window_reopens_as_large_as_it_was_left():
     try:
         d = app.start()
         wait(d, 30).until(lambda d: len(rows(d)) == 4)
-        d.set_window_rect(width=1000, height=640)
+        try:
+            d.set_window_rect(width=1000, height=640)
+        except (TimeoutException, ReadTimeoutError):
+            # WebKitWebDriver sometimes never answers a resize under Xvfb (CI met it once, the
+            # window resized or not): the same window is asked again.
+            d.set_window_rect(width=1000, height=640)
         wait(d).until(lambda d: d.get_window_rect()["width"] == 1000)
         # Saved once the resize settled: even an app that is then killed (not closed, which
         # saves too) reopens so.

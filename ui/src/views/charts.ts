@@ -115,11 +115,16 @@ export function efficiencyOverTime(points: EfficiencyPoint[], range: TimeRange, 
   });
 }
 
-/** OEE day by day (percent) as points joined by a line, with the target as a dashed line. */
-export function oeeTrendChart(days: { day: string; oee: number | null }[], target: number): HTMLElement {
+/** OEE day by day (percent) as points joined by a line over the whole range, with the target
+ * as a dashed line across it. */
+export function oeeTrendChart(days: { day: string; oee: number | null }[], target: number, range: TimeRange): HTMLElement {
   const colours = palette();
-  const xs = days.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000);
-  const ys = days.map((d) => (d.oee === null ? null : d.oee * 100));
+  const start = Date.parse(range.from) / 1000;
+  const end = Date.parse(range.to) / 1000;
+  // The range's edges carry no OEE, only the target's line.
+  // Each day at its middle, kept inside the range (today's middle may be still to come).
+  const xs = [start, ...days.map((d) => Math.min(end, Math.max(start, Date.parse(`${d.day}T12:00:00Z`) / 1000))), end];
+  const ys = [null, ...days.map((d) => (d.oee === null ? null : d.oee * 100)), null];
   const targets = xs.map(() => target);
   return figure("oee-trend-chart", `OEE per day, with the target of ${target} % (the table holds the same figures).`, (host) => {
     new uPlot(
@@ -127,11 +132,11 @@ export function oeeTrendChart(days: { day: string; oee: number | null }[], targe
         width: 640,
         height: 200,
         legend: { show: false },
-        scales: { x: { time: true }, y: { range: [0, 100] } },
+        scales: { x: { time: true, range: [start, end] }, y: { range: [0, 100] } },
         axes: [axis(colours), axis(colours, { values: (_u, ticks) => ticks.map((t) => `${t} %`) })],
         series: [
           {},
-          { label: "OEE", stroke: colours.accent, width: 2, points: { show: true, size: 6 } },
+          { label: "OEE", stroke: colours.accent, width: 2, spanGaps: true, points: { show: true, size: 6 } },
           { label: "Target", stroke: colours.target, width: 1, dash: [6, 4], points: { show: false } },
         ],
       },

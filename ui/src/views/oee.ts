@@ -2,7 +2,7 @@
 // factors per machine type, and the ten machines that lost the most time. Every figure is made
 // from sums of times and counts (never an average of percentages).
 
-import type { DowntimePareto, LossCategory, LossReason, OeeDay, OeeGroup, TypeCycleTime } from "../bindings";
+import type { DowntimePareto, LossCategory, LossReason, OeeDay, OeeGroup, TimeRange, TypeCycleTime } from "../bindings";
 import { CATEGORY_LABEL, DOWNTIME_CATEGORIES, formatPercent, num } from "../domain/oee";
 import { oeeTrendChart, paretoChart } from "./charts";
 import { el } from "./dom";
@@ -120,14 +120,14 @@ function share(part: number, whole: number): string {
 }
 
 /** OEE day by day against the target: chart and table. */
-export function renderTrend(days: OeeDay[], target: number, what: string): HTMLElement {
+export function renderTrend(days: OeeDay[], target: number, what: string, range: TimeRange): HTMLElement {
   const block = el("div", { class: "oee-trend", id: "oee-trend" }, el("h3", {}, `OEE per day · ${what}`));
   if (days.length === 0) {
     block.append(el("p", { class: "hint" }, "No shifts on these days."));
     return block;
   }
   block.append(
-    oeeTrendChart(days.map((d) => ({ day: d.day, oee: d.figures.oee ?? null })), target),
+    oeeTrendChart(days.map((d) => ({ day: d.day, oee: d.figures.oee ?? null })), target, range),
     table(
       "Per day (UTC, the day the shifts began)",
       "Day",

@@ -298,7 +298,7 @@ export class PlannerView {
       const what = chosen?.label ?? "the whole fleet";
       const [trend, pareto] = await Promise.all([api.oeeTrend(range, grouping, key), api.downtimePareto(range, grouping, key)]);
       return [
-        trend.ok ? renderTrend(trend.value, this.target, what) : el("p", { class: "form-message" }, `The OEE trend is unavailable. ${describeError(trend.error)}`),
+        trend.ok ? renderTrend(trend.value, this.target, what, range) : el("p", { class: "form-message" }, `The OEE trend is unavailable. ${describeError(trend.error)}`),
         pareto.ok ? renderPareto(pareto.value, what) : el("p", { class: "form-message" }, `The downtime Pareto is unavailable. ${describeError(pareto.error)}`),
       ];
     };

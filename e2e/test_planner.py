@@ -29,7 +29,8 @@ def test_the_planner_view_shows_the_median_the_laggards_and_reliability(window):
     ActionChains(window).send_keys("p").perform()
     wait(window).until(lambda d: d.find_element(By.ID, "planner").is_displayed())
     assert not window.find_element(By.ID, "registry").is_displayed()
-    median = window.find_element(By.ID, "fleet-median")
+    # The view is drawn once its figures are read (the OEE sums among them).
+    median = wait(window, 20).until(lambda d: d.find_element(By.ID, "fleet-median"))
     wait(window).until(lambda d: "Median 81.9 %" in median.text)
     assert "not an average" in median.text
     # The distribution is drawn by uPlot, its table beside it holding the same counts.

@@ -179,7 +179,13 @@ def test_an_offline_entry_refused_on_sync_is_corrected_and_retried(window):
     assert psql("SELECT count(*) FROM shift_records") == "1"
 
     # Edit and retry: the form comes back filled in; moved to the eight hours before, it records.
-    panel.find_element(By.CSS_SELECTOR, "button[data-role='retry']").click()
+    # Clicked in one script call: the panel is drawn again whenever the sync status changes.
+    wait(window).until(
+        lambda d: d.execute_script(
+            "const b = document.querySelector('#attention button[data-role=retry]');"
+            "if (b) { b.click(); return true; } return false;"
+        )
+    )
     dialog = window.find_element(By.ID, "shift-dialog")
     wait(window).until(lambda d: dialog.is_displayed())
     assert "Not recorded" in dialog.find_element(By.ID, "shift-notice").text

@@ -264,7 +264,13 @@ def test_an_offline_edit_that_conflicts_needs_attention_then_retries(window):
     assert "1 need attention" in pill.text
     assert psql("SELECT efficiency FROM machines WHERE machine_name = 'ASM-003'") == "11", "theirs kept"
 
-    panel.find_element(By.CSS_SELECTOR, "button[data-role='retry']").click()
+    # Clicked in one script call: the panel is drawn again whenever the sync status changes.
+    wait(window).until(
+        lambda d: d.execute_script(
+            "const b = document.querySelector('#attention button[data-role=retry]');"
+            "if (b) { b.click(); return true; } return false;"
+        )
+    )
     dialog = window.find_element(By.ID, "machine-dialog")
     wait(window).until(lambda d: dialog.is_displayed())
     assert "Their values" in dialog.find_element(By.CSS_SELECTOR, ".form-message").text
